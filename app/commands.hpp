@@ -1,0 +1,38 @@
+// app/commands.hpp: the `smtplab` subcommands.
+//
+// Each subcommand lives in its own file and registers itself on the CLI11
+// app; its logic sits in functions the tests can call. Exit codes (the CLI
+// contract): 0 success, 1 the run failed, 2 bad usage or invalid input.
+// Every error goes to stderr as one readable line.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <iosfwd>
+#include <optional>
+#include <string>
+
+#include "sim/scenario/loader.hpp"
+
+namespace smtplab::app {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;
+inline constexpr int kExitUsage = 2;
+
+// The exit code a subcommand's callback decided on.
+struct Outcome {
+  int code = kExitOk;
+};
+
+void register_run(CLI::App& app, Outcome& outcome);
+void register_validate(CLI::App& app, Outcome& outcome);
+void register_bench(CLI::App& app, Outcome& outcome);
+
+// Loads a scenario file, or the built-in default when `path` is empty.
+// Prints every error to `err` and returns nullopt on failure.
+std::optional<Scenario> load_or_report(const std::string& path, std::ostream& err);
+
+// `smtplab` with no subcommand: the GUI where there is one, else a transcript.
+int run_default(std::ostream& out, std::ostream& err);
+
+}  // namespace smtplab::app

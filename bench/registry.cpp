@@ -1,0 +1,33 @@
+// bench/registry.cpp: the list of benchmarks; each lives in its own file.
+#include <fstream>
+#include <string>
+
+#include "bench/bench.hpp"
+
+namespace smtplab::bench {
+
+int run_engine(std::ostream& out, const Options& options);
+
+namespace {
+const Benchmark kAll[] = {
+    {"engine", "event queue: hold model and ping-pong vs a bare std::priority_queue loop", &run_engine},
+};
+}  // namespace
+
+std::span<const Benchmark> all() { return kAll; }
+
+namespace {
+long long status_field(const char* field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field, 0) == 0) return std::stoll(line.substr(std::string(field).size())) * 1024;
+  }
+  return 0;
+}
+}  // namespace
+
+long long peak_rss_bytes() { return status_field("VmHWM:"); }
+long long current_rss_bytes() { return status_field("VmRSS:"); }
+
+}  // namespace smtplab::bench

@@ -1,0 +1,31 @@
+// sim/scenario/run.cpp: builds the world from a scenario and runs it.
+#include "sim/scenario/run.hpp"
+
+#include "sim/agents/world.hpp"
+
+namespace smtplab {
+
+RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
+  Scenario sc = scenario;
+  if (options.seed) sc.seed = *options.seed;
+  if (options.until) sc.duration = *options.until;
+  sc.faults.insert(sc.faults.end(), options.extra_faults.begin(), options.extra_faults.end());
+  sc.messages.insert(sc.messages.end(), options.extra_messages.begin(), options.extra_messages.end());
+
+  RunResult result;
+  result.trace.set_store(options.store_trace);
+  Engine engine;
+  result.trace.attach(engine);
+  {
+    World world(sc, engine, result.trace);
+    world.start();
+    engine.run_until(sc.duration);
+    world.finish();
+  }
+  result.trace.detach();
+  result.end = engine.now();
+  result.events = engine.executed();
+  return result;
+}
+
+}  // namespace smtplab

@@ -1,0 +1,36 @@
+// sim/scenario/run.hpp: a run as a pure function.
+//
+//   (scenario, seed, faults) -> trace
+//
+// Everything else (CLI transcripts, the GUI, lessons, golden tests) calls
+// this and reads the trace it returns. Injecting a fault at time t is the
+// same scenario plus one more timed fault, re-run from zero: determinism
+// makes the prefix before t identical.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "sim/scenario/scenario.hpp"
+#include "sim/trace/trace.hpp"
+
+namespace smtplab {
+
+struct RunOptions {
+  std::optional<uint64_t> seed;          // overrides the scenario's seed
+  std::optional<SimTime> until;          // overrides the scenario's duration
+  std::vector<Fault> extra_faults;       // appended to the scenario's faults
+  std::vector<MessageSpec> extra_messages;  // e.g. composed in the GUI
+  bool store_trace = true;
+};
+
+struct RunResult {
+  Trace trace;
+  SimTime end{0};
+  uint64_t events = 0;  // engine events executed
+};
+
+RunResult run_scenario(const Scenario& scenario, const RunOptions& options = {});
+
+}  // namespace smtplab

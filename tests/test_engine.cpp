@@ -1,0 +1,266 @@
+// tests/test_engine.cpp: the engine, its queues, time and RNG streams.
+// Every engine test runs against every queue implementation.
+#include <catch2/catch.hpp>
+#include <vector>
+
+#include "sim/engine/engine.hpp"
+#include "sim/engine/pacer.hpp"
+#include "sim/engine/rng.hpp"
+
+using namespace smtplab;
+
+TEMPLATE_TEST_CASE("events run in (time, insertion) order", "[engine]", QuaternaryHeap, BinaryHeap) {
+  BasicEngine<TestType> e;
+  std::vector<int> order;
+  e.at(SimTime{30}, [&] { order.push_back(3); });
+  e.at(SimTime{10}, [&] { order.push_back(1); });
+  e.at(SimTime{20}, [&] { order.push_back(2); });
+  e.at(SimTime{10}, [&] { order.push_back(11); });  // tie with the first at 10: runs after it
+  e.run();
+  CHECK(order == std::vector<int>{1, 11, 2, 3});
+  CHECK(e.now() == SimTime{30});
+  CHECK(e.executed() == 4);
+  CHECK(e.pending() == 0);
+}
+
+TEMPLATE_TEST_CASE("ties run first in, first out, even when scheduled from handlers", "[engine]", QuaternaryHeap,
+                   BinaryHeap) {
+  BasicEngine<TestType> e;
+  std::vector<int> order;
+  for (int i = 0; i < 100; ++i) e.at(SimTime{5}, [&, i] { order.push_back(i); });
+  e.at(SimTime{5}, [&] {
+    e.at(SimTime{5}, [&] { order.push_back(1000); });  // same instant, scheduled later: runs last
+  });
+  e.run();
+  REQUIRE(order.size() == 101);
+  for (int i = 0; i < 100; ++i) CHECK(order[static_cast<size_t>(i)] == i);
+  CHECK(order.back() == 1000);
+}
+
+TEMPLATE_TEST_CASE("cancel skips an event; stale handles are harmless", "[engine]", QuaternaryHeap, BinaryHeap) {
+  BasicEngine<TestType> e;
+  int ran = 0;
+  EventId a = e.at(SimTime{10}, [&] { ran += 1; });
+  EventId b = e.at(SimTime{20}, [&] { ran += 10; });
+  CHECK(e.pending() == 2);
+  CHECK(e.cancel(a));
+  CHECK_FALSE(e.cancel(a));  // twice
+  CHECK(e.pending() == 1);
+  CHECK_FALSE(e.is_pending(a));
+  CHECK(e.is_pending(b));
+  e.run();
+  CHECK(ran == 10);
+  CHECK_FALSE(e.cancel(b));  // already ran
+  // The slot of a is reused: the old handle must not cancel the new event.
+  EventId c = e.at(SimTime{30}, [&] { ran += 100; });
+  CHECK_FALSE(e.cancel(a));
+  CHECK(e.is_pending(c));
+  e.run();
+  CHECK(ran == 110);
+}
+
+TEMPLATE_TEST_CASE("run_until runs events up to and including t, then sets the clock", "[engine]", QuaternaryHeap,
+                   BinaryHeap) {
+  BasicEngine<TestType> e;
+  std::vector<int64_t> times;
+  for (int64_t t : {5, 10, 15, 20}) e.at(SimTime{t}, [&, t] { times.push_back(t); });
+  e.run_until(SimTime{10});
+  CHECK(times == std::vector<int64_t>{5, 10});
+  CHECK(e.now() == SimTime{10});
+  e.run_until(SimTime{12});
+  CHECK(e.now() == SimTime{12});
+  CHECK(times.size() == 2);
+  REQUIRE(e.next_time());
+  CHECK(*e.next_time() == SimTime{15});
+  // A cancelled event before the horizon must not let a later one run early.
+  EventId x = e.at(SimTime{13}, [&] { times.push_back(13); });
+  e.cancel(x);
+  e.run_until(SimTime{14});
+  CHECK(times.size() == 2);
+  e.run();
+  CHECK(times == std::vector<int64_t>{5, 10, 15, 20});
+}
+
+TEMPLATE_TEST_CASE("step runs exactly one event; stop ends run()", "[engine]", QuaternaryHeap, BinaryHeap) {
+  BasicEngine<TestType> e;
+  int n = 0;
+  for (int i = 0; i < 5; ++i) e.at(SimTime{i}, [&] {
+      if (++n == 3) e.stop();
+    });
+  CHECK(e.step());
+  CHECK(n == 1);
+  e.run();
+  CHECK(n == 3);
+  e.run();
+  CHECK(n == 5);
+  CHECK_FALSE(e.step());
+}
+
+TEMPLATE_TEST_CASE("time never goes backwards", "[engine]", QuaternaryHeap, BinaryHeap) {
+  BasicEngine<TestType> e;
+  e.at(SimTime{100}, [] {});
+  e.run();
+  CHECK_THROWS_AS(e.at(SimTime{50}, [] {}), std::logic_error);
+  CHECK_THROWS_AS(e.schedule_in(SimTime{-1}, [](void*, uint64_t) {}, nullptr), std::logic_error);
+}
+
+TEMPLATE_TEST_CASE("the fast path passes context and argument; member binding works", "[engine]", QuaternaryHeap,
+                   BinaryHeap) {
+  struct Counter {
+    uint64_t sum = 0;
+    void add(uint64_t v) { sum += v; }
+  } c;
+  BasicEngine<TestType> e;
+  e.template schedule_at<&Counter::add>(SimTime{1}, &c, 5);
+  e.template schedule_in<&Counter::add>(SimTime{2}, &c, 7);
+  e.schedule_at(SimTime{3}, [](void* ctx, uint64_t arg) { static_cast<Counter*>(ctx)->sum += arg * 100; }, &c, 1);
+  e.run();
+  CHECK(c.sum == 112);
+}
+
+TEMPLATE_TEST_CASE("the ambient cause travels with scheduled events", "[engine]", QuaternaryHeap, BinaryHeap) {
+  BasicEngine<TestType> e;
+  uint64_t seen_a = 0, seen_b = 0;
+  e.set_cause(41);
+  e.at(SimTime{10}, [&] {
+    seen_a = e.cause();
+    e.set_cause(99);
+    e.after(SimTime{5}, [&] { seen_b = e.cause(); });
+  });
+  e.set_cause(7);
+  e.run();
+  CHECK(seen_a == 41);
+  CHECK(seen_b == 99);
+}
+
+TEMPLATE_TEST_CASE("random schedules match a reference sort (determinism and order)", "[engine]", QuaternaryHeap,
+                   BinaryHeap) {
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    Rng rng(seed, "test.engine");
+    BasicEngine<TestType> e;
+    std::vector<std::pair<int64_t, int>> expected, got;
+    std::vector<EventId> ids;
+    for (int i = 0; i < 500; ++i) {
+      const int64_t t = static_cast<int64_t>(rng.uniform_int(0, 50));  // many ties
+      ids.push_back(e.at(SimTime{t}, [&got, t, i] { got.push_back({t, i}); }));
+      expected.push_back({t, i});
+    }
+    // Cancel every seventh.
+    std::vector<std::pair<int64_t, int>> kept;
+    for (int i = 0; i < 500; ++i) {
+      if (i % 7 == 0)
+        e.cancel(ids[static_cast<size_t>(i)]);
+      else
+        kept.push_back(expected[static_cast<size_t>(i)]);
+    }
+    std::stable_sort(kept.begin(), kept.end(), [](auto& a, auto& b) { return a.first < b.first; });
+    e.run();
+    CHECK(got == kept);
+  }
+}
+
+TEST_CASE("pending events owned by the engine are freed when it is destroyed", "[engine]") {
+  auto token = std::make_shared<int>(1);
+  {
+    Engine e;
+    e.at(SimTime{10}, [token] {});
+    EventId id = e.at(SimTime{20}, [token] {});
+    CHECK(token.use_count() == 3);
+    e.cancel(id);
+    CHECK(token.use_count() == 2);
+  }
+  CHECK(token.use_count() == 1);
+}
+
+TEST_CASE("durations format for humans", "[time]") {
+  CHECK(format_duration(SimTime{0}) == "0 s");
+  CHECK(format_duration(usec(250)) == "250 us");
+  CHECK(format_duration(usec(12345)) == "12.345 ms");
+  CHECK(format_duration(msec(1500)) == "1.500 s");
+  CHECK(format_duration(minutes(30)) == "30 min");
+  CHECK(format_duration(minutes(150)) == "2 h 30 min");
+  CHECK(format_duration(days(5)) == "5 d");
+  CHECK(format_duration(days(1) + hours(3)) == "1 d 3 h");
+  CHECK(format_duration(minutes(2) + sec(5)) == "2 min 5 s");
+  CHECK(format_clock(usec(12345678)) == "12.345678");
+}
+
+TEST_CASE("durations parse from teacher-friendly text", "[time]") {
+  struct Case {
+    const char* text;
+    int64_t us;
+  };
+  const Case cases[] = {{"90s", 90'000'000},   {"30min", 1'800'000'000}, {"5d", 432'000'000'000},
+                        {"1h30min", 5'400'000'000}, {"250ms", 250'000}, {"10us", 10},
+                        {"1.5s", 1'500'000},   {"0", 0},                 {"2 h", 7'200'000'000},
+                        {"1m", 60'000'000}};
+  for (const Case& c : cases) {
+    INFO("text: " << c.text);
+    auto d = parse_duration(c.text);
+    REQUIRE(d);
+    CHECK(d->us == c.us);
+  }
+  for (const char* bad : {"", "abc", "10", "10 parsecs", "s", "-5s", "1..5s", "."}) {
+    INFO("text: " << bad);
+    std::string why;
+    CHECK_FALSE(parse_duration(bad, &why));
+    CHECK_FALSE(why.empty());
+  }
+}
+
+TEST_CASE("RNG streams depend only on (seed, name)", "[rng]") {
+  Rng a1(42, "tcp.isn"), a2(42, "tcp.isn"), b(42, "dns.shuffle"), c(43, "tcp.isn");
+  std::vector<uint64_t> va, va2, vb, vc;
+  for (int i = 0; i < 100; ++i) {
+    va.push_back(a1.next_u64());
+    va2.push_back(a2.next_u64());
+    vb.push_back(b.next_u64());
+    vc.push_back(c.next_u64());
+  }
+  CHECK(va == va2);
+  CHECK(va != vb);
+  CHECK(va != vc);
+  // Drawing from one stream does not disturb another made afterwards.
+  Rng fresh(42, "dns.shuffle");
+  CHECK(fresh.next_u64() == vb[0]);
+}
+
+TEST_CASE("RNG draws stay in range and look uniform", "[rng]") {
+  Rng r(7, "test.uniform");
+  int buckets[10] = {};
+  for (int i = 0; i < 100000; ++i) {
+    const double u = r.uniform();
+    REQUIRE(u >= 0.0);
+    REQUIRE(u < 1.0);
+    ++buckets[static_cast<int>(u * 10)];
+    const uint64_t k = r.uniform_int(3, 9);
+    REQUIRE(k >= 3);
+    REQUIRE(k <= 9);
+  }
+  for (int b : buckets) CHECK(std::abs(b - 10000) < 600);  // ~6 sigma
+  CHECK_FALSE(r.bernoulli(0.0));
+  CHECK(r.bernoulli(1.0));
+  int hits = 0;
+  for (int i = 0; i < 10000; ++i) hits += r.bernoulli(0.3);
+  CHECK(std::abs(hits - 3000) < 300);
+  CHECK(r.uniform_int(5, 5) == 5);
+}
+
+TEST_CASE("the real-time pacer maps wall time to simulated time", "[pacer]") {
+  using C = RealTimePacer::Clock;
+  const auto t0 = C::now();
+  RealTimePacer p(10.0, SimTime{0}, t0);
+  CHECK(p.sim_at(t0 + std::chrono::milliseconds(100)) == msec(1000));
+  CHECK(p.wall_at(sec(2)) == t0 + std::chrono::milliseconds(200));
+  p.set_speed(1.0, t0 + std::chrono::milliseconds(100));
+  CHECK(p.sim_at(t0 + std::chrono::milliseconds(200)) == msec(1100));
+  // run_paced at high speed actually runs events up to the horizon.
+  Engine e;
+  int n = 0;
+  e.at(msec(5), [&] { ++n; });
+  e.at(msec(10), [&] { ++n; });
+  RealTimePacer fast(1000.0);
+  fast.run_paced(e, msec(20));
+  CHECK(n == 2);
+  CHECK(e.now() == msec(20));
+}
