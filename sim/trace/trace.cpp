@@ -45,6 +45,7 @@ std::optional<Layer> layer_from_name(std::string_view name) {
 }
 
 uint64_t Trace::emit(Record r) {
+  if (!enabled(r.layer())) return 0;
   r.seq = next_seq_++;
   if (engine_) {
     r.t = engine_->now();

@@ -39,6 +39,12 @@ class Trace {
   void set_store(bool store) { store_ = store; }
   bool storing() const { return store_; }
 
+  // Which layers are recorded at all (bit per Layer; default all). Hot paths
+  // ask enabled() before building a record, so a benchmark that turns the
+  // tcp layer off pays nothing for segment records.
+  void set_layer_mask(uint32_t mask) { layer_mask_ = mask; }
+  bool enabled(Layer l) const { return (layer_mask_ >> static_cast<unsigned>(l)) & 1u; }
+
   // Live consumers (e.g. the bridge prints a transcript as it happens).
   void add_sink(Sink sink) { sinks_.push_back(std::move(sink)); }
 
@@ -60,6 +66,7 @@ class Trace {
   Engine* engine_ = nullptr;
   uint64_t next_seq_ = 1;
   uint64_t per_kind_[kKindCount] = {};
+  uint32_t layer_mask_ = ~0u;
   bool store_ = true;
 };
 
