@@ -1,0 +1,173 @@
+// sim/smtp/client.hpp: the sans-IO SMTP client session (RFC 5321 + extensions).
+//
+// One ClientSession is one outgoing connection carrying one or more mail
+// transactions. Entering a state sends its command; the reply picks the next
+// state. Per-state data (the command, the RFC 5321 4.5.3.2 timeout, a
+// description such as "sending RCPT TO") lives in client_states(), not in code.
+//
+// It uses EHLO and falls back to HELO on 500/502; honours what the server
+// advertised (PIPELINING groups MAIL/RCPT/DATA, SIZE=, BODY=8BITMIME only to
+// 8BITMIME servers, STARTTLS, AUTH PLAIN/LOGIN, DSN parameters); dot-stuffs
+// the body (unless the no-dot-stuffing fault is on); records every
+// recipient's outcome, classified for the queue: delivered (250 after the
+// data), transient (4yz, timeout, connection lost) or permanent (5yz).
+//
+// Must never: touch a socket, a clock, the engine or a random number; report
+// a recipient as delivered unless the server answered 2yz to the end of data.
+// Invariants: every recipient of every transaction ends with an outcome once
+// done() is true; after connection_lost() or a timeout, every unfinished
+// recipient is transient (the message may still have arrived: RFC 1047).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/engine/time.hpp"
+#include "sim/smtp/envelope.hpp"
+#include "sim/smtp/reply.hpp"
+#include "sim/smtp/session_io.hpp"
+
+namespace smtplab::smtp {
+
+enum class ClientState : uint8_t {
+  idle,       // not connected yet
+  greeting,   // waiting for the 220
+  ehlo,       // sent EHLO
+  helo,       // sent HELO (fallback)
+  starttls,   // sent STARTTLS
+  auth,       // sent AUTH (and its continuation lines)
+  mail,       // sent MAIL FROM
+  rcpt,       // sent RCPT TO
+  data,       // sent DATA, waiting for 354
+  body,       // sent the message and ".", waiting for the final reply
+  rset,       // sent RSET (between transactions after a failure)
+  quit,       // sent QUIT
+  done,       // finished (connection may be closed)
+};
+std::string_view client_state_name(ClientState s);
+
+// RFC 5321 4.5.3.2: the client's per-command timeouts.
+struct ClientStateInfo {
+  ClientState state;
+  std::string_view name;
+  std::string_view description;  // "sending RCPT TO"
+  SimTime timeout;               // SimTime::max() when the state waits for nothing
+  std::string_view rfc;          // "RFC 5321 4.5.3.2.3"
+};
+std::span<const ClientStateInfo> client_states();
+const ClientStateInfo& client_state_info(ClientState s);
+
+struct ClientConfig {
+  std::string helo_name = "localhost";  // our host name for EHLO/HELO
+  bool use_pipelining = true;
+  bool use_starttls = true;
+  bool require_starttls = false;  // give up (transient) when STARTTLS is not offered
+  bool use_auth = true;           // AUTH when offered and credentials are set
+  std::string auth_user;          // "" = never AUTH
+  std::string auth_password;
+  bool prefer_login = false;      // AUTH LOGIN instead of PLAIN
+  bool use_size = true;
+  bool use_dsn = true;            // send NOTIFY/ORCPT/RET/ENVID when the server offers DSN
+  bool dot_stuffing = true;       // false: the no-dot-stuffing fault (a lone "." ends the data early)
+  // Data block timeout of 4.5.3.2.5 (3 min) applies per sent chunk; the
+  // simulator sends the whole body at once, so it bounds the final reply wait.
+};
+
+// One message to send.
+struct Transaction {
+  Envelope envelope;    // reverse-path, recipients with DSN params, RET, ENVID
+  std::string content;  // RFC 5322 message; "\n" or "\r\n" line ends (sent as CRLF)
+};
+
+enum class RcptStatus : uint8_t { pending, delivered, transient, permanent };
+std::string_view rcpt_status_name(RcptStatus s);
+
+struct RecipientOutcome {
+  std::string address;
+  RcptStatus status = RcptStatus::pending;
+  Reply reply;         // the reply that decided (a synthetic 4xx/5xx for timeouts/local decisions)
+  std::string stage;   // "RCPT", "MAIL", "DATA", "EOD", "CONNECT", "EHLO", "TIMEOUT", "LOST", ...
+  bool synthetic = false;  // the reply was made up by the client (timeout, lost, local refusal)
+};
+
+struct TransactionResult {
+  std::vector<RecipientOutcome> recipients;  // same order as the envelope
+  bool accepted = false;  // the server answered 2yz to the end of data
+  Reply final_reply;      // the reply to the end of data (or what failed the transaction)
+  bool done = false;
+};
+
+class ClientSession {
+ public:
+  // `config` is copied. Transactions are sent in order; then QUIT.
+  ClientSession(ClientConfig config, SessionInfo info, std::vector<Transaction> transactions);
+
+  // The TCP connection is established: wait for the greeting.
+  void start(SimTime now);
+  // Bytes from the server.
+  void receive(SimTime now, std::string_view bytes);
+  // Call when now >= deadline(): the state's timeout fired (RFC 5321 4.5.3.2):
+  // unfinished recipients become transient and the client closes.
+  void on_timer(SimTime now);
+  // The connection broke (RST, FIN before QUIT's reply, refused): unfinished
+  // recipients become transient with stage "LOST".
+  void connection_lost(SimTime now, std::string_view why = "connection lost");
+
+  Output& output() { return out_; }
+  SimTime deadline() const { return deadline_; }
+  ClientState state() const { return state_; }
+  bool done() const { return state_ == ClientState::done; }
+  const std::vector<TransactionResult>& results() const { return results_; }
+  // What the server advertised in its EHLO reply (upper-case keywords, e.g. "SIZE 10485760").
+  const std::vector<std::string>& extensions() const { return extensions_; }
+  bool tls() const { return tls_; }
+  bool authenticated() const { return authenticated_; }
+
+  void set_tracing(bool on) { tracing_ = on; }
+
+  struct Impl;
+  friend struct Impl;
+
+ private:
+  struct Pending {
+    ClientState state;
+    size_t rcpt_index;  // for rcpt
+  };
+
+  ClientConfig cfg_;
+  SessionInfo info_;
+  std::vector<Transaction> txns_;
+  std::vector<TransactionResult> results_;
+  size_t txn_ = 0;  // current transaction
+  Output out_;
+  ReplyParser parser_;
+  ClientState state_ = ClientState::idle;
+  std::deque<Pending> pending_;  // commands sent, replies awaited, oldest first
+  SimTime now_{0};
+  SimTime deadline_ = SimTime::max();
+  std::vector<std::string> extensions_;
+  bool esmtp_ = false;
+  bool tls_ = false;
+  bool authenticated_ = false;
+  bool tried_tls_ = false;
+  bool tried_auth_ = false;
+  bool tracing_ = true;
+  bool quit_sent_ = false;
+  size_t rcpt_accepted_ = 0;
+  int auth_step_ = 0;
+  bool mail_failed_ = false;
+};
+
+// Dot-stuffs a message for DATA (RFC 5321 4.5.2): normalises line ends to
+// CRLF, doubles a leading "." on every line, appends "CRLF.CRLF" (after a
+// final CRLF if the content lacks one). With stuff=false the leading dots
+// are left alone (the fault).
+void append_dot_stuffed(std::string& out, std::string_view content, bool stuff = true);
+// Does the content need 8BITMIME (any octet >= 128)?
+bool has_8bit(std::string_view content);
+
+}  // namespace smtplab::smtp
