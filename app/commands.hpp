@@ -27,6 +27,8 @@ struct Outcome {
 void register_run(CLI::App& app, Outcome& outcome);
 void register_validate(CLI::App& app, Outcome& outcome);
 void register_bench(CLI::App& app, Outcome& outcome);
+void register_serve(CLI::App& app, Outcome& outcome);  // sim/bridge present (SMTPLAB_HAVE_BRIDGE)
+void register_lesson(CLI::App& app, Outcome& outcome);
 
 // Loads a scenario file, or the built-in default when `path` is empty.
 // Prints every error to `err` and returns nullopt on failure.

@@ -15,6 +15,10 @@ int main(int argc, char** argv) {
   register_run(app, outcome);
   register_validate(app, outcome);
   register_bench(app, outcome);
+#ifdef SMTPLAB_HAVE_BRIDGE
+  register_serve(app, outcome);
+#endif
+  register_lesson(app, outcome);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
