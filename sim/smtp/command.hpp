@@ -85,6 +85,11 @@ bool is_valid_mailbox(std::string_view m);
 std::optional<std::string> decode_xtext(std::string_view s);
 std::string encode_xtext(std::string_view s);
 
+// RFC 4648 4 base64 (for AUTH, RFC 4954). decode: nullopt on bad input
+// (characters outside the alphabet, bad padding); whitespace is not allowed.
+std::string base64_encode(std::string_view s);
+std::optional<std::string> base64_decode(std::string_view s);
+
 // Lower-cases ASCII.
 std::string ascii_lower(std::string_view s);
 std::string ascii_upper(std::string_view s);

@@ -305,6 +305,11 @@ class ServerSession {
 
   // Off: no trace records are built (benchmarks). On by default.
   void set_tracing(bool on) { tracing_ = on; }
+  // Each machine records what it SENDS (replies, state changes). When the
+  // peer is not a simulated machine (the bridge: a real client), turn this
+  // on so the commands and data it receives are recorded too (as
+  // smtp-command / smtp-data with src = the peer). Off by default.
+  void set_record_received(bool on) { record_received_ = on; }
 
   // Implementation details (public for the command table in server.cpp).
   struct Impl;
@@ -326,6 +331,11 @@ class ServerSession {
   size_t in_pos_ = 0;
   bool discarding_line_ = false;  // inside an over-long command line (500 once it ends)
   bool tracing_ = true;
+  bool record_received_ = false;
+  SimTime idle_deadline_ = SimTime::max();
+  std::vector<Record> held_records_;
+  std::vector<Effect> held_effects_;
+  MailArg parsed_;            // the MAIL/RCPT argument parsed by the check step
   bool esmtp_ = false;
   bool tls_ = false;
   bool helo_seen_ = false;
