@@ -62,7 +62,7 @@ std::optional<std::vector<uint32_t>> parse_sequence_set(std::string_view text, u
 
 class Server {
  public:
-  Server(Backend& backend, ServerConfig config = {});
+  Server(Backend& backend, ServerConfig config = {}, mail::SessionInfo info = {});
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -84,34 +84,52 @@ class Server {
   static std::vector<CommandInfo> commands();
 
  private:
+  struct Token;
   struct Args;
-  void handle_command(SessionOutput& out, std::string_view tag, std::string_view name, Args& args);
+  struct Entry;
+  static const std::vector<Entry>& table();
+  void handle_command(SessionOutput& out, std::string_view raw);
   void enter(ServerState next, SessionOutput& out, std::string_view why);
-  void untagged(SessionOutput& out, std::string text, std::string_view verb, std::string literal = {},
-                std::string tail = {});
+  // One response line; `wire` overrides the bytes when it carries literals.
+  void respond(SessionOutput& out, std::string text, std::string_view verb, std::string_view tag = "*",
+               std::string wire = {});
   void tagged(SessionOutput& out, std::string_view tag, std::string_view status, std::string_view text,
               std::string_view verb);
-  void cmd_select(SessionOutput&, std::string_view tag, Args&, bool read_only);
-  void cmd_fetch(SessionOutput&, std::string_view tag, Args&, bool uid);
-  void cmd_store(SessionOutput&, std::string_view tag, Args&, bool uid);
-  void cmd_search(SessionOutput&, std::string_view tag, Args&, bool uid);
-  void cmd_expunge(SessionOutput&, std::string_view tag, bool silent);
+  bool bad_command(SessionOutput& out, std::string_view tag, std::string_view text, std::string_view verb);
+  // Command handlers (the proceed half of each table entry). `uid` = under UID.
+  void h_capability(SessionOutput&, std::string_view tag, Args&, bool uid);
+  void h_noop(SessionOutput&, std::string_view tag, Args&, bool uid);
+  void h_logout(SessionOutput&, std::string_view tag, Args&, bool uid);
+  void h_login(SessionOutput&, std::string_view tag, Args&, bool uid);
+  void h_select(SessionOutput&, std::string_view tag, Args&, bool uid);
+  void h_examine(SessionOutput&, std::string_view tag, Args&, bool uid);
+  void h_fetch(SessionOutput&, std::string_view tag, Args&, bool uid);
+  void h_store(SessionOutput&, std::string_view tag, Args&, bool uid);
+  void h_search(SessionOutput&, std::string_view tag, Args&, bool uid);
+  void h_expunge(SessionOutput&, std::string_view tag, Args&, bool uid);
+  void h_close(SessionOutput&, std::string_view tag, Args&, bool uid);
+  void h_check(SessionOutput&, std::string_view tag, Args&, bool uid);
+  void h_uid(SessionOutput&, std::string_view tag, Args&, bool uid);
+  void do_select(SessionOutput&, std::string_view tag, Args&, bool read_only);
+  // Resolves a sequence set (or UID set) to 0-based indexes into view_.
+  std::optional<std::vector<size_t>> resolve(std::string_view set, bool uid);
   void sync(SessionOutput& out, bool allow_expunge);  // report changes made by other sessions
-  std::string flags_of(const mail::StoredMessage& m) const;
-  long seq_of_uid(uint32_t uid) const;
+  std::string flags_of(size_t index) const;
   void release();
+  Record make(Kind kind, std::string text) const;
 
   Backend& backend_;
   ServerConfig config_;
+  mail::SessionInfo info_;
   ServerState state_ = ServerState::not_authenticated;
   std::string inbuf_;
-  std::string pending_;          // a command line being assembled across literals
+  std::string pending_;          // a command being assembled across literals (raw, CR LF kept)
   size_t literal_left_ = 0;      // octets of a client literal still to read
-  bool literal_mode_ = false;
+  bool discarding_ = false;      // skipping the rest of an over-long line
   mail::Mailbox* box_ = nullptr;
   bool read_only_ = false;
   std::vector<uint32_t> view_;       // this session's sequence numbers -> UIDs (RFC 3501 2.3.1.2)
-  std::vector<std::string> flags_view_;  // last flags this session reported per sequence number
+  std::vector<std::string> flags_view_;  // flags this session last reported, per sequence number
   std::vector<bool> recent_;         // \Recent as this session saw it
   int bad_ = 0;
   SimTime now_{0};
@@ -130,7 +148,7 @@ struct ClientConfig {
 
 class Client {
  public:
-  explicit Client(ClientConfig config);
+  explicit Client(ClientConfig config, mail::SessionInfo info = {});
 
   SessionOutput start(SimTime now);
   SessionOutput receive(SimTime now, std::string_view bytes);
@@ -146,28 +164,35 @@ class Client {
   const std::vector<uint32_t>& unseen_uids() const { return unseen_; }
 
  private:
-  struct Response;
-  void handle_response(SessionOutput& out, Response& r);
-  void send_command(SessionOutput& out, std::string_view verb, std::string command, std::string shown = {});
+  void on_response(SessionOutput& out);
+  void on_tagged(SessionOutput& out, std::string_view status, std::string_view text);
+  void on_untagged(SessionOutput& out, std::string_view text);
+  void send_command(SessionOutput& out, std::string_view verb, std::string args, std::string shown = {});
   void enter(ClientState next, SessionOutput& out);
   void fail(SessionOutput& out, std::string why);
-  void on_tagged(SessionOutput& out, std::string_view status, std::string_view text);
 
   ClientConfig config_;
+  mail::SessionInfo info_;
   ClientState state_ = ClientState::greeting;
   std::string inbuf_;
-  std::string line_;                 // response line being assembled
+  std::string line_;                 // response being assembled; literals appear as "{n}"
   std::vector<std::string> literals_;
   size_t literal_left_ = 0;
-  bool literal_mode_ = false;
+  std::string continuation_;         // literal octets to send after the server's "+"
   std::string current_tag_;
   int tag_counter_ = 0;
+  bool failing_ = false;
   std::string error_;
   uint32_t exists_ = 0;
   uint32_t uidvalidity_ = 0;
   std::vector<uint32_t> unseen_;
-  size_t fetched_count_ = 0;
+  std::vector<uint32_t> fetched_uids_;
   SimTime now_{0};
 };
+
+// "1,2,3,5,7,8" -> "1:3,5,7:8" (sorted input).
+std::string compress_set(const std::vector<uint32_t>& sorted);
+// An astring as a client sends it: atom, "quoted", or a literal "{n}\r\n..." when needed.
+std::string quote_astring(std::string_view s);
 
 }  // namespace smtplab::imap

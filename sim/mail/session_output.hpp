@@ -2,8 +2,8 @@
 // (POP3, IMAP) hands back to its driver after each input.
 //
 // The machines take `now` and bytes (or a timer, or "the peer closed") and
-// return a SessionOutput: bytes to send, trace records to emit (the driver
-// fills in src, dst and session, then calls Trace::emit), messages a client
+// return a SessionOutput: bytes to send, trace records to emit (ready for
+// Trace::emit, which stamps time and seq), messages a client
 // fetched, whether to close, and the next deadline. They never touch a
 // socket, the clock, the engine or a random number.
 #pragma once
@@ -18,6 +18,15 @@
 
 namespace smtplab::mail {
 
+// Who is talking to whom; copied into every record (src = this machine, dst
+// = the peer, for what this machine sends). Each machine records only what
+// it SENDS, so wiring a client to a server never records a line twice.
+struct SessionInfo {
+  std::string local_host;
+  std::string peer_host;
+  uint64_t session_id = 0;
+};
+
 // A message a client downloaded (driver: emit message-fetched, store it).
 struct FetchedMessage {
   uint32_t number = 0;       // POP3 message number / IMAP sequence number
@@ -28,7 +37,7 @@ struct FetchedMessage {
 
 struct SessionOutput {
   std::string send;                      // bytes for the peer
-  std::vector<Record> records;           // kinds pop3_* / imap_*; src/dst/session left for the driver
+  std::vector<Record> records;           // kinds pop3_* / imap_*, src/dst/session filled from SessionInfo
   std::vector<FetchedMessage> fetched;   // client only
   bool close = false;                    // the machine is done; close the connection after sending
   std::optional<SimTime> deadline;       // call on_timeout(now) at this time unless more input comes first

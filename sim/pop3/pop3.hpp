@@ -55,7 +55,7 @@ struct ServerConfig {
 
 class Server {
  public:
-  Server(Backend& backend, ServerConfig config = {});
+  Server(Backend& backend, ServerConfig config = {}, mail::SessionInfo info = {});
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -81,35 +81,41 @@ class Server {
   static std::vector<CommandInfo> commands();
 
  private:
+  struct Cmd;
   struct Entry;
-  SessionOutput handle_line(SimTime now, std::string_view line);
+  static const std::vector<Entry>& table();
+  void handle_line(SessionOutput& out, std::string_view line);
   void enter(ServerState next, SessionOutput& out, std::string_view why);
-  void reply_ok(SessionOutput& out, std::string_view text, std::string_view verb);
-  void reply_err(SessionOutput& out, std::string_view text, std::string_view verb);
-  void reply_multi(SessionOutput& out, std::string_view first, const std::vector<std::string>& lines,
-                   std::string_view verb);
-  // Handlers (table entries).
-  void cmd_user(SessionOutput&, const std::vector<std::string_view>&);
-  void cmd_pass(SessionOutput&, std::string_view raw_arg);
-  void cmd_quit(SessionOutput&);
-  void cmd_stat(SessionOutput&);
-  void cmd_list(SessionOutput&, const std::vector<std::string_view>&, bool uidl);
-  void cmd_retr(SessionOutput&, const std::vector<std::string_view>&, bool top);
-  void cmd_dele(SessionOutput&, const std::vector<std::string_view>&);
-  void cmd_rset(SessionOutput&);
-  void cmd_capa(SessionOutput&);
-  // Message number argument -> index, or an -ERR already written.
+  void reply(SessionOutput& out, bool ok, std::string_view text, std::string_view verb);
+  void reply_multi(SessionOutput& out, std::string_view first, std::string_view body_crlf, std::string_view verb);
+  // Command handlers: the proceed half of each table entry.
+  void h_user(SessionOutput&, const Cmd&);
+  void h_pass(SessionOutput&, const Cmd&);
+  void h_quit(SessionOutput&, const Cmd&);
+  void h_stat(SessionOutput&, const Cmd&);
+  void h_list(SessionOutput&, const Cmd&);
+  void h_uidl(SessionOutput&, const Cmd&);
+  void h_retr(SessionOutput&, const Cmd&);
+  void h_top(SessionOutput&, const Cmd&);
+  void h_dele(SessionOutput&, const Cmd&);
+  void h_noop(SessionOutput&, const Cmd&);
+  void h_rset(SessionOutput&, const Cmd&);
+  void h_capa(SessionOutput&, const Cmd&);
+  // Message-number argument -> index into the snapshot, or an -ERR already sent.
   std::optional<size_t> message_arg(SessionOutput& out, std::string_view arg, std::string_view verb);
+  Record make(Kind kind, std::string text) const;
   void release();
 
   Backend& backend_;
   ServerConfig config_;
+  mail::SessionInfo info_;
   ServerState state_ = ServerState::authorization;
   std::string inbuf_;
-  std::string user_;
+  bool discarding_ = false;  // skipping the rest of an over-long line
+  std::string user_;         // accepted USER name, waiting for PASS
   mail::Mailbox* box_ = nullptr;
   // Snapshot of the maildrop at login: message numbers stay fixed for the
-  // session (RFC 1939 5: numbers never change in a session).
+  // session (RFC 1939 5) even if mail arrives meanwhile.
   std::vector<uint32_t> uids_;
   std::vector<bool> deleted_;
   int bad_ = 0;
@@ -132,7 +138,7 @@ struct ClientConfig {
 
 class Client {
  public:
-  explicit Client(ClientConfig config);
+  explicit Client(ClientConfig config, mail::SessionInfo info = {});
 
   // Nothing to send yet: the server speaks first. Sets the deadline.
   SessionOutput start(SimTime now);
@@ -153,21 +159,22 @@ class Client {
   void send_command(SessionOutput& out, std::string_view verb, std::string_view line, std::string_view shown);
   void fail(SessionOutput& out, std::string why);
   void next_retrieval(SessionOutput& out);
+  void on_line(SessionOutput& out, std::string_view line);
   void on_status(SessionOutput& out, bool ok, std::string_view line);
   void on_multiline_done(SessionOutput& out);
+  bool expects_multiline() const;
 
   ClientConfig config_;
+  mail::SessionInfo info_;
   ClientState state_ = ClientState::greeting;
   std::string inbuf_;
   std::string error_;
-  bool in_multi_ = false;       // reading a multi-line response body
-  std::vector<std::string> multi_lines_;
-  std::string multi_first_;
-  size_t multi_bytes_ = 0;
+  bool failing_ = false;     // QUIT sent after an error: end in `failed`
+  bool in_multi_ = false;    // reading the body of a multi-line response
+  std::string multi_;        // that body, un-stuffed, CR LF
   size_t count_ = 0;
-  std::vector<uint32_t> numbers_;      // from LIST
-  std::vector<std::string> uidls_;     // from UIDL, by number-1
-  bool uidl_supported_ = true;
+  std::vector<uint32_t> numbers_;     // from LIST
+  std::vector<std::string> uidls_;    // from UIDL, indexed by number-1
   std::vector<uint32_t> to_fetch_;
   size_t cursor_ = 0;
   uint32_t current_ = 0;
@@ -177,5 +184,7 @@ class Client {
 // RFC 1939 3: byte-stuff a multi-line body (lines starting with "." get
 // another "."), CR LF endings, and the terminating "." CR LF.
 std::string stuff_multiline(std::string_view body_crlf);
+// The inverse for one received line: removes the stuffed leading ".".
+std::string_view unstuff_line(std::string_view line);
 
 }  // namespace smtplab::pop3
