@@ -1,0 +1,1427 @@
+// sim/net/network.cpp: hosts, links, routing, packets, UDP and the TCP model.
+//
+// Invariants:
+//   - A packet's fate (lost on which hop, or its arrival time) is decided when
+//     it is sent, hop by hop, from per-link named RNG streams; a destination
+//     that is down when the packet arrives loses it then. One engine event per
+//     packet, whatever the path length.
+//   - Per link direction, departures are FIFO (busy_until): serialisation
+//     delay queues packets behind each other, as on a real interface.
+//   - Connections live in recycled slots (index + generation) found through a
+//     hash of the 4-tuple: O(1) per segment. Packets live in a recycled pool
+//     whose payload strings keep their capacity: no allocation per segment in
+//     steady state.
+//   - Sequence-number comparisons are modulo 2^32 (RFC 9293 3.4).
+#include "sim/net/network.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <deque>
+#include <limits>
+#include <queue>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "sim/engine/rng.hpp"
+
+namespace smtplab {
+
+// ---------------------------------------------------------------- addresses
+
+std::optional<Ipv4> parse_ipv4(std::string_view s) {
+  Ipv4 out = 0;
+  int parts = 0;
+  size_t i = 0;
+  while (parts < 4) {
+    size_t j = i;
+    uint32_t v = 0;
+    while (j < s.size() && s[j] >= '0' && s[j] <= '9' && j - i < 3) v = v * 10 + static_cast<uint32_t>(s[j++] - '0');
+    if (j == i || v > 255) return std::nullopt;
+    if (j - i > 1 && s[i] == '0') return std::nullopt;
+    out = (out << 8) | v;
+    ++parts;
+    if (parts == 4) {
+      if (j != s.size()) return std::nullopt;
+      break;
+    }
+    if (j >= s.size() || s[j] != '.') return std::nullopt;
+    i = j + 1;
+  }
+  return out;
+}
+
+std::string format_ipv4(Ipv4 a) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", (a >> 24) & 255u, (a >> 16) & 255u, (a >> 8) & 255u, a & 255u);
+  return buf;
+}
+
+std::string_view close_reason_name(CloseReason r) {
+  switch (r) {
+    case CloseReason::normal: return "normal";
+    case CloseReason::reset: return "reset";
+    case CloseReason::refused: return "refused";
+    case CloseReason::timeout: return "timeout";
+  }
+  return "?";
+}
+
+LinkParams link_params(const Link& l) {
+  LinkParams p;
+  p.latency = l.latency;
+  p.bandwidth_bps = l.bandwidth_bps;
+  p.loss = l.loss;
+  p.jitter = l.jitter;
+  p.reorder = l.reorder;
+  p.burst = l.burst;
+  p.up = l.up;
+  return p;
+}
+
+std::vector<std::string> scenario_addresses(const Scenario& sc) {
+  std::vector<std::string> out;
+  std::unordered_map<std::string, bool> used;
+  for (const Host& h : sc.hosts)
+    if (!h.address.empty()) used[h.address] = true;
+  uint32_t counter = 0;
+  auto next_free = [&]() {
+    for (;;) {
+      const uint32_t k = counter++;
+      Ipv4 a;
+      // RFC 5737 documentation ranges first (hosts .1 - .254), then 10/8.
+      if (k < 254) a = 0xC0000200u + k + 1;                    // 192.0.2.x
+      else if (k < 508) a = 0xC6336400u + (k - 254) + 1;       // 198.51.100.x
+      else if (k < 762) a = 0xCB007100u + (k - 508) + 1;       // 203.0.113.x
+      else a = 0x0A000000u + (k - 762) + 1;                    // 10.0.0.1 ...
+      std::string s = format_ipv4(a);
+      if (!used.count(s)) {
+        used[s] = true;
+        return s;
+      }
+    }
+  };
+  bool have_internet = false;
+  for (const Host& h : sc.hosts) {
+    out.push_back(h.address.empty() ? next_free() : h.address);
+    have_internet = have_internet || h.name == "internet";
+  }
+  if (!have_internet) out.push_back(next_free());
+  return out;
+}
+
+// ---------------------------------------------------------------- internals
+
+namespace {
+
+enum : uint8_t { kFin = 1, kSyn = 2, kRst = 4, kPsh = 8, kAck = 16 };
+enum : uint8_t { kProtoTcp = 6, kProtoUdp = 17 };
+
+enum class St : uint8_t { free, syn_sent, syn_rcvd, established, fin_wait_1, fin_wait_2, close_wait, closing, last_ack, time_wait };
+
+inline bool seq_lt(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) < 0; }
+inline bool seq_le(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) <= 0; }
+inline bool seq_gt(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) > 0; }
+
+std::string flag_text(uint8_t f) {
+  std::string s;
+  auto add = [&](uint8_t bit, const char* name) {
+    if (f & bit) s += (s.empty() ? "" : ","), s += name;
+  };
+  add(kSyn, "SYN");
+  add(kFin, "FIN");
+  add(kRst, "RST");
+  add(kPsh, "PSH");
+  add(kAck, "ACK");
+  return s;
+}
+
+struct ConnKey {
+  Ipv4 laddr, raddr;
+  uint16_t lport, rport;
+  bool operator==(const ConnKey&) const = default;
+};
+struct ConnKeyHash {
+  size_t operator()(const ConnKey& k) const {
+    uint64_t x = (uint64_t{k.laddr} << 32 | k.raddr) ^ ((uint64_t{k.lport} << 16 | k.rport) * 0x9E3779B97F4A7C15ULL);
+    x ^= x >> 29;
+    x *= 0xBF58476D1CE4E5B9ULL;
+    x ^= x >> 32;
+    return static_cast<size_t>(x);
+  }
+};
+
+struct OooSeg {
+  uint32_t seq;
+  bool fin;
+  std::string data;
+};
+
+}  // namespace
+
+struct Network::Impl {
+  struct HostRec {
+    std::string name;
+    Ipv4 addr = 0;
+    bool router = false;
+    bool up = true;
+    uint16_t next_port = 49152;
+    uint16_t next_udp_port = 49152;
+    std::vector<LinkId> links;
+    Rng isn;
+    HostRec(std::string n, Ipv4 a, bool r, uint64_t seed)
+        : name(std::move(n)), addr(a), router(r), isn(seed, "tcp.isn/" + name) {}
+  };
+  struct LinkRec {
+    HostId a, b;
+    LinkParams p;
+    int64_t busy_until[2] = {0, 0};
+    bool bad[2] = {false, false};
+    Rng rng;
+    LinkRec(HostId a_, HostId b_, const LinkParams& p_, uint64_t seed, const std::string& name)
+        : a(a_), b(b_), p(p_), rng(seed, "net.link/" + name) {}
+  };
+  struct Hop {
+    LinkId link;
+    uint8_t dir;  // 0: a->b, 1: b->a
+    HostId to;
+  };
+  struct Packet {
+    Ipv4 src = 0, dst = 0;
+    uint16_t sport = 0, dport = 0;
+    uint8_t proto = 0, flags = 0;
+    uint16_t wnd = 0;
+    uint32_t seq = 0, ack = 0;
+    uint32_t base_seq = 0, base_ack = 0;  // the ISNs, for relative numbers in the trace text
+    HostId src_host = kNoHost, dst_host = kNoHost;
+    uint64_t serial = 0;
+    uint32_t next_free = UINT32_MAX;
+    EventId ev{};
+    std::string payload;
+  };
+  struct Conn {
+    ConnKey key{};
+    HostId lhost = kNoHost, rhost = kNoHost;
+    uint32_t gen = 0;
+    St state = St::free;
+    bool passive = false;
+    bool fin_queued = false, fin_sent = false, fin_rcvd = false;
+    bool ack_pending = false, rtt_timing = false, rtt_valid = false, app_closed = false;
+    uint8_t dupacks = 0;
+    uint16_t retries = 0;
+    uint32_t iss = 0, snd_una = 0, snd_nxt = 0, fin_seq = 0;
+    uint32_t irs = 0, rcv_nxt = 0, peer_wnd = 65535;
+    uint32_t rtt_seq = 0;
+    uint32_t sbuf_off = 0;  // sbuf[sbuf_off] has sequence number snd_una (after the SYN)
+    uint64_t serial = 0;
+    int64_t rtt_start = 0, srtt = 0, rttvar = 0, rto = 0;
+    int64_t deadline = -1;  // retransmission / time-wait deadline (us), -1 = none
+    int64_t timer_at = -1;
+    uint64_t timer_cause = 0;
+    EventId timer_ev{};
+    TcpHandler* handler = nullptr;
+    TcpAcceptor* acceptor = nullptr;
+    std::string sbuf;
+    std::unique_ptr<std::vector<OooSeg>> ooo;
+    uint32_t next_free = UINT32_MAX;
+  };
+
+  Impl(Network& self_, Engine& e, Trace& t, uint64_t s, TcpParams p)
+      : self(self_), engine(e), trace(t), seed(s), params(p) {}
+
+  Network& self;
+  Engine& engine;
+  Trace& trace;
+  uint64_t seed;
+  TcpParams params;
+  NetStats stats;
+  uint64_t serial_counter = 0;
+
+  std::vector<HostRec> hosts;
+  std::vector<LinkRec> links;
+  std::unordered_map<std::string, HostId> host_by_name;
+  std::unordered_map<Ipv4, HostId> host_by_addr;
+  std::unordered_map<uint64_t, std::vector<Hop>> routes;
+  std::unordered_map<uint64_t, TcpAcceptor*> listeners;  // host << 16 | port
+  std::unordered_map<uint64_t, UdpReceiver*> udp_binds;
+
+  std::deque<Conn> conns;
+  uint32_t conn_free = UINT32_MAX;
+  std::unordered_map<ConnKey, uint32_t, ConnKeyHash> conn_map;
+
+  std::deque<Packet> packets;
+  uint32_t packet_free = UINT32_MAX;
+  DropHook drop_hook = nullptr;
+  void* drop_ctx = nullptr;
+  bool sending_retransmit = false;
+
+  // ------------------------------------------------------------ helpers
+
+  static uint64_t port_key(HostId h, uint16_t port) { return uint64_t{h} << 16 | port; }
+
+  Conn* get(ConnId id) {
+    if (id.index >= conns.size()) return nullptr;
+    Conn& c = conns[id.index];
+    if (c.gen != id.gen || c.state == St::free || c.app_closed) return nullptr;
+    return &c;
+  }
+  const Conn* get(ConnId id) const { return const_cast<Impl*>(this)->get(id); }
+
+  uint32_t alloc_packet() {
+    uint32_t i;
+    if (packet_free != UINT32_MAX) {
+      i = packet_free;
+      packet_free = packets[i].next_free;
+    } else {
+      i = static_cast<uint32_t>(packets.size());
+      packets.emplace_back();
+    }
+    Packet& p = packets[i];
+    p.payload.clear();
+    p.next_free = UINT32_MAX;
+    return i;
+  }
+  void free_packet(uint32_t i) {
+    Packet& p = packets[i];
+    if (p.payload.capacity() > 4096) std::string().swap(p.payload);  // bulk data: do not hoard
+    p.next_free = packet_free;
+    packet_free = i;
+  }
+
+  // ------------------------------------------------------------ routing
+
+  const std::vector<Hop>* find_route(HostId from, HostId to) {
+    const uint64_t key = uint64_t{from} << 32 | to;
+    auto it = routes.find(key);
+    if (it != routes.end()) return &it->second;
+    // Dijkstra by latency; a down link costs a large penalty, so a path that
+    // avoids it wins, and a packet whose only path is down is lost on it.
+    const int64_t kDown = int64_t{1} << 40;
+    const size_t n = hosts.size();
+    std::vector<int64_t> dist(n, std::numeric_limits<int64_t>::max());
+    std::vector<uint32_t> hops(n, UINT32_MAX);
+    std::vector<Hop> via(n, Hop{kNoLink, 0, kNoHost});
+    using Item = std::tuple<int64_t, uint32_t, HostId>;
+    std::priority_queue<Item, std::vector<Item>, std::greater<Item>> pq;
+    dist[from] = 0;
+    hops[from] = 0;
+    pq.emplace(0, 0, from);
+    while (!pq.empty()) {
+      auto [d, h, u] = pq.top();
+      pq.pop();
+      if (d != dist[u] || h != hops[u]) continue;
+      if (u == to) break;
+      if (u != from && !hosts[u].router) continue;  // only routers forward
+      for (LinkId l : hosts[u].links) {
+        const LinkRec& lr = links[l];
+        const HostId v = lr.a == u ? lr.b : lr.a;
+        const int64_t nd = d + lr.p.latency.us + 1 + (lr.p.up ? 0 : kDown);
+        if (nd < dist[v] || (nd == dist[v] && h + 1 < hops[v])) {
+          dist[v] = nd;
+          hops[v] = h + 1;
+          via[v] = Hop{l, static_cast<uint8_t>(lr.a == u ? 0 : 1), v};
+          pq.emplace(nd, h + 1, v);
+        }
+      }
+    }
+    std::vector<Hop> path;
+    if (dist[to] != std::numeric_limits<int64_t>::max()) {
+      for (HostId v = to; v != from;) {
+        const Hop hop = via[v];
+        path.push_back(hop);
+        const LinkRec& lr = links[hop.link];
+        v = hop.dir == 0 ? lr.a : lr.b;
+      }
+      std::reverse(path.begin(), path.end());
+    }
+    return &routes.emplace(key, std::move(path)).first->second;
+  }
+
+  // ------------------------------------------------------------ packets
+
+  // Decides the packet's fate and schedules its arrival (or reports its loss).
+  void transmit(uint32_t pi) {
+    Packet& p = packets[pi];
+    const bool is_tcp = p.proto == kProtoTcp;
+    if (is_tcp) ++stats.segments_sent;
+    else ++stats.datagrams_sent;
+    const char* why = nullptr;
+    LinkId lost_on = kNoLink;
+    int64_t t = engine.now().us;
+    if (drop_hook) {
+      const std::string flags = is_tcp ? flag_text(p.flags) : std::string();
+      const PacketView v{p.src_host, p.dst_host, is_tcp, flags, p.seq, p.ack, p.seq - p.base_seq, p.ack - p.base_ack,
+                         p.payload, sending_retransmit};
+      if (drop_hook(drop_ctx, v)) why = "dropped by rule";
+    }
+    if (why) {
+    } else if (p.dst_host == kNoHost) {
+      why = "no host has this address";
+    } else if (p.dst_host != p.src_host) {
+      const std::vector<Hop>* path = find_route(p.src_host, p.dst_host);
+      if (path->empty()) why = "no route to host";
+      const int64_t bytes = static_cast<int64_t>(p.payload.size()) + (is_tcp ? 40 : 28);  // IPv4 + TCP/UDP headers
+      for (const Hop& hop : *path) {
+        LinkRec& l = links[hop.link];
+        if (!l.p.up) {
+          why = "link down";
+          lost_on = hop.link;
+          break;
+        }
+        if (hop.to != p.dst_host && !hosts[hop.to].up) {
+          why = "router down";
+          lost_on = hop.link;
+          break;
+        }
+        // Gilbert-Elliott: move the chain one step per packet, then draw.
+        double loss = l.p.loss;
+        if (l.p.burst) {
+          const Burst& b = *l.p.burst;
+          l.bad[hop.dir] = l.bad[hop.dir] ? !l.rng.bernoulli(b.p_bad_to_good) : l.rng.bernoulli(b.p_good_to_bad);
+          if (l.bad[hop.dir]) loss = std::max(loss, b.loss_in_bad);
+        }
+        if (loss > 0 && l.rng.bernoulli(loss)) {
+          why = l.bad[hop.dir] && l.p.burst ? "burst loss" : "random loss";
+          lost_on = hop.link;
+          break;
+        }
+        int64_t start = std::max(t, l.busy_until[hop.dir]);
+        const int64_t ser = l.p.bandwidth_bps > 0 ? (bytes * 8 * 1'000'000 + l.p.bandwidth_bps - 1) / l.p.bandwidth_bps : 0;
+        l.busy_until[hop.dir] = start + ser;
+        t = start + ser + l.p.latency.us;
+        if (l.p.jitter.us > 0) t += static_cast<int64_t>(l.rng.uniform_int(0, static_cast<uint64_t>(l.p.jitter.us)));
+        if (l.p.reorder > 0 && l.rng.bernoulli(l.p.reorder)) t += l.p.jitter.us > 0 ? l.p.jitter.us : l.p.latency.us;
+      }
+    }
+    if (why) {
+      lose(pi, why, lost_on);
+      return;
+    }
+    p.ev = engine.schedule_at(SimTime{t}, &Impl::arrive_cb, this, pi);
+  }
+
+  void lose(uint32_t pi, const char* why, LinkId on) {
+    Packet& p = packets[pi];
+    const bool is_tcp = p.proto == kProtoTcp;
+    if (is_tcp) ++stats.segments_lost;
+    else ++stats.datagrams_lost;
+    if (trace.enabled(is_tcp ? Layer::tcp : Layer::net)) {
+      Record r = packet_record(is_tcp ? Kind::segment_lost : Kind::datagram_lost, p);
+      r.text += std::string(" lost: ") + why;
+      if (on != kNoLink) r.text += " on link " + hosts[links[on].a].name + " - " + hosts[links[on].b].name;
+      r.with("reason", why);
+      trace.emit(std::move(r));
+    }
+    free_packet(pi);
+  }
+
+  static void arrive_cb(void* ctx, uint64_t arg) { static_cast<Impl*>(ctx)->arrive(static_cast<uint32_t>(arg)); }
+
+  void arrive(uint32_t pi) {
+    Packet& p = packets[pi];
+    if (!hosts[p.dst_host].up) {
+      lose(pi, "host down", kNoLink);
+      return;
+    }
+    if (p.proto == kProtoTcp) {
+      ++stats.segments_delivered;
+      if (trace.enabled(Layer::tcp)) trace.emit(packet_record(Kind::segment_delivered, p));
+      tcp_input(pi);
+    } else {
+      auto it = udp_binds.find(port_key(p.dst_host, p.dport));
+      if (it == udp_binds.end()) {
+        lose(pi, "port unreachable", kNoLink);
+        return;
+      }
+      if (trace.enabled(Layer::net)) trace.emit(packet_record(Kind::datagram_delivered, p));
+      // Copy out: the receiver may send datagrams (reusing the pool) while reading.
+      const Packet q = p;
+      free_packet(pi);
+      it->second->on_datagram(q.dst_host, q.dport, q.src, q.sport, q.payload);
+      return;
+    }
+    free_packet(pi);
+  }
+
+  Record packet_record(Kind kind, const Packet& p) const {
+    Record r;
+    r.kind = kind;
+    r.src = hosts[p.src_host].name;
+    r.dst = p.dst_host != kNoHost ? hosts[p.dst_host].name : format_ipv4(p.dst);
+    r.session = p.serial;
+    std::string head = format_ipv4(p.src) + ":" + std::to_string(p.sport) + " > " + format_ipv4(p.dst) + ":" + std::to_string(p.dport);
+    if (p.proto == kProtoTcp) {
+      const std::string flags = flag_text(p.flags);
+      const uint32_t rseq = p.seq - p.base_seq;
+      const uint32_t rack = p.ack - p.base_ack;
+      r.text = head + " [" + flags + "] Seq=" + std::to_string(rseq);
+      if (p.flags & kAck) r.text += " Ack=" + std::to_string(rack);
+      if (p.flags & kSyn) r.text += " Win=" + std::to_string(p.wnd) + " MSS=" + std::to_string(params.mss);
+      r.text += " Len=" + std::to_string(p.payload.size());
+      r.with("flags", flags)
+          .with("seq", std::to_string(p.seq))
+          .with("ack", std::to_string(p.ack))
+          .with("len", std::to_string(p.payload.size()))
+          .with("port", std::to_string(p.dport))
+          .with("conn", format_ipv4(p.src) + ":" + std::to_string(p.sport) + ">" + format_ipv4(p.dst) + ":" +
+                            std::to_string(p.dport));
+    } else {
+      r.text = head + " UDP Len=" + std::to_string(p.payload.size());
+      r.with("len", std::to_string(p.payload.size())).with("port", std::to_string(p.dport));
+    }
+    r.wire = p.payload;
+    return r;
+  }
+
+  // ------------------------------------------------------------ TCP: slots
+
+  uint32_t alloc_conn() {
+    uint32_t i;
+    if (conn_free != UINT32_MAX) {
+      i = conn_free;
+      conn_free = conns[i].next_free;
+    } else {
+      i = static_cast<uint32_t>(conns.size());
+      conns.emplace_back();
+    }
+    ++stats.connections_live;
+    return i;
+  }
+
+  void free_conn(uint32_t i) {
+    Conn& c = conns[i];
+    conn_map.erase(c.key);
+    engine.cancel(c.timer_ev);
+    const uint32_t gen = c.gen + 1;
+    c.~Conn();
+    new (&c) Conn();
+    c.gen = gen;
+    c.next_free = conn_free;
+    conn_free = i;
+    --stats.connections_live;
+  }
+
+  ConnId cid(uint32_t i) const { return ConnId{i, conns[i].gen}; }
+  TcpConn handle(uint32_t i) { return TcpConn(&self, cid(i)); }
+
+  void init_rto(Conn& c) {
+    c.rto = params.initial_rto.us;
+    c.rtt_valid = false;
+  }
+
+  // ------------------------------------------------------------ TCP: records
+
+  void conn_record(Kind kind, const Conn& c, std::string text) {
+    if (!trace.enabled(Layer::tcp)) return;
+    Record r;
+    r.kind = kind;
+    r.src = hosts[c.lhost].name;
+    r.dst = c.rhost != kNoHost ? hosts[c.rhost].name : format_ipv4(c.key.raddr);
+    r.session = c.serial;
+    r.text = std::move(text);
+    r.with("port", std::to_string(c.passive ? c.key.lport : c.key.rport))
+        .with("conn", format_ipv4(c.key.laddr) + ":" + std::to_string(c.key.lport) + ">" + format_ipv4(c.key.raddr) + ":" +
+                          std::to_string(c.key.rport));
+    trace.emit(std::move(r));
+  }
+  std::string endpoint_text(const Conn& c) const {
+    return format_ipv4(c.key.laddr) + ":" + std::to_string(c.key.lport) + " - " + format_ipv4(c.key.raddr) + ":" +
+           std::to_string(c.key.rport);
+  }
+
+  // ------------------------------------------------------------ TCP: output
+
+  // Sends one segment of connection c. seq/len select the data (from sbuf).
+  void send_segment(Conn& c, uint8_t flags, uint32_t seq, uint32_t len, bool retransmit, const char* reason = nullptr) {
+    if (!hosts[c.lhost].up) return;  // a down host sends nothing (its timers still run out)
+    const uint32_t pi = alloc_packet();
+    Packet& p = packets[pi];
+    p.src = c.key.laddr;
+    p.dst = c.key.raddr;
+    p.sport = c.key.lport;
+    p.dport = c.key.rport;
+    p.proto = kProtoTcp;
+    p.flags = flags;
+    p.wnd = static_cast<uint16_t>(std::min<uint32_t>(params.window, 65535));
+    p.seq = seq;
+    p.ack = (flags & kAck) ? c.rcv_nxt : 0;
+    p.base_seq = c.iss;
+    p.base_ack = c.irs;
+    p.src_host = c.lhost;
+    p.dst_host = c.rhost;
+    p.serial = c.serial;
+    if (len > 0) {
+      const size_t off = c.sbuf_off + (seq - c.snd_una);
+      p.payload.assign(c.sbuf, off, len);
+    }
+    if (flags & kAck) c.ack_pending = false;
+    if (retransmit) ++stats.retransmissions;
+    if (trace.enabled(Layer::tcp)) {
+      Record r = packet_record(retransmit ? Kind::segment_retransmit : Kind::segment_sent, p);
+      if (reason) {
+        r.text += std::string(" (") + reason + ")";
+        r.with("reason", reason);
+      }
+      trace.emit(std::move(r));
+    }
+    sending_retransmit = retransmit;
+    transmit(pi);
+    sending_retransmit = false;
+  }
+
+  // A bare segment not tied to a connection slot (RST to a closed port).
+  void send_rst_for(const Packet& in) {
+    const uint32_t pi = alloc_packet();
+    Packet& p = packets[pi];
+    const Packet& q = in;  // `in` lives in the pool too; alloc may not move it (deque)
+    p.src = q.dst;
+    p.dst = q.src;
+    p.sport = q.dport;
+    p.dport = q.sport;
+    p.proto = kProtoTcp;
+    p.src_host = q.dst_host;
+    p.dst_host = q.src_host;
+    p.serial = q.serial;
+    p.wnd = 0;
+    // RFC 9293 3.10.7.1: if the ACK bit is off, RST with seq 0 and
+    // ack = SEG.SEQ + SEG.LEN; otherwise RST with seq = SEG.ACK.
+    if (q.flags & kAck) {
+      p.flags = kRst;
+      p.seq = q.ack;
+      p.ack = 0;
+      p.base_seq = q.base_ack;
+      p.base_ack = 0;
+    } else {
+      p.flags = kRst | kAck;
+      p.seq = 0;
+      p.ack = q.seq + static_cast<uint32_t>(q.payload.size()) + ((q.flags & kSyn) ? 1 : 0) + ((q.flags & kFin) ? 1 : 0);
+      p.base_seq = 0;
+      p.base_ack = q.base_seq;
+    }
+    if (trace.enabled(Layer::tcp)) {
+      Record r = packet_record(Kind::segment_sent, p);
+      r.text += " (no connection: reset)";
+      trace.emit(std::move(r));
+    }
+    transmit(pi);
+  }
+
+  void arm(uint32_t i, int64_t deadline) {
+    Conn& c = conns[i];
+    c.deadline = deadline;
+    c.timer_cause = engine.cause();
+    if (engine.is_pending(c.timer_ev) && c.timer_at <= deadline) return;  // fires first, re-arms lazily
+    engine.cancel(c.timer_ev);
+    c.timer_at = deadline;
+    c.timer_ev = engine.schedule_at(SimTime{deadline}, &Impl::timer_cb, this, uint64_t{c.gen} << 32 | i);
+  }
+  void disarm(Conn& c) { c.deadline = -1; }
+
+  static void timer_cb(void* ctx, uint64_t arg) {
+    Impl* self = static_cast<Impl*>(ctx);
+    const uint32_t i = static_cast<uint32_t>(arg);
+    const uint32_t gen = static_cast<uint32_t>(arg >> 32);
+    if (i >= self->conns.size() || self->conns[i].gen != gen || self->conns[i].state == St::free) return;
+    Conn& c = self->conns[i];
+    c.timer_ev = EventId{};
+    c.timer_at = -1;
+    if (c.deadline < 0) return;
+    if (self->engine.now().us < c.deadline) {
+      const int64_t d = c.deadline;
+      const uint64_t cause = self->engine.cause();
+      self->engine.set_cause(c.timer_cause);
+      self->arm(i, d);
+      self->engine.set_cause(cause);
+      return;
+    }
+    c.deadline = -1;
+    self->engine.set_cause(c.timer_cause);
+    self->expire(i);
+  }
+
+  void start_rtt(Conn& c, uint32_t seq) {
+    if (c.rtt_timing) return;
+    c.rtt_timing = true;
+    c.rtt_seq = seq;
+    c.rtt_start = engine.now().us;
+  }
+
+  // RFC 6298 2.2 / 2.3, with G = 1 us (our clock granularity).
+  void rtt_sample(Conn& c, int64_t r) {
+    if (!c.rtt_valid) {
+      c.srtt = r;
+      c.rttvar = r / 2;
+      c.rtt_valid = true;
+    } else {
+      const int64_t err = c.srtt > r ? c.srtt - r : r - c.srtt;
+      c.rttvar = (3 * c.rttvar + err) / 4;  // beta = 1/4
+      c.srtt = (7 * c.srtt + r) / 8;        // alpha = 1/8
+    }
+    c.rto = clamp_rto(c.srtt + std::max<int64_t>(1, 4 * c.rttvar));
+  }
+  int64_t clamp_rto(int64_t v) const { return std::clamp(v, params.min_rto.us, params.max_rto.us); }
+
+  // Sends whatever the window allows, then FIN if queued, then a pure ACK if
+  // one is still owed.
+  void output(uint32_t i) {
+    Conn& c = conns[i];
+    if (c.state == St::syn_sent || c.state == St::syn_rcvd || c.state == St::free) return;
+    const bool can_send = c.state == St::established || c.state == St::close_wait;
+    if (can_send || c.state == St::fin_wait_1 || c.state == St::last_ack || c.state == St::closing) {
+      const uint32_t data_end = c.snd_una + static_cast<uint32_t>(c.sbuf.size() - c.sbuf_off);
+      const uint32_t wnd = std::max<uint32_t>(1, std::min<uint32_t>(c.peer_wnd, params.window));
+      while (seq_lt(c.snd_nxt, data_end) && !c.fin_sent) {
+        const uint32_t in_flight = c.snd_nxt - c.snd_una;
+        if (in_flight >= wnd) break;
+        uint32_t len = std::min({params.mss, data_end - c.snd_nxt, wnd - in_flight});
+        const bool last = c.snd_nxt + len == data_end;
+        const uint32_t seq = c.snd_nxt;
+        c.snd_nxt += len;
+        start_rtt(c, seq);
+        send_segment(c, static_cast<uint8_t>(kAck | (last ? kPsh : 0)), seq, len, false);
+        if (c.deadline < 0) arm(i, engine.now().us + c.rto);
+      }
+      if (c.fin_queued && !c.fin_sent && c.snd_nxt == data_end && (can_send)) {
+        c.fin_sent = true;
+        c.fin_seq = c.snd_nxt;
+        c.snd_nxt += 1;
+        c.state = c.state == St::established ? St::fin_wait_1 : St::last_ack;
+        send_segment(c, kFin | kAck, c.fin_seq, 0, false);
+        if (c.deadline < 0) arm(i, engine.now().us + c.rto);
+      }
+    }
+    if (c.ack_pending) send_segment(c, kAck, c.snd_nxt, 0, false);
+  }
+
+  // Retransmits the earliest unacknowledged segment (RFC 6298 5.4).
+  void retransmit_first(uint32_t i, const char* reason) {
+    Conn& c = conns[i];
+    c.rtt_timing = false;  // Karn: no RTT sample from a retransmitted segment
+    if (c.state == St::syn_sent) {
+      send_segment(c, kSyn, c.iss, 0, true, reason);
+      return;
+    }
+    if (c.state == St::syn_rcvd) {
+      send_segment(c, kSyn | kAck, c.iss, 0, true, reason);
+      return;
+    }
+    const uint32_t data_end = c.snd_una + static_cast<uint32_t>(c.sbuf.size() - c.sbuf_off);
+    if (seq_lt(c.snd_una, data_end)) {
+      const uint32_t len = std::min(params.mss, std::min(data_end, c.snd_nxt) - c.snd_una);
+      if (len > 0) {
+        send_segment(c, static_cast<uint8_t>(kAck | kPsh), c.snd_una, len, true, reason);
+        return;
+      }
+    }
+    if (c.fin_sent && c.snd_una == c.fin_seq) send_segment(c, kFin | kAck, c.fin_seq, 0, true, reason);
+  }
+
+  void expire(uint32_t i) {
+    Conn& c = conns[i];
+    if (c.state == St::time_wait || c.state == St::fin_wait_2) {
+      // 2*MSL over (or an orphaned FIN-WAIT-2, as Linux's tcp_fin_timeout).
+      free_conn(i);
+      return;
+    }
+    const bool handshake = c.state == St::syn_sent || c.state == St::syn_rcvd;
+    if (!handshake && c.snd_una == c.snd_nxt) return;  // nothing outstanding
+    ++c.retries;
+    const int limit = handshake ? params.syn_retries : params.data_retries;
+    if (c.retries > limit) {
+      conn_record(Kind::tcp_timeout, c,
+                  "connection " + endpoint_text(c) + " timed out after " + std::to_string(limit) + " retransmissions" +
+                      (handshake ? " of the " + std::string(c.state == St::syn_sent ? "SYN" : "SYN-ACK") : ""));
+      finish(i, CloseReason::timeout);
+      return;
+    }
+    // RFC 6298 5.5: back off the timer (RTO = RTO * 2, up to the maximum).
+    c.rto = std::min(c.rto * 2, params.max_rto.us);
+    c.dupacks = 0;
+    retransmit_first(i, "timeout");
+    arm(i, engine.now().us + c.rto);
+  }
+
+  // Ends connection i for the application with `why`, then frees the slot.
+  void finish(uint32_t i, CloseReason why) {
+    Conn& c = conns[i];
+    TcpHandler* h = c.app_closed ? nullptr : c.handler;
+    const ConnId id = cid(i);
+    c.app_closed = true;
+    c.handler = nullptr;
+    free_conn(i);
+    if (h) h->on_closed(TcpConn(&self, id), why);
+  }
+
+  // Both FINs are exchanged: the application is done with the connection.
+  void closed_normally(uint32_t i, bool time_wait) {
+    Conn& c = conns[i];
+    conn_record(Kind::tcp_closed, c, "connection " + endpoint_text(c) + " closed" + (time_wait ? " (TIME-WAIT)" : ""));
+    if (!time_wait) {
+      finish(i, CloseReason::normal);
+      return;
+    }
+    c.state = St::time_wait;
+    TcpHandler* h = c.app_closed ? nullptr : c.handler;
+    const ConnId id = cid(i);
+    c.app_closed = true;
+    c.handler = nullptr;
+    std::string().swap(c.sbuf);
+    c.sbuf_off = 0;
+    c.ooo.reset();
+    arm(i, engine.now().us + params.time_wait.us);
+    if (h) h->on_closed(TcpConn(&self, id), CloseReason::normal);
+  }
+
+  // ------------------------------------------------------------ TCP: input
+
+  void tcp_input(uint32_t pi) {
+    Packet& p = packets[pi];
+    const ConnKey key{p.dst, p.src, p.dport, p.sport};
+    auto it = conn_map.find(key);
+    if (it == conn_map.end()) {
+      if ((p.flags & kSyn) && !(p.flags & (kAck | kRst))) {
+        auto lit = listeners.find(port_key(p.dst_host, p.dport));
+        if (lit != listeners.end()) {
+          passive_open(pi, lit->second);
+          return;
+        }
+      }
+      if (!(p.flags & kRst)) send_rst_for(p);  // RFC 9293 3.10.7.1: closed port answers RST
+      return;
+    }
+    Conn& c = conns[it->second];
+    if (c.state == St::time_wait && (p.flags & kSyn) && !(p.flags & kAck) && seq_gt(p.seq, c.rcv_nxt)) {
+      // RFC 9293 3.10.7.4: a new SYN with a higher sequence number may reopen
+      // a connection in TIME-WAIT.
+      free_conn(it->second);
+      tcp_input(pi);
+      return;
+    }
+    segment_arrives(it->second, pi);
+  }
+
+  void passive_open(uint32_t pi, TcpAcceptor* acceptor) {
+    const uint32_t i = alloc_conn();
+    Packet& p = packets[pi];
+    Conn& c = conns[i];
+    c.key = ConnKey{p.dst, p.src, p.dport, p.sport};
+    c.lhost = p.dst_host;
+    c.rhost = p.src_host;
+    c.passive = true;
+    c.acceptor = acceptor;
+    c.serial = p.serial;
+    c.state = St::syn_rcvd;
+    c.iss = static_cast<uint32_t>(hosts[c.lhost].isn.next_u64());
+    c.snd_una = c.iss;
+    c.snd_nxt = c.iss + 1;
+    c.irs = p.seq;
+    c.rcv_nxt = p.seq + 1;
+    c.peer_wnd = p.wnd;
+    init_rto(c);
+    conn_map.emplace(c.key, i);
+    ++stats.connections_opened;
+    free_packet(pi);
+    start_rtt(c, c.iss);
+    send_segment(c, kSyn | kAck, c.iss, 0, false);
+    arm(i, engine.now().us + c.rto);
+  }
+
+  void segment_arrives(uint32_t i, uint32_t pi) {
+    Conn* cp = &conns[i];
+    Packet& p = packets[pi];
+    const uint8_t flags = p.flags;
+    const uint32_t seq = p.seq, ack = p.ack;
+
+    if (cp->state == St::syn_sent) {
+      Conn& c = *cp;
+      if ((flags & kAck) && ack != c.iss + 1) {  // unacceptable ACK: RFC 9293 3.10.7.3
+        if (!(flags & kRst)) send_rst_for(p);
+        free_packet(pi);
+        return;
+      }
+      if (flags & kRst) {
+        free_packet(pi);
+        if (!(flags & kAck)) return;
+        conn_record(Kind::tcp_refused, c, "connection to " + format_ipv4(c.key.raddr) + ":" + std::to_string(c.key.rport) +
+                                              " refused (RST): nothing listens on port " + std::to_string(c.key.rport));
+        finish(i, CloseReason::refused);
+        return;
+      }
+      if ((flags & kSyn) && (flags & kAck)) {
+        c.irs = seq;
+        c.rcv_nxt = seq + 1;
+        c.snd_una = c.iss + 1;
+        c.peer_wnd = p.wnd;
+        free_packet(pi);
+        if (c.rtt_timing) {
+          rtt_sample(c, engine.now().us - c.rtt_start);
+          c.rtt_timing = false;
+        } else if (c.retries > 0) {
+          // RFC 6298 5.7: the SYN was retransmitted; use a 3 s RTO for data.
+          c.rto = clamp_rto(sec(3).us);
+        }
+        c.retries = 0;
+        disarm(c);
+        c.state = St::established;
+        c.ack_pending = true;
+        conn_record(Kind::tcp_established, c, "connection " + endpoint_text(c) + " established");
+        const uint32_t gen = c.gen;
+        if (c.handler) c.handler->on_connected(handle(i));
+        if (conns[i].gen != gen || conns[i].state == St::free) return;
+        output(i);
+        return;
+      }
+      free_packet(pi);
+      return;
+    }
+
+    if (flags & kRst) {
+      // RFC 5961 3.2 would demand an exact match; in-window is enough here.
+      Conn& c = *cp;
+      free_packet(pi);
+      if (c.state == St::time_wait || c.state == St::syn_rcvd) {
+        free_conn(i);
+        return;
+      }
+      conn_record(Kind::tcp_reset, c, "connection " + endpoint_text(c) + " reset by the peer");
+      finish(i, CloseReason::reset);
+      return;
+    }
+
+    if (flags & kSyn) {
+      // A retransmitted SYN (our SYN-ACK was lost) or SYN-ACK (our ACK was lost).
+      Conn& c = *cp;
+      free_packet(pi);
+      if (c.state == St::syn_rcvd) {
+        send_segment(c, kSyn | kAck, c.iss, 0, true, "duplicate SYN");
+      } else {
+        c.ack_pending = true;
+        output(i);
+      }
+      return;
+    }
+
+    if (!(flags & kAck)) {
+      free_packet(pi);
+      return;
+    }
+
+    if (cp->state == St::syn_rcvd) {
+      Conn& c = *cp;
+      if (ack != c.iss + 1) {
+        send_rst_for(p);
+        free_packet(pi);
+        return;
+      }
+      if (c.rtt_timing) rtt_sample(c, engine.now().us - c.rtt_start);
+      c.rtt_timing = false;
+      c.snd_una = c.iss + 1;
+      c.retries = 0;
+      disarm(c);
+      c.state = St::established;
+      conn_record(Kind::tcp_established, c, "connection " + endpoint_text(c) + " established");
+      const uint32_t gen = c.gen;
+      TcpHandler* h = c.acceptor ? c.acceptor->on_accept(handle(i)) : nullptr;
+      if (conns[i].gen != gen || conns[i].state == St::free) {
+        free_packet(pi);
+        return;
+      }
+      if (!h) {
+        free_packet(pi);
+        abort_conn(i);
+        return;
+      }
+      conns[i].handler = h;
+      h->on_connected(handle(i));
+      if (conns[i].gen != gen || conns[i].state == St::free) {
+        free_packet(pi);
+        return;
+      }
+      cp = &conns[i];
+      // fall through: the ACK may carry data
+    }
+
+    Conn& c = *cp;
+    const uint32_t gen = c.gen;
+    const uint32_t len = static_cast<uint32_t>(p.payload.size());
+    c.peer_wnd = p.wnd;
+
+    // ---- ACK processing
+    if (seq_gt(ack, c.snd_nxt)) {
+      // Acknowledges something never sent: answer with an ACK, drop (RFC 9293 3.10.7.4).
+      c.ack_pending = true;
+    } else if (seq_gt(ack, c.snd_una)) {
+      uint32_t acked = ack - c.snd_una;
+      bool fin_acked = false;
+      if (c.fin_sent && seq_gt(ack, c.fin_seq)) {
+        fin_acked = true;
+        acked -= 1;
+      }
+      c.sbuf_off += acked;
+      c.snd_una = ack;
+      if (c.sbuf_off == c.sbuf.size()) {
+        c.sbuf.clear();
+        c.sbuf_off = 0;
+      } else if (c.sbuf_off > 4096 && c.sbuf_off * 2 > c.sbuf.size()) {
+        c.sbuf.erase(0, c.sbuf_off);
+        c.sbuf_off = 0;
+      }
+      if (c.rtt_timing && seq_gt(ack, c.rtt_seq)) {
+        rtt_sample(c, engine.now().us - c.rtt_start);
+        c.rtt_timing = false;
+      } else if (c.rtt_valid) {
+        c.rto = clamp_rto(c.srtt + std::max<int64_t>(1, 4 * c.rttvar));  // undo backoff on new data acked
+      }
+      c.retries = 0;
+      c.dupacks = 0;
+      // RFC 6298 5.2 / 5.3: stop the timer when all is acked, else restart it.
+      if (c.snd_una == c.snd_nxt) disarm(c);
+      else arm(i, engine.now().us + c.rto);
+      if (fin_acked) {
+        if (c.state == St::fin_wait_1) {
+          c.state = St::fin_wait_2;
+          arm(i, engine.now().us + params.time_wait.us);  // orphan guard if the peer never closes
+        } else if (c.state == St::closing) {
+          free_packet(pi);
+          closed_normally(i, true);
+          return;
+        } else if (c.state == St::last_ack) {
+          free_packet(pi);
+          closed_normally(i, false);
+          return;
+        }
+      }
+    } else if (ack == c.snd_una && len == 0 && !(flags & kFin) && c.snd_una != c.snd_nxt) {
+      // RFC 5681 3.2: the third duplicate ACK triggers a fast retransmit.
+      if (++c.dupacks == 3 && params.fast_retransmit) retransmit_first(i, "3 duplicate ACKs");
+    }
+
+    // ---- data and FIN
+    if (len > 0 || (flags & kFin)) {
+      c.ack_pending = true;
+      if (c.state == St::time_wait) {
+        // The peer did not get our last ACK: re-acknowledge, restart 2*MSL.
+        free_packet(pi);
+        arm(i, engine.now().us + params.time_wait.us);
+        output(i);
+        return;
+      }
+      const bool fin = flags & kFin;
+      if (seq_gt(seq, c.rcv_nxt)) {
+        // Out of order: keep it (inside the window) for later; ACK what we have.
+        if (seq_lt(seq, c.rcv_nxt + params.window)) {
+          if (!c.ooo) c.ooo = std::make_unique<std::vector<OooSeg>>();
+          bool dup = false;
+          for (const OooSeg& s : *c.ooo) dup = dup || (s.seq == seq && s.data.size() == len);
+          // Bounded: at most a window's worth of segments (plus slack for odd sizes).
+          if (!dup && c.ooo->size() < params.window / std::max<uint32_t>(1, params.mss) * 2 + 8)
+            c.ooo->push_back(OooSeg{seq, fin, p.payload});
+        }
+        free_packet(pi);
+      } else {
+        // In order, or overlapping what we already have: take the new part.
+        const uint32_t skip = c.rcv_nxt - seq;
+        std::string data;
+        if (skip < len) data.assign(p.payload, skip, len - skip);
+        const bool fin_now = fin && seq_le(seq + len, c.rcv_nxt + static_cast<uint32_t>(data.size()));
+        free_packet(pi);
+        if (!deliver(i, data, fin_now && skip <= len)) return;
+        // Drain buffered segments that are now in order.
+        for (;;) {
+          if (conns[i].gen != gen || conns[i].state == St::free) return;
+          Conn& cc = conns[i];
+          if (!cc.ooo || cc.ooo->empty() || cc.fin_rcvd) break;
+          size_t k = 0;
+          while (k < cc.ooo->size() && seq_gt((*cc.ooo)[k].seq, cc.rcv_nxt)) ++k;
+          if (k == cc.ooo->size()) break;
+          OooSeg s = std::move((*cc.ooo)[k]);
+          cc.ooo->erase(cc.ooo->begin() + static_cast<std::ptrdiff_t>(k));
+          const uint32_t sk = cc.rcv_nxt - s.seq;
+          if (sk > s.data.size()) continue;  // entirely old
+          if (!deliver(i, s.data.substr(sk), s.fin)) return;
+        }
+        if (conns[i].gen != gen || conns[i].state == St::free) return;
+      }
+    } else {
+      free_packet(pi);
+    }
+    if (conns[i].gen == gen && conns[i].state != St::free) output(i);
+  }
+
+  // Hands in-order bytes (and a FIN) to the application. Returns false if the
+  // connection is gone afterwards.
+  bool deliver(uint32_t i, const std::string& data, bool fin) {
+    Conn& c = conns[i];
+    const uint32_t gen = c.gen;
+    c.rcv_nxt += static_cast<uint32_t>(data.size());
+    if (fin && !c.fin_rcvd) {
+      c.fin_rcvd = true;
+      c.rcv_nxt += 1;
+    }
+    if (!data.empty() && c.handler && !c.app_closed) {
+      c.handler->on_data(handle(i), data);
+      if (conns[i].gen != gen || conns[i].state == St::free) return false;
+    }
+    if (fin && conns[i].fin_rcvd) {
+      Conn& cc = conns[i];
+      if (cc.ooo) cc.ooo.reset();
+      switch (cc.state) {
+        case St::established:
+          cc.state = St::close_wait;
+          if (cc.handler && !cc.app_closed) {
+            cc.handler->on_peer_closed(handle(i));
+            if (conns[i].gen != gen || conns[i].state == St::free) return false;
+          }
+          break;
+        case St::fin_wait_1:
+          cc.state = St::closing;
+          break;
+        case St::fin_wait_2:
+          cc.ack_pending = true;
+          output(i);
+          closed_normally(i, true);
+          return false;
+        default: break;
+      }
+    }
+    return true;
+  }
+
+  void abort_conn(uint32_t i) {
+    Conn& c = conns[i];
+    if (c.state != St::syn_sent && c.state != St::time_wait) {
+      send_segment(c, kRst | kAck, c.snd_nxt, 0, false);
+      conn_record(Kind::tcp_reset, c, "connection " + endpoint_text(c) + " aborted (RST sent)");
+    }
+    c.app_closed = true;
+    c.handler = nullptr;
+    free_conn(i);
+  }
+
+  TcpConn open(HostId from, Ipv4 to, uint16_t port, TcpHandler* handler, uint64_t session) {
+    if (from >= hosts.size()) throw std::invalid_argument("connect: no such host");
+    HostRec& h = hosts[from];
+    const uint32_t i = alloc_conn();
+    Conn& c = conns[i];
+    // An ephemeral port whose 4-tuple is free (IANA range 49152-65535).
+    uint16_t lport = 0;
+    for (int tries = 0; tries < 16384; ++tries) {
+      const uint16_t cand = h.next_port;
+      h.next_port = h.next_port == 65535 ? 49152 : static_cast<uint16_t>(h.next_port + 1);
+      if (!conn_map.count(ConnKey{h.addr, to, cand, port})) {
+        lport = cand;
+        break;
+      }
+    }
+    if (lport == 0) {
+      free_conn(i);
+      throw std::runtime_error("connect: no free ephemeral port on " + h.name);
+    }
+    c.key = ConnKey{h.addr, to, lport, port};
+    c.lhost = from;
+    auto hit = host_by_addr.find(to);
+    c.rhost = hit == host_by_addr.end() ? kNoHost : hit->second;
+    c.handler = handler;
+    c.serial = session ? session : ++serial_counter;
+    c.state = St::syn_sent;
+    c.iss = static_cast<uint32_t>(h.isn.next_u64());
+    c.snd_una = c.iss;
+    c.snd_nxt = c.iss + 1;
+    init_rto(c);
+    conn_map.emplace(c.key, i);
+    ++stats.connections_opened;
+    conn_record(Kind::tcp_connect, c,
+                h.name + " opens a connection to " + format_ipv4(to) + ":" + std::to_string(port) + " from port " +
+                    std::to_string(lport));
+    const ConnId id = cid(i);
+    if (!h.up) {
+      // A down host cannot send; the attempt simply times out.
+      arm(i, engine.now().us + c.rto);
+      return TcpConn(&self, id);
+    }
+    start_rtt(c, c.iss);
+    send_segment(c, kSyn, c.iss, 0, false);
+    arm(i, engine.now().us + c.rto);
+    return TcpConn(&self, id);
+  }
+
+  void net_record(Kind kind, std::string src, std::string text) {
+    if (!trace.enabled(Layer::net)) return;
+    Record r;
+    r.kind = kind;
+    r.src = std::move(src);
+    r.text = std::move(text);
+    trace.emit(std::move(r));
+  }
+};
+
+// ---------------------------------------------------------------- Network
+
+Network::Network(Engine& engine, Trace& trace, uint64_t seed, TcpParams tcp)
+    : impl_(std::make_unique<Impl>(*this, engine, trace, seed, tcp)) {}
+
+Network::~Network() {
+  // Pending engine events point at the pool; make them harmless.
+  for (auto& c : impl_->conns) impl_->engine.cancel(c.timer_ev);
+  for (auto& p : impl_->packets) impl_->engine.cancel(p.ev);
+}
+
+HostId Network::add_host(std::string_view name, std::string_view address, bool router) {
+  auto a = parse_ipv4(address);
+  if (!a) throw std::invalid_argument("host \"" + std::string(name) + "\": \"" + std::string(address) + "\" is not an IPv4 address");
+  if (impl_->host_by_name.count(std::string(name))) throw std::invalid_argument("duplicate host name \"" + std::string(name) + "\"");
+  if (impl_->host_by_addr.count(*a)) throw std::invalid_argument("address " + std::string(address) + " is already in use");
+  const HostId id = static_cast<HostId>(impl_->hosts.size());
+  impl_->hosts.emplace_back(std::string(name), *a, router, impl_->seed);
+  impl_->host_by_name.emplace(std::string(name), id);
+  impl_->host_by_addr.emplace(*a, id);
+  return id;
+}
+
+LinkId Network::add_link(HostId a, HostId b, const LinkParams& params) {
+  if (a >= impl_->hosts.size() || b >= impl_->hosts.size() || a == b) throw std::invalid_argument("add_link: bad ends");
+  if (params.loss < 0 || params.loss > 1 || params.reorder < 0 || params.reorder > 1)
+    throw std::invalid_argument("add_link: loss and reorder must be between 0 and 1");
+  const LinkId id = static_cast<LinkId>(impl_->links.size());
+  impl_->links.emplace_back(a, b, params, impl_->seed, impl_->hosts[a].name + "-" + impl_->hosts[b].name);
+  impl_->hosts[a].links.push_back(id);
+  impl_->hosts[b].links.push_back(id);
+  impl_->routes.clear();
+  return id;
+}
+
+void Network::build(const Scenario& sc) {
+  const std::vector<std::string> addrs = scenario_addresses(sc);
+  for (size_t k = 0; k < sc.hosts.size(); ++k) add_host(sc.hosts[k].name, addrs[k], sc.hosts[k].role == HostRole::router);
+  std::unordered_map<std::string, bool> linked;
+  for (const Link& l : sc.links) linked[l.a] = linked[l.b] = true;
+  bool need_internet = false;
+  for (const Host& h : sc.hosts) need_internet = need_internet || (!linked.count(h.name) && h.name != "internet");
+  for (const Link& l : sc.links) need_internet = need_internet || l.a == "internet" || l.b == "internet";
+  if (need_internet && find_host("internet") == kNoHost) add_host("internet", addrs.back(), true);
+  for (const Link& l : sc.links) {
+    const HostId a = find_host(l.a), b = find_host(l.b);
+    if (a == kNoHost || b == kNoHost) throw std::invalid_argument("link between unknown hosts \"" + l.a + "\" and \"" + l.b + "\"");
+    add_link(a, b, link_params(l));
+  }
+  LinkParams def;
+  def.latency = sc.default_latency;
+  def.bandwidth_bps = sc.default_bandwidth_bps;
+  def.loss = sc.default_loss;
+  for (const Host& h : sc.hosts)
+    if (!linked.count(h.name) && h.name != "internet") add_link(find_host(h.name), find_host("internet"), def);
+}
+
+HostId Network::find_host(std::string_view name) const {
+  auto it = impl_->host_by_name.find(std::string(name));
+  return it == impl_->host_by_name.end() ? kNoHost : it->second;
+}
+HostId Network::host_by_address(Ipv4 a) const {
+  auto it = impl_->host_by_addr.find(a);
+  return it == impl_->host_by_addr.end() ? kNoHost : it->second;
+}
+LinkId Network::find_link(std::string_view a, std::string_view b) const {
+  const HostId ha = find_host(a), hb = find_host(b);
+  if (ha == kNoHost || hb == kNoHost) return kNoLink;
+  for (LinkId l : impl_->hosts[ha].links) {
+    const auto& lr = impl_->links[l];
+    if ((lr.a == ha && lr.b == hb) || (lr.a == hb && lr.b == ha)) return l;
+  }
+  return kNoLink;
+}
+const std::string& Network::host_name(HostId h) const { return impl_->hosts.at(h).name; }
+Ipv4 Network::host_address(HostId h) const { return impl_->hosts.at(h).addr; }
+bool Network::host_is_up(HostId h) const { return impl_->hosts.at(h).up; }
+size_t Network::host_count() const { return impl_->hosts.size(); }
+size_t Network::link_count() const { return impl_->links.size(); }
+
+std::vector<HostId> Network::route(HostId from, HostId to) const {
+  std::vector<HostId> out;
+  if (from >= impl_->hosts.size() || to >= impl_->hosts.size()) return out;
+  out.push_back(from);
+  if (from == to) return out;
+  const auto* path = impl_->find_route(from, to);
+  for (const auto& hop : *path) {
+    if (!impl_->links[hop.link].p.up) return {};
+    out.push_back(hop.to);
+  }
+  if (path->empty()) return {};
+  return out;
+}
+
+void Network::set_host_up(HostId h, bool up) {
+  auto& hr = impl_->hosts.at(h);
+  if (hr.up == up) return;
+  hr.up = up;
+  impl_->net_record(up ? Kind::host_up : Kind::host_down, hr.name,
+                    hr.name + " (" + format_ipv4(hr.addr) + ") is " +
+                        (up ? "up again" : "down: it answers nothing; its connections are gone"));
+  if (!up) {
+    // The host lost its state: its connections vanish without a word on the
+    // wire; local applications learn of it as a reset.
+    for (uint32_t i = 0; i < impl_->conns.size(); ++i) {
+      auto& c = impl_->conns[i];
+      if (c.state != St::free && c.lhost == h) impl_->finish(i, CloseReason::reset);
+    }
+  }
+}
+
+void Network::set_link_up(LinkId l, bool up) {
+  auto& lr = impl_->links.at(l);
+  if (lr.p.up == up) return;
+  lr.p.up = up;
+  impl_->routes.clear();
+  impl_->net_record(up ? Kind::link_up : Kind::link_down, impl_->hosts[lr.a].name,
+                    "link " + impl_->hosts[lr.a].name + " - " + impl_->hosts[lr.b].name +
+                        (up ? " is up again" : " is down: it drops every packet"));
+}
+
+void Network::set_link_loss(LinkId l, double loss) {
+  auto& lr = impl_->links.at(l);
+  if (!(loss >= 0 && loss <= 1)) throw std::invalid_argument("set_link_loss: loss must be between 0 and 1");
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%g%% -> %g%%", lr.p.loss * 100, loss * 100);
+  lr.p.loss = loss;
+  impl_->net_record(Kind::link_changed, impl_->hosts[lr.a].name,
+                    "link " + impl_->hosts[lr.a].name + " - " + impl_->hosts[lr.b].name + " loss " + buf);
+}
+
+const LinkParams& Network::link(LinkId l) const { return impl_->links.at(l).p; }
+
+void Network::set_drop_hook(DropHook hook, void* ctx) {
+  impl_->drop_hook = hook;
+  impl_->drop_ctx = ctx;
+}
+
+bool Network::listen(HostId host, uint16_t port, TcpAcceptor* acceptor) {
+  if (host >= impl_->hosts.size() || !acceptor) return false;
+  return impl_->listeners.emplace(Impl::port_key(host, port), acceptor).second;
+}
+void Network::unlisten(HostId host, uint16_t port) { impl_->listeners.erase(Impl::port_key(host, port)); }
+
+TcpConn Network::connect(HostId from, Ipv4 to, uint16_t port, TcpHandler* handler, uint64_t session) {
+  return impl_->open(from, to, port, handler, session);
+}
+TcpConn Network::connect_host(HostId from, HostId to, uint16_t port, TcpHandler* handler, uint64_t session) {
+  return impl_->open(from, host_address(to), port, handler, session);
+}
+uint64_t Network::next_serial() { return ++impl_->serial_counter; }
+
+bool Network::bind_udp(HostId host, uint16_t port, UdpReceiver* receiver) {
+  if (host >= impl_->hosts.size() || !receiver) return false;
+  return impl_->udp_binds.emplace(Impl::port_key(host, port), receiver).second;
+}
+void Network::unbind_udp(HostId host, uint16_t port) { impl_->udp_binds.erase(Impl::port_key(host, port)); }
+
+uint16_t Network::ephemeral_udp_port(HostId host) {
+  auto& h = impl_->hosts.at(host);
+  for (int tries = 0; tries < 16384; ++tries) {
+    const uint16_t p = h.next_udp_port;
+    h.next_udp_port = h.next_udp_port == 65535 ? 49152 : static_cast<uint16_t>(h.next_udp_port + 1);
+    if (!impl_->udp_binds.count(Impl::port_key(host, p))) return p;
+  }
+  throw std::runtime_error("no free UDP port on " + h.name);
+}
+
+void Network::send_udp(HostId from, uint16_t from_port, Ipv4 to, uint16_t to_port, std::string_view payload) {
+  auto& I = *impl_;
+  if (from >= I.hosts.size() || !I.hosts[from].up) return;
+  const uint32_t pi = I.alloc_packet();
+  auto& p = I.packets[pi];
+  p.src = I.hosts[from].addr;
+  p.dst = to;
+  p.sport = from_port;
+  p.dport = to_port;
+  p.proto = kProtoUdp;
+  p.flags = 0;
+  p.src_host = from;
+  p.dst_host = host_by_address(to);
+  p.serial = 0;
+  p.payload.assign(payload);
+  if (I.trace.enabled(Layer::net)) I.trace.emit(I.packet_record(Kind::datagram_sent, p));
+  I.transmit(pi);
+}
+
+const TcpParams& Network::tcp_params() const { return impl_->params; }
+const NetStats& Network::stats() const { return impl_->stats; }
+Engine& Network::engine() { return impl_->engine; }
+Trace& Network::trace() { return impl_->trace; }
+
+bool Network::conn_valid(ConnId c) const { return impl_->get(c) != nullptr; }
+
+size_t Network::conn_send(ConnId id, std::string_view bytes) {
+  auto* c = impl_->get(id);
+  if (!c || c->fin_queued || bytes.empty()) return 0;
+  if (c->state != St::established && c->state != St::close_wait && c->state != St::syn_sent && c->state != St::syn_rcvd)
+    return 0;
+  c->sbuf.append(bytes);
+  impl_->output(id.index);
+  return bytes.size();
+}
+
+void Network::conn_close(ConnId id) {
+  auto* c = impl_->get(id);
+  if (!c || c->fin_queued) return;
+  c->fin_queued = true;
+  if (c->state == St::syn_sent) {
+    // Nothing sent yet: closing before the handshake just forgets it.
+    c->app_closed = true;
+    c->handler = nullptr;
+    impl_->free_conn(id.index);
+    return;
+  }
+  impl_->output(id.index);
+}
+
+void Network::conn_abort(ConnId id) {
+  if (!impl_->get(id)) return;
+  impl_->abort_conn(id.index);
+}
+
+uint64_t Network::conn_serial(ConnId c) const {
+  const auto* p = impl_->get(c);
+  return p ? p->serial : 0;
+}
+HostId Network::conn_local_host(ConnId c) const {
+  const auto* p = impl_->get(c);
+  return p ? p->lhost : kNoHost;
+}
+HostId Network::conn_remote_host(ConnId c) const {
+  const auto* p = impl_->get(c);
+  return p ? p->rhost : kNoHost;
+}
+uint16_t Network::conn_local_port(ConnId c) const {
+  const auto* p = impl_->get(c);
+  return p ? p->key.lport : 0;
+}
+uint16_t Network::conn_remote_port(ConnId c) const {
+  const auto* p = impl_->get(c);
+  return p ? p->key.rport : 0;
+}
+Ipv4 Network::conn_remote_address(ConnId c) const {
+  const auto* p = impl_->get(c);
+  return p ? p->key.raddr : 0;
+}
+size_t Network::conn_unsent(ConnId c) const {
+  const auto* p = impl_->get(c);
+  return p ? p->sbuf.size() - p->sbuf_off : 0;
+}
+
+// ---------------------------------------------------------------- TcpConn
+
+bool TcpConn::valid() const { return net_ && net_->conn_valid(id_); }
+size_t TcpConn::send(std::string_view bytes) const { return net_ ? net_->conn_send(id_, bytes) : 0; }
+void TcpConn::close() const {
+  if (net_) net_->conn_close(id_);
+}
+void TcpConn::abort() const {
+  if (net_) net_->conn_abort(id_);
+}
+uint64_t TcpConn::serial() const { return net_ ? net_->conn_serial(id_) : 0; }
+HostId TcpConn::local_host() const { return net_ ? net_->conn_local_host(id_) : kNoHost; }
+HostId TcpConn::remote_host() const { return net_ ? net_->conn_remote_host(id_) : kNoHost; }
+uint16_t TcpConn::local_port() const { return net_ ? net_->conn_local_port(id_) : 0; }
+uint16_t TcpConn::remote_port() const { return net_ ? net_->conn_remote_port(id_) : 0; }
+Ipv4 TcpConn::remote_address() const { return net_ ? net_->conn_remote_address(id_) : 0; }
+size_t TcpConn::unsent_bytes() const { return net_ ? net_->conn_unsent(id_) : 0; }
+
+}  // namespace smtplab
