@@ -43,6 +43,8 @@ struct RecordMatcher {
   std::string text_regex_source;
   std::optional<std::regex> text_regex;  // searched (not anchored) in the text
   std::string wire;                      // substring of the raw bytes
+  std::string wire_regex_source;
+  std::optional<std::regex> wire_regex;  // searched in the raw bytes (bounded: see loader)
   std::vector<std::pair<std::string, std::string>> attrs;  // exact values
   std::vector<std::pair<std::string, std::string>> attrs_regex_source;
   std::vector<std::pair<std::string, std::regex>> attrs_regex;

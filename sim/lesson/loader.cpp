@@ -26,7 +26,7 @@ const std::vector<std::string> kStepKeys{"title", "text",   "terms",    "myths",
                                          "highlight", "show", "expect", "question", "exercise"};
 const std::vector<std::string> kMythKeys{"claim", "truth", "cite"};
 const std::vector<std::string> kMatcherKeys{"kind", "layer", "src",    "dst",   "host",   "text",
-                                            "text_regex", "wire", "attrs", "attrs_regex", "student_fault",
+                                            "text_regex", "wire", "wire_regex", "attrs", "attrs_regex", "student_fault",
                                             "after", "before", "within", "caused_by", "nth"};
 const std::vector<std::string> kCheckKeys{"exists", "absent", "count", "min", "max", "order", "all", "any", "not"};
 const std::vector<std::string> kQuestionKeys{"prompt", "choices", "answer", "reveal", "explain"};
@@ -270,6 +270,8 @@ std::optional<RecordMatcher> read_matcher(Ctx& cx, const json& j, const std::str
   if (rd.string(j, "text_regex", ptr, m.text_regex_source))
     m.text_regex = compile_regex(rd, child(ptr, "text_regex"), m.text_regex_source);
   rd.string(j, "wire", ptr, m.wire);
+  if (rd.string(j, "wire_regex", ptr, m.wire_regex_source))
+    m.wire_regex = compile_regex(rd, child(ptr, "wire_regex"), m.wire_regex_source);
   for (const char* key : {"attrs", "attrs_regex"}) {
     const json* v = rd.field(j, key, ptr, false);
     if (!v) continue;

@@ -7,6 +7,8 @@ namespace smtplab {
 
 namespace {
 
+constexpr size_t kMaxRegexInput = 64 * 1024;
+
 std::string quote(const std::string& s) { return "\"" + s + "\""; }
 
 std::string show_record(const Record& r) {
@@ -51,6 +53,7 @@ std::string RecordMatcher::describe() const {
   if (!text.empty()) conds.push_back("text contains " + quote(text));
   if (!text_regex_source.empty()) conds.push_back("text ~ /" + text_regex_source + "/");
   if (!wire.empty()) conds.push_back("wire contains " + quote(wire));
+  if (!wire_regex_source.empty()) conds.push_back("wire ~ /" + wire_regex_source + "/");
   for (const auto& [k, v] : attrs) conds.push_back(k + "=" + v);
   for (const auto& [k, v] : attrs_regex_source) conds.push_back(k + " ~ /" + v + "/");
   if (!conds.empty()) {
@@ -109,6 +112,8 @@ bool MatchContext::matches_local(const RecordMatcher& m, const Record& r) const 
   if (!m.text.empty() && r.text.find(m.text) == std::string::npos) return false;
   if (m.text_regex && !std::regex_search(r.text, *m.text_regex)) return false;
   if (!m.wire.empty() && r.wire.find(m.wire) == std::string::npos) return false;
+  // std::regex recurses per character on some patterns: only search bounded input.
+  if (m.wire_regex && (r.wire.size() > kMaxRegexInput || !std::regex_search(r.wire, *m.wire_regex))) return false;
   for (const auto& [k, v] : m.attrs)
     if (!r.has_attr(k) || r.attr(k) != v) return false;
   for (const auto& [k, re] : m.attrs_regex) {
