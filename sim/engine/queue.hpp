@@ -13,6 +13,9 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
 #include <functional>
 #include <vector>
 
@@ -28,52 +31,95 @@ struct QueueKey {
   friend bool operator>(const QueueKey& a, const QueueKey& b) { return b < a; }
 };
 
-// A 4-ary min-heap: half the depth of a binary heap, and the four children of
-// a node share one 64-byte cache line, so large heaps take fewer misses.
+// A 4-ary min-heap laid out for the cache: keys are 16 bytes, the storage is
+// 64-byte aligned and the root sits at index 3, so the four children of any
+// node (indices 4p-8 .. 4p-5) fill exactly one cache line. Half the depth of
+// a binary heap and one line per level: at a million pending events this is
+// what beats a plain binary heap. Pops are bottom-up (Floyd): the hole sinks
+// to a leaf along the smaller children without comparing against the moved
+// element, which then rises the usual short distance.
 class QuaternaryHeap {
  public:
   static constexpr const char* name() { return "4-ary heap"; }
 
-  void reserve(size_t n) { keys_.reserve(n); }
-  void clear() { keys_.clear(); }
-  size_t size() const { return keys_.size(); }
-  bool empty() const { return keys_.empty(); }
-  const QueueKey& top() const { return keys_.front(); }
+  QuaternaryHeap() = default;
+  QuaternaryHeap(const QuaternaryHeap&) = delete;
+  QuaternaryHeap& operator=(const QuaternaryHeap&) = delete;
+  ~QuaternaryHeap() { std::free(data_); }
+
+  void reserve(size_t n) {
+    if (n + kRoot > cap_) grow(n + kRoot);
+  }
+  void clear() { end_ = kRoot; }
+  size_t size() const { return end_ - kRoot; }
+  bool empty() const { return end_ == kRoot; }
+  const QueueKey& top() const { return data_[kRoot]; }
 
   void push(QueueKey k) {
-    size_t i = keys_.size();
-    keys_.push_back(k);
-    while (i > 0) {
-      const size_t parent = (i - 1) >> 2;
-      if (!(k < keys_[parent])) break;
-      keys_[i] = keys_[parent];
-      i = parent;
-    }
-    keys_[i] = k;
+    if (end_ >= cap_) grow(cap_ * 2);
+    sift_up(end_++, k);
   }
 
   void pop() {
-    const QueueKey last = keys_.back();
-    keys_.pop_back();
-    const size_t n = keys_.size();
-    if (n == 0) return;
-    size_t i = 0;
+    const QueueKey last = data_[--end_];
+    if (end_ == kRoot) return;
+    // Sink the hole at the root down to a leaf along the smallest children.
+    size_t hole = kRoot;
     for (;;) {
-      const size_t first = 4 * i + 1;
-      if (first >= n) break;
-      size_t best = first;
-      const size_t end = first + 4 < n ? first + 4 : n;
-      for (size_t c = first + 1; c < end; ++c)
-        if (keys_[c] < keys_[best]) best = c;
-      if (!(keys_[best] < last)) break;
-      keys_[i] = keys_[best];
-      i = best;
+      const size_t first = 4 * hole - 8;
+      if (first + 4 <= end_) {
+        const size_t a = less(data_[first + 1], data_[first]) ? first + 1 : first;
+        const size_t b = less(data_[first + 3], data_[first + 2]) ? first + 3 : first + 2;
+        const size_t best = less(data_[b], data_[a]) ? b : a;
+        data_[hole] = data_[best];
+        hole = best;
+      } else if (first < end_) {
+        size_t best = first;
+        for (size_t c = first + 1; c < end_; ++c)
+          if (less(data_[c], data_[best])) best = c;
+        data_[hole] = data_[best];
+        hole = best;
+      } else {
+        break;
+      }
     }
-    keys_[i] = last;
+    sift_up(hole, last);
   }
 
  private:
-  std::vector<QueueKey> keys_;
+  static constexpr size_t kRoot = 3;
+
+  static __uint128_t wide(const QueueKey& k) {
+    // Bias the signed time so unsigned order matches (time, order) order.
+    return (static_cast<__uint128_t>(static_cast<uint64_t>(k.time) ^ (uint64_t{1} << 63)) << 64) | k.order;
+  }
+  static bool less(const QueueKey& a, const QueueKey& b) { return wide(a) < wide(b); }
+
+  void sift_up(size_t i, QueueKey k) {
+    const __uint128_t wk = wide(k);
+    while (i > kRoot) {
+      const size_t parent = (i + 8) / 4;
+      if (!(wk < wide(data_[parent]))) break;
+      data_[i] = data_[parent];
+      i = parent;
+    }
+    data_[i] = k;
+  }
+
+  void grow(size_t want) {
+    size_t cap = cap_ ? cap_ : 64;
+    while (cap < want) cap *= 2;
+    auto* fresh = static_cast<QueueKey*>(std::aligned_alloc(64, cap * sizeof(QueueKey)));
+    if (!fresh) throw std::bad_alloc();
+    if (data_) std::memcpy(fresh, data_, end_ * sizeof(QueueKey));
+    std::free(data_);
+    data_ = fresh;
+    cap_ = cap;
+  }
+
+  QueueKey* data_ = nullptr;
+  size_t end_ = kRoot;
+  size_t cap_ = 0;
 };
 
 // The textbook binary heap (std::push_heap / std::pop_heap): the reference
