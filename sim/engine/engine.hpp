@@ -21,6 +21,7 @@
 
 #include <cassert>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <type_traits>
@@ -89,7 +90,10 @@ class BasicEngine {
   template <class F>
   EventId at(SimTime t, F&& f) {
     using Impl = TaskImpl<std::decay_t<F>>;
-    return insert(t, nullptr, new Impl(std::forward<F>(f)), 0, true);
+    auto task = std::make_unique<Impl>(std::forward<F>(f));
+    const EventId id = insert(t, nullptr, task.get(), 0, true);  // may throw: task still owned here
+    task.release();
+    return id;
   }
   template <class F>
   EventId after(SimTime d, F&& f) {
