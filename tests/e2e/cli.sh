@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# End-to-end: the smtplab command line contract (exit codes 0/1/2, one-line
+# errors on stderr, validate on malformed files of every kind, a trace that is
+# identical run after run).
+#   bash tests/e2e/cli.sh <smtplab> <source-dir>
+set -uo pipefail
+bin=${1:?smtplab binary}; src=${2:?source dir}
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+fails=0; passes=0
+check() {  # check NAME WANT_EXIT GOT_EXIT
+  if [ "$2" = "$3" ]; then passes=$((passes+1)); else echo "FAIL: $1: exit $3, want $2"; fails=$((fails+1)); fi
+}
+expect_in() {  # expect_in NAME FILE TEXT
+  if grep -qF -- "$3" "$2"; then passes=$((passes+1)); else echo "FAIL: $1: \"$3\" not in output:"; sed 's/^/    /' "$2"; fails=$((fails+1)); fi
+}
+
+"$bin" --version >"$tmp/out" 2>&1; check version 0 $?; expect_in version "$tmp/out" "smtplab "
+"$bin" --help >"$tmp/out" 2>&1; check help 0 $?; expect_in help "$tmp/out" "validate"
+"$bin" run --help >"$tmp/out" 2>&1; check run-help 0 $?; expect_in run-help "$tmp/out" "--format"
+"$bin" frobnicate >"$tmp/out" 2>"$tmp/err"; check unknown-command 2 $?
+expect_in unknown-command "$tmp/err" "smtplab: "
+[ "$(wc -l < "$tmp/err")" -eq 1 ] && passes=$((passes+1)) || { echo "FAIL: unknown-command: error is not one line"; fails=$((fails+1)); }
+"$bin" run --format xml >"$tmp/out" 2>"$tmp/err"; check bad-format 2 $?
+"$bin" run --until soon >"$tmp/out" 2>"$tmp/err"; check bad-until 2 $?; expect_in bad-until "$tmp/err" "--until soon"
+"$bin" run --layers smtp,http >"$tmp/out" 2>"$tmp/err"; check bad-layers 2 $?; expect_in bad-layers "$tmp/err" "unknown layer \"http\""
+"$bin" bench nosuch >"$tmp/out" 2>"$tmp/err"; check bad-bench 2 $?; expect_in bad-bench "$tmp/err" "unknown benchmark"
+"$bin" bench --list >"$tmp/out" 2>&1; check bench-list 0 $?; expect_in bench-list "$tmp/out" "engine:"
+
+# validate: every scenario shipped is OK.
+for f in "$src"/scenarios/*.json; do
+  [ "$(basename "$f")" = schema.json ] && continue
+  "$bin" validate "$f" >"$tmp/out" 2>&1; check "validate $(basename "$f")" 0 $?; expect_in "validate $(basename "$f")" "$tmp/out" ": OK"
+done
+
+# validate: malformed files of every kind give exit 2 and a clear error.
+: > "$tmp/empty.json"
+printf '{\n  "smtplab": 1,\n  "hosts": [ }\n' > "$tmp/syntax.json"
+printf '{"a":\0}' > "$tmp/binary.json"
+printf '{"name": "caf\xe9"}' > "$tmp/latin1.json"
+python3 -c "print('['*100000 + ']'*100000)" > "$tmp/deep.json"
+head -c 5000000 /dev/zero | tr '\0' ' ' > "$tmp/huge.json"
+printf '{"smtplab": 1, "hosts": [{"name": "a", "role": "mail-server"}], "links": [{"a": "a", "b": "b", "loss": 1.5}]}' > "$tmp/range.json"
+declare -A want=(
+  [empty]="file is empty"
+  [syntax]="syntax.json:3:14: JSON syntax error"
+  [binary]="binary file"
+  [latin1]="not valid UTF-8"
+  [deep]="nesting deeper than 32 levels"
+  [huge]="file is too large"
+  [range]="/links/0/loss: must be between 0 and 1, got 1.5"
+)
+for k in "${!want[@]}"; do
+  timeout 20 "$bin" validate "$tmp/$k.json" >"$tmp/out" 2>"$tmp/err"; check "validate $k" 2 $?
+  expect_in "validate $k" "$tmp/err" "${want[$k]}"
+done
+"$bin" validate "$tmp/range.json" >"$tmp/out" 2>"$tmp/err"
+expect_in "validate reports every error" "$tmp/err" "/links/0/b: no host named \"b\""
+"$bin" validate "$tmp/nonexistent.json" >"$tmp/out" 2>"$tmp/err"; check "validate missing" 2 $?; expect_in "validate missing" "$tmp/err" "cannot open file"
+"$bin" run "$tmp/syntax.json" >"$tmp/out" 2>"$tmp/err"; check "run invalid" 2 $?
+
+# run: the default scenario's JSONL trace is identical run after run, and --out writes the same bytes.
+"$bin" run "$src/scenarios/bob-to-alice.json" --format jsonl >"$tmp/a.jsonl"; check run-a 0 $?
+"$bin" run "$src/scenarios/bob-to-alice.json" --format jsonl >"$tmp/b.jsonl"; check run-b 0 $?
+"$bin" run "$src/scenarios/bob-to-alice.json" --format jsonl --out "$tmp/c.jsonl"; check run-out 0 $?
+cmp -s "$tmp/a.jsonl" "$tmp/b.jsonl" && cmp -s "$tmp/a.jsonl" "$tmp/c.jsonl" && passes=$((passes+1)) || { echo "FAIL: trace differs between runs"; fails=$((fails+1)); }
+[ -s "$tmp/a.jsonl" ] && passes=$((passes+1)) || { echo "FAIL: empty trace"; fails=$((fails+1)); }
+"$bin" run --format jsonl >"$tmp/d.jsonl"; cmp -s "$tmp/a.jsonl" "$tmp/d.jsonl" && passes=$((passes+1)) || { echo "FAIL: built-in scenario differs from scenarios/bob-to-alice.json"; fails=$((fails+1)); }
+"$bin" run --seed 7 --format jsonl >"$tmp/e.jsonl"; check run-seed 0 $?
+"$bin" run --out /nonexistent-dir/x.txt >"$tmp/out" 2>"$tmp/err"; check run-unwritable 1 $?
+
+echo "cli: $passes passed, $fails failed"
+[ "$fails" -eq 0 ]
