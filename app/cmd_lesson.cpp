@@ -41,8 +41,17 @@ std::string lessons_dir(const LessonArgs& a) {
   return std::string(SMTPLAB_SOURCE_DIR) + "/lessons";
 }
 
+// The scenarios/ folder beside the lessons folder (or beside a parent, for
+// lessons/drafts/).
 std::string scenarios_dir_for(const std::string& lessons) {
-  return (fs::path(lessons).lexically_normal().parent_path() / "scenarios").string();
+  fs::path p = fs::absolute(fs::path(lessons)).lexically_normal();
+  if (!p.has_filename()) p = p.parent_path();
+  std::error_code ec;
+  for (int up = 0; up < 3 && p.has_parent_path(); ++up) {
+    if (fs::is_directory(p.parent_path() / "scenarios", ec)) return (p.parent_path() / "scenarios").string();
+    p = p.parent_path();
+  }
+  return (fs::path(lessons).parent_path() / "scenarios").string();
 }
 
 std::string strip_number(const std::string& id) {
