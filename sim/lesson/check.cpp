@@ -41,7 +41,8 @@ std::vector<StepPlan> plan_lesson(const Lesson& lesson, MatchContext& ctx) {
     if (step.question) {
       const Record* r = ctx.find(step.question->reveal, p.pause);
       if (!r) {
-        p.problems.push_back("question: no record after the pause (#" + std::to_string(p.pause) +
+        p.problems.push_back("question: no record after the pause (" +
+                             (p.pause ? "#" + std::to_string(p.pause) : std::string("start of the run")) +
                              ") reveals the answer: " + step.question->reveal.describe());
       } else {
         p.reveal = r->seq;
@@ -80,7 +81,7 @@ LessonReport check_lesson(const Lesson& lesson) {
   for (size_t i = 0; i < lesson.steps.size(); ++i) {
     const Step& step = lesson.steps[i];
     const StepPlan& plan = plans[i];
-    report.checks += (step.pause ? 1 : 0) + (step.highlight ? 1 : 0);
+    report.checks += (step.pause ? 1 : 0) + (step.highlight ? 1 : 0) + (step.question ? 1 : 0);
     for (const std::string& problem : plan.problems) {
       const std::string key = problem.substr(0, problem.find(':'));
       fail(step.pointer + "/" + key, problem.substr(problem.find(':') + 2));
@@ -93,7 +94,6 @@ LessonReport check_lesson(const Lesson& lesson) {
     if (step.question && plan.reveal) {
       const Question& q = *step.question;
       const Record& revealed = *ctx.trace().find(plan.reveal);
-      ++report.checks;
       const Choice& right = q.choices[static_cast<size_t>(q.answer)];
       if (right.match && !ctx.matches(*right.match, revealed))
         fail(q.pointer + "/choices/" + std::to_string(q.answer),
