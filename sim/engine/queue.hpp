@@ -68,9 +68,11 @@ class QuaternaryHeap {
     for (;;) {
       const size_t first = 4 * hole - 8;
       if (first + 4 <= end_) {
-        const size_t a = less(data_[first + 1], data_[first]) ? first + 1 : first;
-        const size_t b = less(data_[first + 3], data_[first + 2]) ? first + 3 : first + 2;
-        const size_t best = less(data_[b], data_[a]) ? b : a;
+        // Branch-free selection: which child is smallest is a coin toss for
+        // random times, so a branch here would mispredict half the time.
+        const size_t a = first + static_cast<size_t>(less(data_[first + 1], data_[first]));
+        const size_t b = first + 2 + static_cast<size_t>(less(data_[first + 3], data_[first + 2]));
+        const size_t best = a ^ ((a ^ b) & (size_t{0} - static_cast<size_t>(less(data_[b], data_[a]))));
         data_[hole] = data_[best];
         hole = best;
       } else if (first < end_) {
