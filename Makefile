@@ -7,6 +7,10 @@ ASAN    := build/asan
 FUZZ    := build/fuzz
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 CMAKE_COMMON := -DSMTPLAB_WERROR=ON
+# ccache (when installed) shares compiled objects across clones of this repo:
+# paths below the checkout are hashed relative to it.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: run test deps release asan fuzz golden bench clean
 
