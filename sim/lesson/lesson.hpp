@@ -48,7 +48,7 @@ struct RecordMatcher {
   std::vector<std::pair<std::string, std::string>> attrs;  // exact values
   std::vector<std::pair<std::string, std::string>> attrs_regex_source;
   std::vector<std::pair<std::string, std::regex>> attrs_regex;
-  bool student_fault = false;  // a fault-injected record of a fault the student added
+  bool student_fault = false;  // a record of a fault the student added (its "fault" attribute >= the scenario's count)
   // Relations to other records (each "the first record matching ...").
   std::shared_ptr<RecordMatcher> after;      // this record comes after that one
   std::shared_ptr<RecordMatcher> before;     // ... before that one

@@ -122,7 +122,9 @@ bool MatchContext::matches_local(const RecordMatcher& m, const Record& r) const 
     if (!std::regex_search(value, re)) return false;
   }
   if (m.student_fault) {
-    if (r.kind != Kind::fault_injected && r.kind != Kind::fault_cleared) return false;
+    // The fault records themselves, and any record that names the fault it
+    // comes from in a "fault" attribute (kinds.hpp convention).
+    if (!r.has_attr("fault")) return false;
     const std::string_view idx = r.attr("fault");
     size_t value = 0;
     const auto res = std::from_chars(idx.data(), idx.data() + idx.size(), value);
