@@ -9,6 +9,8 @@
 // lesson logic (plans, matchers, exercise checks) lives in sim/lesson; this
 // file only prints and reads.
 // Must never: block without a prompt, or loop on bad input without bound.
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -95,8 +97,10 @@ std::string wrap(const std::string& text, const std::string& indent, size_t widt
 
 class Walk {
  public:
-  Walk(const Lesson& lesson, bool teacher, std::istream& in, std::ostream& out)
-      : lesson_(lesson), teacher_(teacher), in_(in), out_(out) {}
+  // echo: repeat each line read (stdin is a pipe or a file, so the
+  // transcript shows what was answered).
+  Walk(const Lesson& lesson, bool teacher, bool echo, std::istream& in, std::ostream& out)
+      : lesson_(lesson), teacher_(teacher), echo_(echo), in_(in), out_(out) {}
 
   int run() {
     out_ << "Lesson " << lesson_.id << ": " << lesson_.title << "\n" << wrap(lesson_.summary, "  ");
@@ -163,6 +167,7 @@ class Walk {
     std::string line;
     if (!std::getline(in_, line)) return std::nullopt;
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (echo_) out_ << line << '\n';
     if (line == "q" || line == "quit") return std::nullopt;
     return line;
   }
@@ -170,7 +175,7 @@ class Walk {
   bool pause() {
     out_ << "-- Enter to continue --" << std::flush;
     auto l = read_line();
-    out_ << "\n";
+    if (!echo_) out_ << "\n";
     return l.has_value();
   }
 
@@ -182,6 +187,10 @@ class Walk {
     for (uint64_t seq = from + 1; seq <= to; ++seq) {
       const Record* r = trace.find(seq);
       if (!r) continue;
+      // State changes are for the GUI's state-machine panel; in a terminal
+      // they drown the dialogue unless the step asks for its layers.
+      const bool state = r->kind == Kind::smtp_state || r->kind == Kind::pop3_state || r->kind == Kind::imap_state;
+      if (state && !step.layers) continue;
       std::string text = to_transcript(*r, opt);
       if (text.empty()) continue;
       const bool lit = std::find(plan.highlight.begin(), plan.highlight.end(), seq) != plan.highlight.end();
@@ -289,6 +298,7 @@ class Walk {
 
   const Lesson& lesson_;
   bool teacher_;
+  bool echo_;
   std::istream& in_;
   std::ostream& out_;
 };
@@ -373,7 +383,8 @@ int do_lesson(const LessonArgs& a, std::istream& in, std::ostream& out, std::ost
     for (const ScenarioError& e : l.errors) err << e.format() << "\n";
     return kExitUsage;
   }
-  return Walk(*l.lesson, a.teacher, in, out).run();
+  const bool echo = &in != &std::cin || !isatty(STDIN_FILENO);
+  return Walk(*l.lesson, a.teacher, echo, in, out).run();
 }
 
 }  // namespace
