@@ -1,8 +1,12 @@
 // app/cmd_run.cpp: `smtplab run SCENARIO`: a headless run that writes the trace.
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
 #include "app/commands.hpp"
+#include "sim/agents/mail_server.hpp"
+#include "sim/agents/world.hpp"
+#include "sim/mail/export.hpp"
 #include "sim/scenario/run.hpp"
 #include "sim/trace/writers.hpp"
 
@@ -18,7 +22,41 @@ struct RunArgs {
   std::string out;
   std::string layers;
   bool causes = false;
+  std::string maildir;  // every mailbox as DIR/<address>/{tmp,new,cur}
+  std::string mbox;     // every mailbox as DIR/<address>.mbox
+  std::string eml;      // every stored message as DIR/<address>/<uid>.eml
 };
+
+// Writes the mailboxes of every simulated server at the end of the run.
+// Returns "" or the first error.
+std::string export_mailboxes(World& world, const RunArgs& a) {
+  namespace fs = std::filesystem;
+  for (const auto& server : world.mail_servers())
+    for (const auto& [address, box] : server->mailboxes()) {
+      if (!a.maildir.empty()) {
+        std::string why = mail::write_maildir(a.maildir, box);
+        if (!why.empty()) return why;
+      }
+      if (!a.mbox.empty()) {
+        std::error_code ec;
+        fs::create_directories(a.mbox, ec);
+        if (ec) return "cannot create " + a.mbox + ": " + ec.message();
+        std::string why = mail::write_mbox((fs::path(a.mbox) / (mail::safe_name(address) + ".mbox")).string(), box);
+        if (!why.empty()) return why;
+      }
+      if (!a.eml.empty()) {
+        const fs::path dir = fs::path(a.eml) / mail::safe_name(address);
+        std::error_code ec;
+        fs::create_directories(dir, ec);
+        if (ec) return "cannot create " + dir.string() + ": " + ec.message();
+        for (const mail::StoredMessage& m : box.messages()) {
+          std::string why = mail::write_eml((dir / (std::to_string(m.uid) + ".eml")).string(), m);
+          if (!why.empty()) return why;
+        }
+      }
+    }
+  return {};
+}
 
 int do_run(const RunArgs& a, std::ostream& out, std::ostream& err) {
   RunOptions opt;
@@ -45,7 +83,14 @@ int do_run(const RunArgs& a, std::ostream& out, std::ostream& err) {
   }
   auto sc = load_or_report(a.scenario, err);
   if (!sc) return kExitUsage;
+  std::string export_error;
+  if (!a.maildir.empty() || !a.mbox.empty() || !a.eml.empty())
+    opt.at_end = [&](World& w) { export_error = export_mailboxes(w, a); };
   RunResult result = run_scenario(*sc, opt);
+  if (!export_error.empty()) {
+    err << "smtplab run: " << export_error << '\n';
+    return kExitFailed;
+  }
   std::ofstream file;
   std::ostream* dest = &out;
   if (!a.out.empty()) {
@@ -82,6 +127,10 @@ void register_run(CLI::App& app, Outcome& outcome) {
   sub->add_option("--layers", args->layers,
                   "Transcript layers, comma-separated: engine,net,tcp,dns,smtp,pop3,imap,mail,fault or all "
                   "(default: all but tcp and net)");
+  sub->add_option("--maildir", args->maildir,
+                  "At the end, write every mailbox as a Maildir: DIR/<address>/{tmp,new,cur}");
+  sub->add_option("--mbox", args->mbox, "At the end, write every mailbox as DIR/<address>.mbox (mboxrd)");
+  sub->add_option("--eml", args->eml, "At the end, write every stored message as DIR/<address>/<uid>.eml");
   sub->add_flag("--causes", args->causes, "Transcript: show each record's number and its cause");
   sub->callback([args, &outcome] { outcome.code = do_run(*args, std::cout, std::cerr); });
 }

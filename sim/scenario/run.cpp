@@ -14,6 +14,7 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
 
   RunResult result;
   result.trace.set_store(options.store_trace);
+  result.trace.set_layer_mask(options.layer_mask);
   Engine engine;
   result.trace.attach(engine);
   {
@@ -21,6 +22,7 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
     world.start();
     engine.run_until(sc.duration);
     world.finish();
+    if (options.at_end) options.at_end(world);
   }
   result.trace.detach();
   result.end = engine.now();

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -17,12 +18,18 @@
 
 namespace smtplab {
 
+class World;
+
 struct RunOptions {
   std::optional<uint64_t> seed;          // overrides the scenario's seed
   std::optional<SimTime> until;          // overrides the scenario's duration
   std::vector<Fault> extra_faults;       // appended to the scenario's faults
   std::vector<MessageSpec> extra_messages;  // e.g. composed in the GUI
   bool store_trace = true;
+  uint32_t layer_mask = ~0u;             // Trace::set_layer_mask (benchmarks)
+  // Called after the run, before the world is torn down: exports of the
+  // mailboxes (`smtplab run --maildir`), inspections in tests.
+  std::function<void(World&)> at_end;
 };
 
 struct RunResult {
