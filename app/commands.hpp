@@ -29,6 +29,7 @@ void register_validate(CLI::App& app, Outcome& outcome);
 void register_bench(CLI::App& app, Outcome& outcome);
 void register_serve(CLI::App& app, Outcome& outcome);  // sim/bridge present (SMTPLAB_HAVE_BRIDGE)
 void register_lesson(CLI::App& app, Outcome& outcome);
+void register_gui(CLI::App& app, Outcome& outcome);  // gui/ present (SMTPLAB_HAVE_GUI)
 
 // Loads a scenario file, or the built-in default when `path` is empty.
 // Prints every error to `err` and returns nullopt on failure.

@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
   register_serve(app, outcome);
 #endif
   register_lesson(app, outcome);
+#ifdef SMTPLAB_HAVE_GUI
+  register_gui(app, outcome);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

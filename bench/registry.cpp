@@ -7,10 +7,12 @@
 namespace smtplab::bench {
 
 int run_engine(std::ostream& out, const Options& options);
+int run_gui(std::ostream& out, const Options& options);
 
 namespace {
 const Benchmark kAll[] = {
     {"engine", "event queue: hold model and ping-pong vs a bare std::priority_queue loop", &run_engine},
+    {"gui", "CPU time of one frame of the sequence diagram + event list at 1e3, 1e5, 1e6 records", &run_gui},
 };
 }  // namespace
 

@@ -1,0 +1,98 @@
+// app/cmd_gui.cpp: `smtplab gui [SCENARIO] [--screenshot FILE.png --frames N] [--at TIME]`,
+// and `smtplab` with no subcommand (run_default) when the build has the GUI.
+//
+// Without a display, the lab cannot open: one line on stderr says so and the
+// transcript of the scenario is printed instead (what `make run` does on a
+// machine without a screen). With --screenshot, no display is an error.
+#ifdef SMTPLAB_HAVE_GUI
+#include <iostream>
+#include <memory>
+
+#include "app/commands.hpp"
+#include "gui/window.hpp"
+#include "sim/scenario/run.hpp"
+#include "sim/trace/writers.hpp"
+
+namespace smtplab::app {
+
+namespace {
+
+struct GuiArgs {
+  std::string scenario;
+  std::string screenshot;
+  int frames = 5;
+  std::string at;
+  std::string size;
+};
+
+int transcript_instead(const std::string& path, std::ostream& out, std::ostream& err) {
+  err << "smtplab: no display (DISPLAY/WAYLAND_DISPLAY unset), so no window; printing the transcript of "
+      << (path.empty() ? "the built-in scenario" : path) << " instead\n";
+  auto sc = load_or_report(path, err);
+  if (!sc) return kExitUsage;
+  RunResult result = run_scenario(*sc);
+  write_transcript(out, result.trace);
+  return kExitOk;
+}
+
+int do_gui(const GuiArgs& a, std::ostream& out, std::ostream& err) {
+  gui::WindowOptions opt;
+  opt.scenario_path = a.scenario;
+  opt.screenshot = a.screenshot;
+  opt.frames = a.frames;
+  if (a.frames < 1 || a.frames > 100000) {
+    err << "smtplab gui: --frames must be between 1 and 100000, got " << a.frames << '\n';
+    return kExitUsage;
+  }
+  if (!a.at.empty()) {
+    std::string why;
+    auto t = parse_duration(a.at, &why);
+    if (!t || t->us < 0) {
+      err << "smtplab gui: --at " << a.at << ": " << (why.empty() ? "must not be negative" : why) << '\n';
+      return kExitUsage;
+    }
+    opt.at = t;
+  }
+  if (!a.size.empty()) {
+    int w = 0, h = 0;
+    char x = 0;
+    if (std::sscanf(a.size.c_str(), "%d%c%d", &w, &x, &h) != 3 || x != 'x' || w < 320 || h < 240 || w > 8192 || h > 8192) {
+      err << "smtplab gui: --size " << a.size << ": expected WIDTHxHEIGHT such as 1280x720 (320x240 to 8192x8192)\n";
+      return kExitUsage;
+    }
+    opt.width = w;
+    opt.height = h;
+  }
+  // Fail early and clearly on a bad scenario, before any window opens.
+  if (!a.scenario.empty() && !load_or_report(a.scenario, err)) return kExitUsage;
+  if (!gui::display_available()) {
+    if (!a.screenshot.empty()) {
+      err << "smtplab gui: --screenshot needs a display; run it under xvfb-run -a\n";
+      return kExitFailed;
+    }
+    return transcript_instead(a.scenario, out, err);
+  }
+  return gui::run_window(opt, err);
+}
+
+}  // namespace
+
+void register_gui(CLI::App& app, Outcome& outcome) {
+  auto args = std::make_shared<GuiArgs>();
+  CLI::App* sub = app.add_subcommand("gui", "Open the lab: sequence diagram, playback, failure injection");
+  sub->add_option("scenario", args->scenario, "Scenario JSON file (default: the built-in bob-to-alice)");
+  sub->add_option("--screenshot", args->screenshot, "Render, write this PNG and exit");
+  sub->add_option("--frames", args->frames, "Frames to render before the screenshot (default 5)");
+  sub->add_option("--at", args->at, "Move the playback cursor to this simulated time first, e.g. 2s, 30min");
+  sub->add_option("--size", args->size, "Window size WIDTHxHEIGHT (default: from the screen)");
+  sub->callback([args, &outcome] { outcome.code = do_gui(*args, std::cout, std::cerr); });
+}
+
+int run_default(std::ostream& out, std::ostream& err) {
+  if (!gui::display_available()) return transcript_instead("", out, err);
+  gui::WindowOptions opt;
+  return gui::run_window(opt, err);
+}
+
+}  // namespace smtplab::app
+#endif  // SMTPLAB_HAVE_GUI

@@ -1,0 +1,113 @@
+// bench/gui_bench.cpp: `smtplab bench gui`: CPU time to build one frame of
+// the sequence diagram and the event list, headless, at 1,000, 100,000 and
+// 1,000,000 records, then the ratio largest/smallest (target <= 1.5: a frame
+// costs what is visible, not what exists).
+//
+// What is timed: ImGui::NewFrame, both panels drawing a 1920x1080 window with
+// the cursor in the middle of the run, ImGui::Render. What is not: building
+// the trace and the per-run indexes (once per run, O(n), like a rerun).
+// CPU time of this process (CLOCK_PROCESS_CPUTIME_ID), the median of batches.
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <ostream>
+#include <vector>
+
+#include "bench/bench.hpp"
+
+#ifdef SMTPLAB_HAVE_GUI
+#include <imgui.h>
+
+#include "gui/controller.hpp"
+#include "gui/headless.hpp"
+#include "gui/panel_events.hpp"
+#include "gui/panel_sequence.hpp"
+#include "gui/synthetic.hpp"
+#endif
+
+namespace smtplab::bench {
+
+#ifdef SMTPLAB_HAVE_GUI
+namespace {
+
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+struct Measured {
+  double us_per_frame = 0;
+  int rows_drawn = 0;
+  size_t items = 0;
+};
+
+Measured measure(size_t n, gui::TimeScale scale, int batches, int frames_per_batch) {
+  using namespace smtplab::gui;
+  HeadlessImGui ui(1920, 1080, 18);
+  Controller ctl;
+  ctl.adopt(synthetic_large(n, hours(2)), synthetic_scenario());
+  ctl.apply(cmd::Seek{ctl.end_time() / 2});
+  ViewSettings settings;
+  settings.scale = scale;
+  settings.px_per_second = 40;
+  SequencePanel seq;
+  EventsPanel events;
+  PanelContext ctx{ctl, settings, nullptr, 1.0 / 60, &ctl};
+  auto one_frame = [&] {
+    ui.new_frame();
+    ImGui::SetNextWindowPos(ImVec2(0, 0));
+    ImGui::SetNextWindowSize(ImVec2(1920, 700));
+    ImGui::Begin("sequence");
+    seq.draw(ctx);
+    ImGui::End();
+    ImGui::SetNextWindowPos(ImVec2(0, 700));
+    ImGui::SetNextWindowSize(ImVec2(1920, 380));
+    ImGui::Begin("events");
+    events.draw(ctx);
+    ImGui::End();
+    ui.end_frame();
+  };
+  for (int i = 0; i < 3; ++i) one_frame();  // builds the per-run model and filter once
+  std::vector<double> per;
+  for (int b = 0; b < batches; ++b) {
+    double t0 = cpu_seconds();
+    for (int i = 0; i < frames_per_batch; ++i) one_frame();
+    per.push_back((cpu_seconds() - t0) / frames_per_batch * 1e6);
+  }
+  std::sort(per.begin(), per.end());
+  return {per[per.size() / 2], events.drawn_rows, seq.view.items.size()};
+}
+
+}  // namespace
+
+int run_gui(std::ostream& out, const Options& options) {
+  const std::vector<size_t> sizes = options.quick ? std::vector<size_t>{1000, 10000, 100000}
+                                                  : std::vector<size_t>{1000, 100000, 1000000};
+  const int batches = options.quick ? 3 : 7, frames = options.quick ? 10 : 30;
+  char line[256];
+  for (gui::TimeScale scale : {gui::TimeScale::rows, gui::TimeScale::proportional}) {
+    const char* name = scale == gui::TimeScale::rows ? "rows" : "proportional";
+    std::vector<double> us;
+    for (size_t n : sizes) {
+      Measured m = measure(n, scale, batches, frames);
+      us.push_back(m.us_per_frame);
+      std::snprintf(line, sizeof line,
+                    "gui frame (%s scale): %8zu records: %8.1f us CPU per frame (diagram marks %zu, list rows %d)\n", name,
+                    n, m.us_per_frame, m.items, m.rows_drawn);
+      out << line;
+    }
+    std::snprintf(line, sizeof line, "gui frame (%s scale): ratio %zu/%zu records: %.2f (target <= 1.5)\n", name,
+                  sizes.back(), sizes.front(), us.back() / std::max(1e-9, us.front()));
+    out << line;
+  }
+  return 0;
+}
+#else
+int run_gui(std::ostream& out, const Options&) {
+  out << "gui: this build has no GUI (configured with -DSMTPLAB_GUI=OFF)\n";
+  return 0;
+}
+#endif
+
+}  // namespace smtplab::bench

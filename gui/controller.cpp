@@ -1,0 +1,302 @@
+// gui/controller.cpp: applying the GUI's commands (see controller.hpp).
+#include "gui/controller.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "gui/scenario_writer.hpp"
+
+namespace smtplab::gui {
+
+namespace fs = std::filesystem;
+
+Controller::Controller() = default;
+
+int64_t Controller::end_time() const {
+  if (!current_.run) return 0;
+  return std::max<int64_t>(current_.run->end.us, current_.index.end_time());
+}
+
+const Record* Controller::selected_record() const {
+  if (!selected_ || !size()) return nullptr;
+  size_t i = index().index_of_seq(selected_);
+  return i < size() ? &records()[i] : nullptr;
+}
+
+bool Controller::open(const std::string& path) {
+  if (path.empty()) return open_text(std::string(default_scenario_text()), "<built-in bob-to-alice>");
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) {
+    errors_ = {ScenarioError{path, "", 0, 0, fs::exists(path, ec) ? "not a regular file" : "no such file"}};
+    status_ = "could not open " + path;
+    return false;
+  }
+  LoadResult r = load_scenario_file(path);
+  if (!r.ok()) {
+    errors_ = r.errors;
+    status_ = path + ": " + std::to_string(r.errors.size()) + " error(s); still showing the previous scenario";
+    return false;
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  text_ = ss.str();
+  path_ = path;
+  mtime_ = fs::last_write_time(path, ec);
+  scenario_ = *r.scenario;
+  errors_.clear();
+  faults_.clear();
+  messages_.clear();
+  cursor_ = 0;
+  now_us_ = 0;
+  selected_ = 0;
+  playing_ = false;
+  rerun();
+  status_ = "opened " + path;
+  return true;
+}
+
+bool Controller::open_text(const std::string& text, const std::string& source) {
+  LoadResult r = load_scenario_text(text, source);
+  if (!r.ok()) {
+    errors_ = r.errors;
+    status_ = source + ": " + std::to_string(r.errors.size()) + " error(s)";
+    return false;
+  }
+  text_ = text;
+  path_.clear();
+  scenario_ = *r.scenario;
+  errors_.clear();
+  faults_.clear();
+  messages_.clear();
+  cursor_ = 0;
+  now_us_ = 0;
+  selected_ = 0;
+  playing_ = false;
+  rerun();
+  status_ = "opened " + source;
+  return true;
+}
+
+void Controller::adopt(RunResult run, Scenario scenario) {
+  scenario_ = std::move(scenario);
+  text_.clear();
+  path_.clear();
+  faults_.clear();
+  messages_.clear();
+  auto shared = std::make_shared<RunResult>(std::move(run));
+  current_.run = shared;
+  current_.index.build(&shared->trace.records(), &scenario_);
+  current_.label = scenario_.name;
+  ++generation_;
+  cursor_ = 0;
+  now_us_ = 0;
+  selected_ = 0;
+}
+
+void Controller::rerun() {
+  RunOptions opt;
+  opt.extra_faults = faults_;
+  opt.extra_messages = messages_;
+  auto result = std::make_shared<RunResult>(run_scenario(scenario_, opt));
+  current_.run = result;
+  current_.index.build(&result->trace.records(), &scenario_);
+  current_.label = (scenario_.name.empty() ? scenario_.source : scenario_.name) +
+                   (faults_.empty() && messages_.empty()
+                        ? std::string()
+                        : " + " + std::to_string(faults_.size()) + " fault(s), " + std::to_string(messages_.size()) +
+                              " message(s)");
+  ++generation_;
+  ++reruns_;
+  // The cursor keeps its time; the prefix before it is the same run.
+  seek_time(now_us_);
+  if (selected_ && index().index_of_seq(selected_) >= size()) selected_ = 0;
+}
+
+void Controller::set_cursor(size_t i, bool select) {
+  if (!size()) {
+    cursor_ = 0;
+    return;
+  }
+  cursor_ = std::min(i, size() - 1);
+  now_us_ = index().times()[cursor_];
+  if (select) selected_ = records()[cursor_].seq;
+}
+
+void Controller::seek_time(int64_t us) {
+  now_us_ = std::clamp<int64_t>(us, 0, end_time());
+  size_t ub = index().upper_bound(now_us_);
+  cursor_ = ub == 0 ? 0 : ub - 1;
+}
+
+void Controller::step(int dir, StepUnit unit) {
+  if (!size()) return;
+  playing_ = false;
+  if (unit == StepUnit::event) {
+    if (dir > 0 && cursor_ + 1 < size()) set_cursor(cursor_ + 1, true);
+    else if (dir < 0 && cursor_ > 0) set_cursor(cursor_ - 1, true);
+    else set_cursor(cursor_, true);
+    return;
+  }
+  const std::vector<size_t>& marks = unit == StepUnit::exchange ? index().exchanges() : index().failures();
+  if (dir > 0) {
+    auto it = std::upper_bound(marks.begin(), marks.end(), cursor_);
+    if (it != marks.end()) set_cursor(*it, true);
+    else status_ = unit == StepUnit::failure ? "no failure after the cursor" : "no exchange after the cursor";
+  } else {
+    auto it = std::lower_bound(marks.begin(), marks.end(), cursor_);
+    if (it != marks.begin()) set_cursor(*std::prev(it), true);
+    else status_ = unit == StepUnit::failure ? "no failure before the cursor" : "no exchange before the cursor";
+  }
+}
+
+void Controller::tick(double wall_seconds) {
+  if (playing_ && size()) {
+    int64_t dt = static_cast<int64_t>(wall_seconds * speed_ * 1e6);
+    seek_time(now_us_ + std::max<int64_t>(dt, 1));
+    if (now_us_ >= end_time()) playing_ = false;
+  }
+  since_check_ += wall_seconds;
+  if (since_check_ >= 1.0) {
+    since_check_ = 0;
+    reload_if_changed();
+  }
+}
+
+bool Controller::reload_if_changed() {
+  if (path_.empty()) return false;
+  std::error_code ec;
+  auto t = fs::last_write_time(path_, ec);
+  if (ec || t == mtime_) return false;
+  mtime_ = t;
+  LoadResult r = load_scenario_file(path_);
+  if (!r.ok()) {
+    errors_ = r.errors;
+    status_ = path_ + " changed but has errors; still showing the previous version";
+    return false;
+  }
+  std::ifstream in(path_, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  text_ = ss.str();
+  scenario_ = *r.scenario;
+  errors_.clear();
+  rerun();
+  status_ = "reloaded " + path_ + " (changed on disk)";
+  return true;
+}
+
+void Controller::apply_pending() {
+  // Commands may post more commands; bound the work per frame.
+  for (int n = 0; n < 64 && !pending_.empty(); ++n) {
+    Command c = std::move(pending_.front());
+    pending_.pop_front();
+    apply(c);
+  }
+}
+
+namespace {
+template <class... F>
+struct overloaded : F... { using F::operator()...; };
+template <class... F>
+overloaded(F...) -> overloaded<F...>;
+}  // namespace
+
+void Controller::apply(const Command& c) {
+  std::visit(
+      overloaded{
+          [&](const cmd::OpenFile& o) { open(o.path); },
+          [&](const cmd::Reload&) {
+            if (path_.empty()) rerun();
+            else {
+              mtime_ = {};
+              reload_if_changed();
+            }
+          },
+          [&](const cmd::Play& p) {
+            playing_ = p.on && size() > 0;
+            if (playing_ && now_us_ >= end_time()) seek_time(0);  // play again from the start
+          },
+          [&](const cmd::SetSpeed& s) { speed_ = std::clamp(s.speed, 0.1, 1000.0); },
+          [&](const cmd::Seek& s) { seek_time(s.us); },
+          [&](const cmd::Step& s) { step(s.direction, s.unit); },
+          [&](const cmd::JumpNext&) {
+            size_t i = index().upper_bound(now_us_);
+            if (i < size()) seek_time(index().times()[i]);
+          },
+          [&](const cmd::Select& s) {
+            size_t i = index().index_of_seq(s.seq);
+            if (i >= size()) return;
+            selected_ = s.seq;
+            if (s.move_cursor) set_cursor(i, false);
+          },
+          [&](const cmd::InjectFault& f) {
+            Fault fault = f.fault;
+            if (fault.at.us < 0) fault.at = SimTime{now_us_};
+            std::vector<Fault> next = faults_;
+            next.push_back(fault);
+            std::string err;
+            // Validate exactly as a scenario file would be: a fault the
+            // loader rejects is never run.
+            if (scenario_with_additions(text_.empty() ? std::string(default_scenario_text()) : text_, next, messages_,
+                                        &err)
+                    .empty()) {
+              status_ = "fault not injected: " + err;
+              return;
+            }
+            faults_ = std::move(next);
+            rerun();
+            status_ = "injected " + fault.type + " at " + format_duration(fault.at) + "; the run was recomputed";
+          },
+          [&](const cmd::RemoveFault& r) {
+            if (r.index >= faults_.size()) return;
+            faults_.erase(faults_.begin() + static_cast<long>(r.index));
+            rerun();
+            status_ = "fault removed; the run was recomputed";
+          },
+          [&](const cmd::Compose& m) {
+            MessageSpec msg = m.message;
+            if (msg.at.us < 0) msg.at = SimTime{now_us_};
+            std::vector<MessageSpec> next = messages_;
+            next.push_back(msg);
+            std::string err;
+            if (scenario_with_additions(text_.empty() ? std::string(default_scenario_text()) : text_, faults_, next,
+                                        &err)
+                    .empty()) {
+              status_ = "message not sent: " + err;
+              return;
+            }
+            messages_ = std::move(next);
+            rerun();
+            status_ = "message from " + msg.from + " sent at " + format_duration(msg.at);
+          },
+          [&](const cmd::RemoveMessage& r) {
+            if (r.index >= messages_.size()) return;
+            messages_.erase(messages_.begin() + static_cast<long>(r.index));
+            rerun();
+          },
+          [&](const cmd::PinBaseline&) {
+            baseline_ = current_;  // shares the run; the index points into it
+            baseline_.index.build(&baseline_.run->trace.records(), &scenario_);
+            status_ = "pinned \"" + baseline_.label + "\" for comparison";
+          },
+          [&](const cmd::ClearBaseline&) { baseline_ = RunView{}; },
+          [&](const cmd::SaveScenario& s) {
+            std::string err;
+            std::string text = scenario_with_additions(text_.empty() ? std::string(default_scenario_text()) : text_,
+                                                       faults_, messages_, &err);
+            if (text.empty()) {
+              status_ = "not saved: " + err;
+              return;
+            }
+            std::ofstream out(s.path, std::ios::binary | std::ios::trunc);
+            out << text;
+            out.close();
+            status_ = out ? "saved " + s.path : "could not write " + s.path;
+          },
+      },
+      c);
+}
+
+}  // namespace smtplab::gui

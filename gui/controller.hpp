@@ -1,0 +1,136 @@
+// gui/controller.hpp: the one place where the GUI changes anything.
+//
+// Panels read the controller (const) and post commands; the controller
+// applies them between frames (apply_pending), so no panel ever sees the
+// trace change under it in the middle of drawing. The controller owns the
+// current scenario, the faults and messages added in the GUI, the run
+// computed from them (run_scenario: a pure function, DESIGN.md), the
+// playback cursor and the selection, and an optional second run to compare.
+//
+// Injecting a fault at the cursor = the same scenario plus one more timed
+// fault, re-run from zero; determinism keeps the prefix before the cursor
+// identical and the cursor stays where it was.
+//
+// Must never: mutate simulation state other than by re-running; draw anything.
+// Invariants: index_ always indexes run_->trace.records(); cursor_ < size()
+// when the trace is not empty; selection is 0 or a seq present in the trace.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "gui/trace_index.hpp"
+#include "sim/scenario/loader.hpp"
+#include "sim/scenario/run.hpp"
+
+namespace smtplab::gui {
+
+enum class StepUnit { event, exchange, failure };
+
+namespace cmd {
+struct OpenFile { std::string path; };
+struct Reload {};
+struct Play { bool on; };
+struct SetSpeed { double speed; };
+struct Seek { int64_t us; };
+struct Step { int direction; StepUnit unit; };  // direction +1 / -1
+struct JumpNext {};                             // to the next event's time
+struct Select { uint64_t seq; bool move_cursor; };
+struct InjectFault { Fault fault; };           // fault.at is set to the cursor when negative
+struct RemoveFault { size_t index; };
+struct Compose { MessageSpec message; };
+struct RemoveMessage { size_t index; };
+struct PinBaseline {};
+struct ClearBaseline {};
+struct SaveScenario { std::string path; };
+}  // namespace cmd
+
+using Command = std::variant<cmd::OpenFile, cmd::Reload, cmd::Play, cmd::SetSpeed, cmd::Seek, cmd::Step, cmd::JumpNext,
+                             cmd::Select, cmd::InjectFault, cmd::RemoveFault, cmd::Compose, cmd::RemoveMessage,
+                             cmd::PinBaseline, cmd::ClearBaseline, cmd::SaveScenario>;
+
+// A computed run and its index, shared so a compare view can keep one alive.
+struct RunView {
+  std::shared_ptr<const RunResult> run;
+  TraceIndex index;
+  std::string label;
+};
+
+class Controller {
+ public:
+  Controller();
+
+  // Loads a scenario (file path, or "" for the built-in) and runs it now.
+  // On error the previous scenario stays and errors() says why.
+  bool open(const std::string& path);
+  // Uses this scenario text (`source` names it in errors).
+  bool open_text(const std::string& text, const std::string& source);
+  // Tests and benchmarks: show a trace that no scenario produced.
+  void adopt(RunResult run, Scenario scenario);
+
+  void post(Command c) { pending_.push_back(std::move(c)); }
+  void apply_pending();
+  void apply(const Command& c);
+
+  // Advances playback by this much wall time (seconds) when playing; checks
+  // the scenario file for changes about once a second.
+  void tick(double wall_seconds);
+
+  // ---- read-only view for panels
+  const Scenario& scenario() const { return scenario_; }
+  const std::string& scenario_path() const { return path_; }
+  const std::vector<ScenarioError>& errors() const { return errors_; }
+  const std::string& status() const { return status_; }
+  const std::vector<Fault>& added_faults() const { return faults_; }
+  const std::vector<MessageSpec>& added_messages() const { return messages_; }
+  const TraceIndex& index() const { return current_.index; }
+  const RunView& current() const { return current_; }
+  const RunView* baseline() const { return baseline_.run ? &baseline_ : nullptr; }
+  const std::vector<Record>& records() const { return current_.index.records(); }
+  size_t size() const { return current_.index.size(); }
+  size_t cursor() const { return cursor_; }
+  int64_t now() const { return now_us_; }
+  int64_t end_time() const;
+  bool playing() const { return playing_; }
+  double speed() const { return speed_; }
+  uint64_t selected() const { return selected_; }
+  const Record* selected_record() const;
+  const Record* cursor_record() const { return size() ? &records()[cursor_] : nullptr; }
+  uint64_t generation() const { return generation_; }  // bumps on every new run
+  size_t reruns() const { return reruns_; }
+
+ private:
+  void rerun();
+  void set_cursor(size_t i, bool select);
+  void seek_time(int64_t us);
+  void step(int dir, StepUnit unit);
+  bool reload_if_changed();
+
+  Scenario scenario_;
+  std::string text_;  // the scenario's JSON, for saving
+  std::string path_;  // "" = built-in
+  std::filesystem::file_time_type mtime_{};
+  double since_check_ = 0;
+  std::vector<ScenarioError> errors_;
+  std::string status_;
+  std::vector<Fault> faults_;
+  std::vector<MessageSpec> messages_;
+  RunView current_;
+  RunView baseline_;
+  size_t cursor_ = 0;
+  int64_t now_us_ = 0;
+  bool playing_ = false;
+  double speed_ = 1.0;
+  uint64_t selected_ = 0;
+  uint64_t generation_ = 0;
+  size_t reruns_ = 0;
+  std::deque<Command> pending_;
+};
+
+}  // namespace smtplab::gui

@@ -1,0 +1,128 @@
+// gui/panel_queues.cpp: each server's queue and each mailbox, at the cursor,
+// derived from the mail-layer records (never from the agents' memory).
+//
+//   queue:   message-queued adds; delivery-attempt counts; message-deferred
+//            and retry-scheduled set the last error and next retry;
+//            message-relayed / -delivered / -bounced / -expired remove.
+//   mailbox: message-delivered adds (attr "mailbox"); message-fetched marks.
+#include <imgui.h>
+
+#include <map>
+#include <memory>
+
+#include "gui/panel.hpp"
+#include "gui/widgets.hpp"
+
+namespace smtplab::gui {
+
+namespace {
+
+struct QueueEntry {
+  std::string host, id, sender, rcpts, last_error, next;
+  int attempts = 0;
+};
+struct MailboxEntry {
+  std::string text;
+  uint64_t seq = 0;
+  bool fetched = false;
+};
+
+struct QueuesPanel final : Panel {
+  uint64_t built_for = ~0ull;
+  std::vector<size_t> mail_records;
+
+  std::string_view id() const override { return "queues"; }
+  std::string_view title() const override { return "Queues & mailboxes"; }
+  Slot slot() const override { return Slot::right; }
+
+  void draw(PanelContext& ctx) override {
+    const Controller& c = ctx.ctl;
+    if (built_for != c.generation()) {
+      built_for = c.generation();
+      mail_records.clear();
+      for (size_t i = 0; i < c.size(); ++i)
+        if (c.records()[i].layer() == Layer::mail) mail_records.push_back(i);
+    }
+    std::map<std::string, QueueEntry> queue;  // host + id
+    std::map<std::string, std::vector<MailboxEntry>> boxes;
+    for (size_t i : mail_records) {
+      if (i > c.cursor()) break;
+      const Record& r = c.records()[i];
+      std::string qid(r.attr("msgid"));
+      std::string key = r.src + "\n" + qid;
+      switch (r.kind) {
+        case Kind::message_queued: {
+          QueueEntry& e = queue[key];
+          e.host = r.src;
+          e.id = qid;
+          e.sender = std::string(r.attr("sender"));
+          e.rcpts = std::string(r.attr("rcpt"));
+          break;
+        }
+        case Kind::delivery_attempt:
+          if (queue.count(key)) ++queue[key].attempts;
+          break;
+        case Kind::message_deferred:
+          if (queue.count(key)) queue[key].last_error = r.attr("error").empty() ? r.text : std::string(r.attr("error"));
+          break;
+        case Kind::retry_scheduled:
+          if (queue.count(key)) queue[key].next = r.attr("next").empty() ? r.text : std::string(r.attr("next"));
+          break;
+        case Kind::message_relayed:
+        case Kind::message_expired:
+        case Kind::message_bounced:
+        case Kind::message_discarded:
+          queue.erase(key);
+          break;
+        case Kind::message_delivered: {
+          queue.erase(key);
+          std::string box(r.attr("mailbox"));
+          if (box.empty()) box = std::string(r.attr("rcpt"));
+          boxes[r.src + ": " + box].push_back({r.text, r.seq, false});
+          break;
+        }
+        case Kind::message_fetched:
+          for (auto& [name, list] : boxes)
+            if (name.find(std::string(r.attr("mailbox"))) != std::string::npos)
+              for (auto& m : list) m.fetched = true;
+          break;
+        default:
+          break;
+      }
+    }
+    widgets::section("Mail queues at the cursor");
+    if (queue.empty()) ImGui::TextDisabled("empty");
+    else if (ImGui::BeginTable("q", 6, ImGuiTableFlags_RowBg | ImGuiTableFlags_Borders | ImGuiTableFlags_SizingStretchProp)) {
+      for (const char* h : {"server", "message", "recipients", "attempts", "next retry", "last error"}) ImGui::TableSetupColumn(h);
+      ImGui::TableHeadersRow();
+      for (auto& [k, e] : queue) {
+        ImGui::TableNextColumn(); ImGui::TextUnformatted(e.host.c_str());
+        ImGui::TableNextColumn(); ImGui::TextUnformatted(e.id.c_str());
+        ImGui::TableNextColumn(); ImGui::TextUnformatted(e.rcpts.c_str());
+        ImGui::TableNextColumn(); ImGui::Text("%d", e.attempts);
+        ImGui::TableNextColumn(); ImGui::TextUnformatted(e.next.c_str());
+        ImGui::TableNextColumn(); ImGui::TextWrapped("%s", e.last_error.c_str());
+      }
+      ImGui::EndTable();
+    }
+    widgets::section("Mailboxes at the cursor");
+    if (boxes.empty()) ImGui::TextDisabled("nothing delivered yet");
+    for (auto& [name, list] : boxes) {
+      if (!ImGui::TreeNodeEx(name.c_str(), ImGuiTreeNodeFlags_DefaultOpen)) continue;
+      for (const MailboxEntry& m : list) {
+        ImGui::PushID(static_cast<int>(m.seq));
+        std::string label = m.text + (m.fetched ? "  (fetched)" : "");
+        if (ImGui::Selectable(label.c_str(), c.selected() == m.seq)) ctx.post(cmd::Select{m.seq, true});
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("Select to see the stored message (headers with the Received: chain, body) in the inspector");
+        ImGui::PopID();
+      }
+      ImGui::TreePop();
+    }
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Panel> make_queues_panel() { return std::make_unique<QueuesPanel>(); }
+
+}  // namespace smtplab::gui

@@ -1,0 +1,49 @@
+// gui/sequence_view.hpp: draws one run's sequence diagram into the current
+// ImGui window: lifelines, arrows, folded gaps, the cursor and selection;
+// zoom at the mouse (Ctrl + wheel), pan (drag or wheel).
+//
+// Owned by the sequence panel, and twice by the compare panel (two runs,
+// one shared viewport). State: the cached model and the viewport only.
+// Must never: change the run; it returns what the user clicked instead.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <imgui.h>
+
+#include "gui/controller.hpp"
+#include "gui/panel.hpp"
+#include "gui/sequence_model.hpp"
+
+namespace smtplab::gui {
+
+struct SequenceView {
+  SeqModel model;
+  SeqViewport vp;
+  std::vector<SeqItem> items;  // reused every frame
+  uint64_t built_for = ~0ull;  // run generation the model was built for
+  const void* built_records = nullptr;
+  SeqFilter built_filter;
+  size_t last_cursor = ~size_t{0};
+  bool dragging = false;
+
+  // Rebuilds the model when the run or the filter changed (O(n), rare).
+  void sync(const RunView& run, uint64_t generation, const SeqFilter& filter);
+  // Scrolls so that this record index is visible.
+  void reveal(size_t record);
+
+  struct Result {
+    uint64_t clicked = 0;  // seq of a clicked record
+    uint64_t hovered = 0;
+  };
+  // Draws into `size` at the cursor position. `cursor` is a record index of
+  // `run` (records after it are the future: drawn faint).
+  Result draw(const RunView& run, size_t cursor, uint64_t selected, ViewSettings& s, const Palette& p, ImVec2 size,
+              bool interactive = true);
+};
+
+// The colour of a record's arrow or note.
+ImU32 record_color(const Record& r, const Palette& p);
+
+}  // namespace smtplab::gui

@@ -1,0 +1,28 @@
+// gui/window.hpp: the real window (GLFW + OpenGL 3.3) around GuiApp.
+#pragma once
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+
+#include "sim/engine/time.hpp"
+
+namespace smtplab::gui {
+
+struct WindowOptions {
+  std::string scenario_path;          // "" = the built-in scenario
+  std::string screenshot;             // write a PNG after `frames` frames, then exit
+  int frames = 5;
+  std::optional<SimTime> at;          // move the cursor to this time first
+  int width = 0, height = 0;          // 0 = from the screen
+};
+
+// Is there a display to open a window on (X11 or Wayland)?
+bool display_available();
+
+// Runs the lab until the window closes (or the screenshot is written).
+// Returns 0 on success, 1 when the window or the PNG could not be made,
+// 2 when the scenario does not load in screenshot mode.
+int run_window(const WindowOptions& options, std::ostream& err);
+
+}  // namespace smtplab::gui

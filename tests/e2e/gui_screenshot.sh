@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# tests/e2e/gui_screenshot.sh: the real window under Xvfb renders the default
+# scenario and writes a screenshot; the PNG must have the screen's size and
+# must not be blank (several distinct colours, not one flat fill).
+# Usage: bash gui_screenshot.sh <smtplab-binary> <source-dir>
+set -euo pipefail
+SMTPLAB=$(realpath "${1:?usage: gui_screenshot.sh SMTPLAB SOURCE_DIR}")
+SRC=$(realpath "${2:?usage: gui_screenshot.sh SMTPLAB SOURCE_DIR}")
+if ! command -v xvfb-run >/dev/null; then
+  echo "gui_screenshot: xvfb-run is missing (scripts/install-deps.sh installs xvfb)" >&2
+  exit 1
+fi
+if ! "$SMTPLAB" --help | grep -q "gui"; then
+  echo "gui_screenshot: this smtplab has no gui subcommand (built without the GUI); skipping"
+  exit 0
+fi
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+# Mesa's llvmpipe keeps allocations that LeakSanitizer reports; not ours.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+# Settings must not leak in from (or out to) the user's home.
+export SMTPLAB_GUI_CONFIG="$TMP/gui.json"
+
+check_png() {  # file width height
+  python3 - "$1" "$2" "$3" <<'PY'
+import struct, sys, zlib
+path, want_w, want_h = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+data = open(path, "rb").read()
+assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+pos, idat, w, h = 8, b"", 0, 0
+while pos < len(data):
+    n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+    body = data[pos + 8:pos + 8 + n]
+    if kind == b"IHDR":
+        w, h, depth, ctype = struct.unpack(">IIBB", body[:10])
+        assert depth == 8 and ctype in (2, 6), f"unexpected PNG format depth={depth} type={ctype}"
+        bpp = 3 if ctype == 2 else 4
+    elif kind == b"IDAT":
+        idat += body
+    pos += 12 + n
+assert (w, h) == (want_w, want_h), f"size {w}x{h}, want {want_w}x{want_h}"
+raw = zlib.decompress(idat)
+stride = w * bpp + 1
+# Sample pixel colours (filters make raw bytes differ from pixels only for
+# filter type != 0; stb writes filtered rows, so count distinct raw rows and
+# distinct bytes as a blank-ness proxy, then verify on unfiltered rows).
+rows = {raw[y * stride + 1:(y + 1) * stride] for y in range(0, h, 7)}
+distinct_bytes = len(set(raw[1::97]))
+assert len(rows) > h // 14, f"only {len(rows)} distinct sampled rows: the image looks blank"
+assert distinct_bytes > 16, f"only {distinct_bytes} distinct byte values: the image looks blank"
+print(f"gui_screenshot: {path}: {w}x{h}, {len(rows)} distinct sampled rows, {distinct_bytes} byte values: ok")
+PY
+}
+
+cd "$TMP"
+xvfb-run -a -s "-screen 0 1280x800x24" "$SMTPLAB" gui --screenshot out.png --frames 5
+check_png out.png 1280 800
+
+# A later cursor, the light theme and an explicit size also work.
+echo '{"theme": "light"}' > "$SMTPLAB_GUI_CONFIG"
+xvfb-run -a -s "-screen 0 1920x1080x24" "$SMTPLAB" gui "$SRC/scenarios/bob-to-alice.json" --screenshot later.png --frames 3 --at 70s --size 1280x720
+check_png later.png 1280 720
+
+# A broken scenario: a clear error and exit code 2, never a crash.
+echo '{"smtplab": 1, "hosts": 5}' > bad.json
+set +e
+xvfb-run -a -s "-screen 0 1280x800x24" "$SMTPLAB" gui bad.json --screenshot bad.png --frames 1 2> err.txt
+rc=$?
+set -e
+[ "$rc" -eq 2 ] || { echo "gui_screenshot: bad scenario: exit $rc, want 2"; cat err.txt; exit 1; }
+grep -q "bad.json" err.txt || { echo "gui_screenshot: the error does not name the file"; cat err.txt; exit 1; }
+echo "gui_screenshot: all ok"
