@@ -11,6 +11,7 @@
 // Must never: block without a prompt, or loop on bad input without bound.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -69,6 +70,17 @@ std::string find_lesson(const std::string& dir, const std::string& id) {
     if (lesson_id_of(f) == id) return f;
   for (const std::string& f : files)
     if (strip_number(lesson_id_of(f)) == id) return f;
+  // Just the number: "6" or "06".
+  if (!id.empty() && id.size() <= 3 && std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    for (const std::string& f : files) {
+      const std::string stem = lesson_id_of(f);
+      const size_t dash = stem.find('-');
+      if (dash == std::string::npos || dash == 0 || dash > 6) continue;
+      if (!std::all_of(stem.begin(), stem.begin() + static_cast<long>(dash), [](char c) { return c >= '0' && c <= '9'; }))
+        continue;
+      if (std::stoi(stem.substr(0, dash)) == std::stoi(id)) return f;
+    }
+  }
   return {};
 }
 
@@ -392,7 +404,7 @@ int do_lesson(const LessonArgs& a, std::istream& in, std::ostream& out, std::ost
 void register_lesson(CLI::App& app, Outcome& outcome) {
   auto args = std::make_shared<LessonArgs>();
   CLI::App* sub = app.add_subcommand("lesson", "List the lessons, walk through one in the terminal, or check them");
-  sub->add_option("id", args->id, "Lesson ID (file name without .json; the number prefix may be left out)");
+  sub->add_option("id", args->id, "Lesson ID: its file name without .json, or without the number (lone-dot), or just the number (6)");
   sub->add_flag("--check", args->check,
                 "Verify the lesson (all lessons with no ID) against the simulator; exit 1 on any failure");
   sub->add_flag("--teacher", args->teacher, "Show the answers and the exercise solutions");
