@@ -316,7 +316,7 @@ std::string MailServer::enqueue(std::string sender, const std::vector<std::strin
     Record rec;
     rec.kind = Kind::message_queued;
     rec.src = host_.name;
-    rec.text = id + ": queued " + (m.is_bounce() ? std::string("bounce") : "message") + " from <" + m.sender + "> to " +
+    rec.text = id + ": queued " + (m.is_bounce() ? std::string("notification (DSN)") : "message") + " from <" + m.sender + "> to " +
                join(shown, ", ") + " (" + std::to_string(m.data.size()) + " bytes, " + std::string(how) + ")";
     rec.wire = m.data;
     rec.with("msgid", id)
@@ -549,7 +549,7 @@ void MailServer::try_candidate(std::shared_ptr<Attempt> a) {
   smtp::ClientConfig cfg;
   cfg.helo_name = host_.name;
   cfg.use_auth = false;
-  cfg.dot_stuffing = no_stuffing_ <= 0;
+  cfg.dot_stuffing = host_.dot_stuffing && no_stuffing_ <= 0;
   const uint64_t serial = s_.net.next_serial();
   smtp::SessionInfo info{host_.name, a->current.host, format_ipv4(a->current.address), serial, false};
   std::vector<smtp::Transaction> txns;

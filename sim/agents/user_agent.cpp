@@ -68,7 +68,9 @@ void UserAgent::submit(std::shared_ptr<Outgoing> out) {
   auto* d = s_.conns.make<SmtpClientDriver>(
       cfg, std::move(info), std::move(txns),
       [this, out](const smtp::ClientSession& s, bool connected, CloseReason why) { submitted(out, s, connected, why); });
-  d->set_conn(s_.net.connect(id_, server_addr_, kPortSubmission, d, serial));
+  // A client that does not authenticate cannot use submission (RFC 6409 4.3:
+  // 530 without AUTH); it talks to port 25 like any stranger (or a spam bot).
+  d->set_conn(s_.net.connect(id_, server_addr_, host_.use_auth ? kPortSubmission : kPortSmtp, d, serial));
 }
 
 void UserAgent::submitted(std::shared_ptr<Outgoing> out, const smtp::ClientSession& s, bool connected,

@@ -6,6 +6,10 @@
 // (RFC 1939; download-and-delete, or keep with UIDL memory) or IMAP
 // (RFC 3501; messages stay on the server, \Seen shared between devices).
 //
+// A device with "auth": false does not authenticate, so it cannot use port
+// 587 (RFC 6409 4.3); it submits to port 25 as an unauthenticated client,
+// where only mail for the server's own domains is accepted (no open relay).
+//
 // Deviations: the device knows its server's address from the scenario
 // rather than looking it up in DNS (a configured submission server, as in a
 // mail client's account settings). The message it writes has no Date or
