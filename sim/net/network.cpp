@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <tuple>
 #include <deque>
 #include <limits>
 #include <queue>
@@ -195,6 +196,7 @@ struct Network::Impl {
     HostId src_host = kNoHost, dst_host = kNoHost;
     uint64_t serial = 0;
     uint32_t next_free = UINT32_MAX;
+    bool live = false;
     EventId ev{};
     std::string payload;
   };
@@ -278,10 +280,13 @@ struct Network::Impl {
     Packet& p = packets[i];
     p.payload.clear();
     p.next_free = UINT32_MAX;
+    p.live = true;
     return i;
   }
   void free_packet(uint32_t i) {
     Packet& p = packets[i];
+    if (!p.live) throw std::logic_error("network: packet freed twice");
+    p.live = false;
     if (p.payload.capacity() > 4096) std::string().swap(p.payload);  // bulk data: do not hoard
     p.next_free = packet_free;
     packet_free = i;
@@ -425,7 +430,8 @@ struct Network::Impl {
     if (p.proto == kProtoTcp) {
       ++stats.segments_delivered;
       if (trace.enabled(Layer::tcp)) trace.emit(packet_record(Kind::segment_delivered, p));
-      tcp_input(pi);
+      tcp_input(pi);  // consumes the packet
+      return;
     } else {
       auto it = udp_binds.find(port_key(p.dst_host, p.dport));
       if (it == udp_binds.end()) {
@@ -437,9 +443,7 @@ struct Network::Impl {
       const Packet q = p;
       free_packet(pi);
       it->second->on_datagram(q.dst_host, q.dport, q.src, q.sport, q.payload);
-      return;
     }
-    free_packet(pi);
   }
 
   Record packet_record(Kind kind, const Packet& p) const {
@@ -717,9 +721,15 @@ struct Network::Impl {
 
   void expire(uint32_t i) {
     Conn& c = conns[i];
-    if (c.state == St::time_wait || c.state == St::fin_wait_2) {
-      // 2*MSL over (or an orphaned FIN-WAIT-2, as Linux's tcp_fin_timeout).
-      free_conn(i);
+    if (c.state == St::time_wait) {
+      free_conn(i);  // 2*MSL over
+      return;
+    }
+    if (c.state == St::fin_wait_2) {
+      // The peer acknowledged our FIN but never sent its own (Linux's
+      // tcp_fin_timeout does the same): give up on the connection.
+      conn_record(Kind::tcp_timeout, c, "connection " + endpoint_text(c) + " timed out in FIN-WAIT-2: the peer never closed");
+      finish(i, CloseReason::timeout);
       return;
     }
     const bool handshake = c.state == St::syn_sent || c.state == St::syn_rcvd;
@@ -786,6 +796,7 @@ struct Network::Impl {
         }
       }
       if (!(p.flags & kRst)) send_rst_for(p);  // RFC 9293 3.10.7.1: closed port answers RST
+      free_packet(pi);
       return;
     }
     Conn& c = conns[it->second];
@@ -1362,13 +1373,8 @@ void Network::conn_close(ConnId id) {
   auto* c = impl_->get(id);
   if (!c || c->fin_queued) return;
   c->fin_queued = true;
-  if (c->state == St::syn_sent) {
-    // Nothing sent yet: closing before the handshake just forgets it.
-    c->app_closed = true;
-    c->handler = nullptr;
-    impl_->free_conn(id.index);
-    return;
-  }
+  // In SYN-SENT / SYN-RECEIVED the FIN waits for the handshake (RFC 9293
+  // 3.10.4 queues it behind the data already handed to send()).
   impl_->output(id.index);
 }
 
