@@ -474,6 +474,12 @@ TEST_CASE("lessons/schema.json lists exactly the keys the loader accepts", "[les
     CHECK(got == want);
     CHECK(node.value("additionalProperties", true) == false);
   }
+  // The record kinds an editor offers are exactly the trace vocabulary.
+  std::vector<std::string> kinds;
+  for (const auto& k : schema["$defs"]["matcher"]["properties"]["kind"]["oneOf"][0]["enum"]) kinds.push_back(k);
+  std::vector<std::string> want;
+  for (int i = 0; i < kKindCount; ++i) want.emplace_back(kind_name(static_cast<Kind>(i)));
+  CHECK(kinds == want);
 }
 
 TEST_CASE("lessons/drafts/: every draft at least loads", "[lesson][files]") {
