@@ -109,6 +109,21 @@ bool MaildirWriter::prepare(std::string* error) {
 
 std::string MaildirWriter::deliver(std::string_view recipient, std::string_view reverse_path, std::string_view content,
                                    std::string* error) {
+  return write(recipient, maildir_message_text(reverse_path, recipient, content), error);
+}
+
+std::string MaildirWriter::deliver_prepared(std::string_view recipient, std::string_view content_crlf,
+                                            std::string* error) {
+  std::string text;
+  text.reserve(content_crlf.size());
+  for (size_t i = 0; i < content_crlf.size(); ++i) {
+    if (content_crlf[i] == '\r' && i + 1 < content_crlf.size() && content_crlf[i + 1] == '\n') continue;
+    text += content_crlf[i];
+  }
+  return write(recipient, text, error);
+}
+
+std::string MaildirWriter::write(std::string_view recipient, const std::string& text, std::string* error) {
   const std::string box = root_ + "/" + maildir_folder_name(recipient);
   for (const std::string& d : {box, box + "/tmp", box + "/new", box + "/cur"})
     if (!make_dir(d, error)) return {};
@@ -122,7 +137,6 @@ std::string MaildirWriter::deliver(std::string_view recipient, std::string_view 
     if (error) *error = "cannot create " + tmp + ": " + std::strerror(errno);
     return {};
   }
-  const std::string text = maildir_message_text(reverse_path, recipient, content);
   bool ok = write_all(fd, text);
   if (ok && sync_) ok = ::fsync(fd) == 0;
   const int saved = errno;

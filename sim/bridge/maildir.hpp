@@ -47,10 +47,16 @@ class MaildirWriter {
   std::string deliver(std::string_view recipient, std::string_view reverse_path, std::string_view content,
                       std::string* error);
 
+  // Writes a message that already carries its delivery headers (the world's
+  // local delivery adds Return-Path and Delivered-To): only CRLF -> LF.
+  std::string deliver_prepared(std::string_view recipient, std::string_view content_crlf, std::string* error);
+
   uint64_t delivered() const { return counter_; }
   const std::string& root() const { return root_; }
 
  private:
+  std::string write(std::string_view recipient, const std::string& text, std::string* error);
+
   std::string root_;
   std::string hostname_;
   bool sync_;

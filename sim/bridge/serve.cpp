@@ -26,6 +26,7 @@
 #include <iostream>
 #include <unordered_map>
 
+#include "sim/agents/mail_server.hpp"
 #include "sim/agents/world.hpp"
 #include "sim/bridge/bridge_policy.hpp"
 #include "sim/engine/pacer.hpp"
@@ -126,6 +127,7 @@ struct Server::Impl {
   // simulated clock
   SimTime advance(SimTime at_least = SimTime{0});
   void arm_sim_timer();
+  void on_record(const Record& r);
 
   // inbound
   void accept_next();
@@ -188,6 +190,9 @@ struct Server::Impl {
   std::deque<RelayJob> relay_queue;
   size_t relay_bytes = 0;
   uint64_t next_session = 0;
+  SimTime sim_timer_at = SimTime::max();  // when sim_timer is armed for
+  agents::MailServer* world_server = nullptr;
+  uint64_t world_deliveries = 0;
   bool bound = false;
   bool stopping = false;
   ServeStats stats;
@@ -195,7 +200,9 @@ struct Server::Impl {
 
 struct Server::Impl::Conn {
   Conn(Impl& s, tcp::socket sk, smtp::SessionInfo info)
-      : sock(std::move(sk)), timer(s.io), session(s.cfg, s.policy, std::move(info)) {}
+      : sock(std::move(sk)), timer(s.io), session(s.cfg, s.policy, std::move(info)) {
+    session.set_record_received(true);  // a real client has no machine recording what it sends
+  }
   tcp::socket sock;
   asio::steady_timer timer;
   smtp::ServerSession session;
@@ -252,6 +259,10 @@ Server::Impl::Impl(const Scenario& sc, ServeOptions o, std::ostream& l, std::ost
   }
   trace.set_store(false);  // records stream to sinks; memory stays flat however long it runs
   trace.attach(engine);
+  trace.add_sink([this](const Record& r) { on_record(r); });
+  if (opt.catch_all)
+    for (Host& h : scenario.hosts)
+      if (h.name == opt.host) h.catch_all = true;
   if (!opt.quiet) {
     if (opt.all_layers) topt.layer_mask = ~0u;
     trace.add_sink([this](const Record& r) {
@@ -280,16 +291,33 @@ SimTime Server::Impl::advance(SimTime at_least) {
   return engine.now();
 }
 
+// Keeps one timer armed for the engine's next event. Called after anything
+// that may have scheduled an earlier event (a message queued by a session).
 void Server::Impl::arm_sim_timer() {
   auto next = engine.next_time();
   if (!next || stopping) return;
+  if (*next >= sim_timer_at) return;  // already armed early enough
+  sim_timer_at = *next;
   sim_timer.expires_at(pacer.wall_at(*next));
   sim_timer.async_wait([this](const asio::error_code& ec) {
     if (ec) return;
+    sim_timer_at = SimTime::max();
     engine.set_cause(0);
     advance();
     arm_sim_timer();
   });
+}
+
+// World mode: the simulated server delivers on its own schedule; a Maildir
+// file is written the moment the trace says a message reached a mailbox.
+void Server::Impl::on_record(const Record& r) {
+  if (r.kind != Kind::message_delivered || r.src != host->name) return;
+  ++world_deliveries;
+  if (!maildir || r.wire.empty()) return;
+  std::string why;
+  const std::string mailbox(r.attr("mailbox"));
+  if (maildir->deliver_prepared(mailbox.empty() ? std::string(r.attr("rcpt")) : mailbox, r.wire, &why).empty())
+    err << "smtplab serve: Maildir delivery failed: " << why << "\n";
 }
 
 // ---------------------------------------------------------------- inbound
@@ -372,6 +400,7 @@ void Server::Impl::drive(const std::shared_ptr<Conn>& c, F&& input) {
   input(now);
   policy.set_output(nullptr, nullptr);
   flush(c);
+  arm_sim_timer();
 }
 
 void Server::Impl::flush(const std::shared_ptr<Conn>& c) {
@@ -901,9 +930,25 @@ int Server::run() {
   if (!s.bound) return 1;
   s.world = std::make_unique<World>(s.scenario, s.engine, s.trace);
   s.world->start();
-  // Scenario faults aimed at this server's SMTP (smtp-reply at RCPT, ...)
-  // switch on and off at their simulated times, as in a simulated run.
+  s.world_server = s.world->mail_server(s.host->name);
+  if (s.world_server) {
+    // Real sessions talk to the simulated server itself: its config, its
+    // policy (mailboxes, queue, relaying through the simulated network) and
+    // its fault hooks, which the world switches on and off.
+    s.cfg = s.world_server->mx_config();
+    s.cfg.starttls = false;  // see the constructor: no real TLS here
+    s.cfg.require_tls = false;
+    if (s.opt.idle_timeout) {
+      s.cfg.timeouts.command = *s.opt.idle_timeout;
+      s.cfg.timeouts.data_block = *s.opt.idle_timeout;
+    }
+    s.policy.set_inner(s.world_server);
+    s.policy.set_maildir(nullptr);  // the world delivers; on_record writes the files
+  }
+  // Standalone (no simulated server for this host): scenario faults aimed
+  // at its SMTP switch on and off at their simulated times here.
   for (const Fault& f : s.scenario.faults) {
+    if (s.world_server) break;
     if (f.host != s.host->name) continue;
     std::string why;
     auto sf = smtp::ServerFaults::from_scenario(f, &why);
@@ -932,7 +977,7 @@ int Server::run() {
   s.advance();
   s.engine.set_cause(0);
   s.world->finish();
-  s.stats.deliveries = s.policy.delivered();
+  s.stats.deliveries = s.world_server ? s.world_deliveries : s.policy.delivered();
   s.err << "smtplab serve: " << s.stats.connections << " connection(s), " << s.stats.messages_accepted
         << " message(s) accepted, " << s.stats.deliveries << " local deliver" << (s.stats.deliveries == 1 ? "y" : "ies");
   if (s.opt.relay_to) s.err << ", " << s.stats.relayed_ok << " relayed, " << s.stats.relay_failed << " relay failure(s)";
