@@ -45,8 +45,8 @@ Fonts build_fonts(ImGuiIO& io, float size) {
   return f;
 }
 
-GuiApp::GuiApp(bool persist) : persist_(persist), panels_(make_panels()) {
-  if (persist_) load_settings(settings_path(), settings_, &settings_warning_);
+GuiApp::GuiApp(bool persist, bool load_only) : persist_(persist), panels_(make_panels()) {
+  if (persist_ || load_only) load_settings(settings_path(), settings_, &settings_warning_);
   ctl_.post(cmd::SetSpeed{settings_.speed});
 }
 
@@ -76,7 +76,16 @@ void GuiApp::apply_theme() const {
     st.Colors[ImGuiCol_ChildBg] = ImVec4(1, 1, 1, 1);
     st.Colors[ImGuiCol_Border] = ImVec4(0.2f, 0.2f, 0.2f, 1);
     st.Colors[ImGuiCol_TextDisabled] = ImVec4(0.3f, 0.3f, 0.3f, 1);
+    // Controls must stand out from white panels on a washed-out projector.
+    st.Colors[ImGuiCol_FrameBg] = ImVec4(0.86f, 0.86f, 0.86f, 1);
+    st.Colors[ImGuiCol_FrameBgHovered] = ImVec4(0.78f, 0.84f, 0.95f, 1);
+    st.Colors[ImGuiCol_FrameBgActive] = ImVec4(0.70f, 0.78f, 0.95f, 1);
+    st.Colors[ImGuiCol_CheckMark] = ImVec4(0, 0.25f, 0.75f, 1);
+    st.Colors[ImGuiCol_SliderGrab] = ImVec4(0, 0.25f, 0.75f, 1);
+    st.Colors[ImGuiCol_Button] = ImVec4(0.80f, 0.86f, 0.97f, 1);
+    st.Colors[ImGuiCol_MenuBarBg] = ImVec4(0.88f, 0.88f, 0.88f, 1);
   }
+  st.FrameBorderSize = settings_.theme == Theme::light ? 1.0f : 0.0f;
   st.WindowRounding = 0;
   st.FrameRounding = 4;
   st.TabRounding = 4;

@@ -40,7 +40,8 @@ float auto_font_size(float display_height);
 class GuiApp {
  public:
   // persist: read and write the settings file (off for tests and screenshots).
-  explicit GuiApp(bool persist);
+  // load_only: read it but never write it (screenshots with $SMTPLAB_GUI_CONFIG).
+  explicit GuiApp(bool persist, bool load_only = false);
   ~GuiApp();
 
   Controller& controller() { return ctl_; }

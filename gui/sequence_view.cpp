@@ -140,10 +140,11 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
     const Lifeline& l = lanes[static_cast<size_t>(i)];
     const float max_w = stagger ? lane_w * 2 - 8 : lane_w - 6;
     float w = 0;
-    std::string_view name = widgets::fit(l.label, max_w, &w);
+    std::string name(widgets::fit(l.label, max_w, &w));
+    if (name.size() < l.label.size()) name += "...";
     float y = origin.y + 3 + ((stagger && i % 2) ? fs * 1.1f : (stagger ? 0 : fs * 0.55f));
     dl->AddRectFilled(ImVec2(x - w / 2 - 4, y - 1), ImVec2(x + w / 2 + 4, y + fs + 1), p.host_fill, 4);
-    dl->AddText(ImVec2(x - w / 2, y), p.text, name.data(), name.data() + name.size());
+    dl->AddText(ImVec2(x - w / 2, y), p.text, name.c_str());
     dl->AddLine(ImVec2(x, y + fs + 1), ImVec2(x, body1.y), p.lifeline, 1.5f);
     if (interactive && ImGui::IsMouseHoveringRect(ImVec2(x - w / 2 - 4, y), ImVec2(x + w / 2 + 4, y + fs))) {
       ImGui::SetTooltip("%s: %s%s", l.host.c_str(), role_name(l.host_role).c_str(),

@@ -14,12 +14,14 @@
 #include <imgui.h>
 #include <stb/stb_image_write.h>
 
+#include <cfloat>
 #include <chrono>
 #include <cstdlib>
 #include <ostream>
 #include <vector>
 
 #include "gui/gui_app.hpp"
+#include "gui/sequence_model.hpp"
 
 namespace smtplab::gui {
 
@@ -102,7 +104,10 @@ int run_window(const WindowOptions& opt, std::ostream& err) {
   io.IniFilename = nullptr;  // the layout is fixed; view settings live in gui.json
   int rc = 0;
   {
-    GuiApp app(/*persist=*/!shot);
+    // Screenshots never touch the user's settings; a test may name a settings
+    // file to read (a theme, a scale) with $SMTPLAB_GUI_CONFIG.
+    const char* cfg = std::getenv("SMTPLAB_GUI_CONFIG");
+    GuiApp app(/*persist=*/!shot, /*load_only=*/shot && cfg && *cfg);
     glfwSetWindowUserPointer(window, &app);
     ImGui_ImplGlfw_InitForOpenGL(window, true);
     glfwSetDropCallback(window, on_drop);
@@ -142,13 +147,24 @@ int run_window(const WindowOptions& opt, std::ostream& err) {
       last = now;
       ImGui_ImplOpenGL3_NewFrame();
       ImGui_ImplGlfw_NewFrame();
+      // A screenshot shows the lab, not whatever the virtual pointer hovers.
+      if (shot) io.MousePos = ImVec2(-FLT_MAX, -FLT_MAX);
       if (io.KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_Q)) glfwSetWindowShouldClose(window, GLFW_TRUE);
       ImGui::NewFrame();
       app.frame(dt);
       if (opt.at && !seeked) {
-        // After the seek: select the record at the cursor so the inspector shows it.
+        // After the seek: select the last protocol record at or before the
+        // cursor (what the diagram highlights), so the inspector explains it.
         seeked = true;
-        if (const Record* r = app.controller().cursor_record()) app.controller().post(cmd::Select{r->seq, false});
+        const Controller& c = app.controller();
+        const SeqFilter filter = filter_from(app.settings());
+        for (size_t i = c.cursor() + 1; i-- > 0 && c.size();) {
+          const Record& r = c.records()[i];
+          if (in_diagram(r, filter) && (is_message(r) || is_failure(r))) {
+            app.controller().post(cmd::Select{c.records()[i].seq, false});
+            break;
+          }
+        }
       }
       ImGui::Render();
       glViewport(0, 0, fw, fh);

@@ -11,7 +11,7 @@ PACKAGES=(
   libimgui-dev libstb-dev libglfw3-dev python3-glad libgl-dev
   nlohmann-json3-dev catch2 libcli11-dev libasio-dev libpcap-dev
   # GUI under a virtual display, screenshots
-  xvfb xauth libgl1-mesa-dri
+  xvfb xauth libgl1-mesa-dri fonts-dejavu-core
   # real SMTP peers for the end-to-end tests
   swaks python3 python3-aiosmtpd postfix
 )
