@@ -221,7 +221,9 @@ struct Server::Impl::Conn {
 struct Server::Impl::OutConn {
   OutConn(Impl& s, std::vector<RelayJob> j, smtp::SessionInfo info, std::vector<smtp::Transaction> txns,
           smtp::ClientConfig ccfg)
-      : sock(s.io), timer(s.io), jobs(std::move(j)), session(std::move(ccfg), std::move(info), std::move(txns)) {}
+      : sock(s.io), timer(s.io), jobs(std::move(j)), session(std::move(ccfg), std::move(info), std::move(txns)) {
+    session.set_record_received(true);  // the real server's replies have no machine to record them
+  }
   tcp::socket sock;
   asio::steady_timer timer;
   std::vector<RelayJob> jobs;
