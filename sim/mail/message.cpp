@@ -288,7 +288,13 @@ Message parse_message(std::string_view text, std::vector<std::string>* warnings)
   }
   if (!body_started && pos >= text.size() && !text.empty() && warnings && m.headers.empty())
     warn("the message has no header fields");
-  if (pos < text.size()) m.body = to_crlf(text.substr(pos));
+  if (pos < text.size()) {
+    // Normalise line endings but add none: a MIME part's content ends where
+    // the delimiter's CR LF begins (RFC 2046 5.1.1), so a final break is not ours to add.
+    bool terminated = text.back() == '\n';
+    m.body = to_crlf(text.substr(pos));
+    if (!terminated && m.body.size() >= 2) m.body.resize(m.body.size() - 2);
+  }
   return m;
 }
 

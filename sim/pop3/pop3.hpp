@@ -132,7 +132,7 @@ struct ClientConfig {
   std::string password;
   bool keep = false;     // leave messages on the server (no DELE)
   bool skip_seen_uidls = true;  // with keep: do not download a UIDL seen before
-  std::vector<std::string> known_uidls;  // UIDLs this device already has
+  std::vector<std::string> known_uidls = {};  // UIDLs this device already has
   SimTime timeout = SimTime{10LL * 60 * 1000000};
 };
 
