@@ -197,7 +197,14 @@ class BasicEngine {
     s.cause = cause_;
     s.state = kPending;
     s.owned = owned;
-    queue_.push(QueueKey{t.us, (next_seq_++ << kSlotBits) | slot});
+    const QueueKey key{t.us, (next_seq_++ << kSlotBits) | slot};
+    if (top_spent_) {
+      // The running event's key is still on top: overwrite it in one sift.
+      top_spent_ = false;
+      queue_.replace_top(key);
+    } else {
+      queue_.push(key);
+    }
     ++live_;
     return EventId{slot, s.gen};
   }
@@ -210,8 +217,17 @@ class BasicEngine {
     free_head_ = slot;  // LIFO reuse keeps the slot array warm in cache
   }
 
+  // Removes the key of the event that already ran, if no schedule reused it.
+  void drop_spent() {
+    if (top_spent_) {
+      top_spent_ = false;
+      queue_.pop();
+    }
+  }
+
   // Drops cancelled events from the top; true if a live event is on top.
   bool settle() {
+    drop_spent();
     while (!queue_.empty()) {
       const uint32_t slot = static_cast<uint32_t>(queue_.top().order & kSlotMask);
       if (slots_[slot].state == kPending) return true;
@@ -222,11 +238,11 @@ class BasicEngine {
   }
 
   void run_top() {
+    // The key stays on top, marked spent, while the handler runs: its first
+    // schedule replaces it (pop + push in one pass); otherwise the next
+    // settle() pops it.
     const QueueKey k = queue_.top();
-    queue_.pop();
-    // The next event's payload is a random slot: start fetching it now so the
-    // miss overlaps with this handler's work (large queues are memory-bound).
-    if (!queue_.empty()) __builtin_prefetch(&slots_[queue_.top().order & kSlotMask]);
+    top_spent_ = true;
     const uint32_t slot = static_cast<uint32_t>(k.order & kSlotMask);
     Slot& s = slots_[slot];
     assert(k.time >= now_.us && "time never goes backwards");
@@ -255,6 +271,7 @@ class BasicEngine {
   uint64_t executed_ = 0;
   uint64_t cause_ = 0;
   size_t live_ = 0;
+  bool top_spent_ = false;
   SimTime now_{0};
   bool stopped_ = false;
 };

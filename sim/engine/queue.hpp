@@ -6,8 +6,8 @@
 // in, first out. Payloads (callback, context, argument) live in the engine's
 // slot array, so the heap moves only small keys.
 //
-// Every queue offers: push(key), top(), pop(), size(), empty(), clear(),
-// reserve(n). The engine tests run against each implementation.
+// Every queue offers: push(key), top(), pop(), replace_top(key) (= pop then
+// push), size(), empty(), clear(), reserve(n). The engine tests run against each implementation.
 #pragma once
 
 #include <algorithm>
@@ -58,6 +58,31 @@ class QuaternaryHeap {
   void push(QueueKey k) {
     if (end_ >= cap_) grow(cap_ * 2);
     sift_up(end_++, k);
+  }
+
+  // pop() followed by push(k), in one pass from the root down: a handler
+  // that schedules its successor (the common case) costs one sift, not two.
+  void replace_top(QueueKey k) {
+    size_t hole = kRoot;
+    for (;;) {
+      const size_t first = 4 * hole - 8;
+      size_t best;
+      if (first + 4 <= end_) {
+        const size_t a = first + static_cast<size_t>(less(data_[first + 1], data_[first]));
+        const size_t b = first + 2 + static_cast<size_t>(less(data_[first + 3], data_[first + 2]));
+        best = a ^ ((a ^ b) & (size_t{0} - static_cast<size_t>(less(data_[b], data_[a]))));
+      } else if (first < end_) {
+        best = first;
+        for (size_t c = first + 1; c < end_; ++c)
+          if (less(data_[c], data_[best])) best = c;
+      } else {
+        break;
+      }
+      if (!less(data_[best], k)) break;
+      data_[hole] = data_[best];
+      hole = best;
+    }
+    data_[hole] = k;
   }
 
   void pop() {
@@ -142,6 +167,10 @@ class BinaryHeap {
   void pop() {
     std::pop_heap(keys_.begin(), keys_.end(), std::greater<QueueKey>{});
     keys_.pop_back();
+  }
+  void replace_top(QueueKey k) {
+    pop();
+    push(k);
   }
 
  private:
