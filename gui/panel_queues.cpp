@@ -7,6 +7,7 @@
 //   mailbox: message-delivered adds (attr "mailbox"); message-fetched marks.
 #include <imgui.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 
@@ -66,7 +67,14 @@ struct QueuesPanel final : Panel {
           if (queue.count(key)) queue[key].last_error = r.attr("error").empty() ? r.text : std::string(r.attr("error"));
           break;
         case Kind::retry_scheduled:
-          if (queue.count(key)) queue[key].next = r.attr("next").empty() ? r.text : std::string(r.attr("next"));
+          if (queue.count(key)) {
+            // "next" is the retry time in microseconds (kinds.hpp conventions).
+            std::string_view nx = r.attr("next");
+            int64_t us = 0;
+            bool num = !nx.empty() && std::all_of(nx.begin(), nx.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+            if (num) for (char ch : nx) us = us * 10 + (ch - '0');
+            queue[key].next = num ? "at " + format_duration(SimTime{us}) : r.text;
+          }
           break;
         case Kind::message_relayed:
         case Kind::message_expired:
@@ -92,18 +100,20 @@ struct QueuesPanel final : Panel {
     }
     widgets::section("Mail queues at the cursor");
     if (queue.empty()) ImGui::TextDisabled("empty");
-    else if (ImGui::BeginTable("q", 6, ImGuiTableFlags_RowBg | ImGuiTableFlags_Borders | ImGuiTableFlags_SizingStretchProp)) {
-      for (const char* h : {"server", "message", "recipients", "attempts", "next retry", "last error"}) ImGui::TableSetupColumn(h);
-      ImGui::TableHeadersRow();
-      for (auto& [k, e] : queue) {
-        ImGui::TableNextColumn(); ImGui::TextUnformatted(e.host.c_str());
-        ImGui::TableNextColumn(); ImGui::TextUnformatted(e.id.c_str());
-        ImGui::TableNextColumn(); ImGui::TextUnformatted(e.rcpts.c_str());
-        ImGui::TableNextColumn(); ImGui::Text("%d", e.attempts);
-        ImGui::TableNextColumn(); ImGui::TextUnformatted(e.next.c_str());
-        ImGui::TableNextColumn(); ImGui::TextWrapped("%s", e.last_error.c_str());
+    // One block per queued message: a narrow panel reads better than a wide table.
+    for (auto& [k, e] : queue) {
+      ImGui::Text("%s  %s", e.host.c_str(), e.id.c_str());
+      ImGui::Indent();
+      if (!e.sender.empty()) ImGui::TextWrapped("from %s", e.sender.c_str());
+      ImGui::TextWrapped("to %s", e.rcpts.c_str());
+      ImGui::Text("attempts: %d", e.attempts);
+      if (!e.next.empty()) ImGui::TextWrapped("next retry: %s", e.next.c_str());
+      if (!e.last_error.empty()) {
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(ctx.colors().reply_temp));
+        ImGui::TextWrapped("last error: %s", e.last_error.c_str());
+        ImGui::PopStyleColor();
       }
-      ImGui::EndTable();
+      ImGui::Unindent();
     }
     widgets::section("Mailboxes at the cursor");
     if (boxes.empty()) ImGui::TextDisabled("nothing delivered yet");

@@ -78,24 +78,30 @@ struct StateMachinesPanel final : Panel {
     }
   }
 
-  bool show_triggers = true;
+  bool show_triggers = false;  // the current state's outgoing triggers are always labelled
 
   void draw_machine(const char* title, const Machine& m, const std::string& current, const Palette& p, ImVec2 size,
                     bool table_edges) {
     ImGui::TextUnformatted(title);
     ImVec2 o = ImGui::GetCursorScreenPos();
-    ImGui::Dummy(size);
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const float fs = ImGui::GetFontSize();
     const size_t n = m.states.size();
     if (!n) return;
-    // States on an ellipse, in table order.
+    // States on a snake path in table order (left to right, then right to
+    // left on the next row): the tables list a session's states in the
+    // order it goes through them, so the main path reads like text.
     std::map<std::string, ImVec2> pos;
-    ImVec2 c(o.x + size.x / 2, o.y + size.y / 2);
-    const float rx = size.x / 2 - fs * 3.5f, ry = size.y / 2 - fs * 1.2f;
+    const ImVec2 node(fs * 5.5f, fs * 1.5f);
+    const int cols = std::max(2, static_cast<int>(size.x / (node.x * 1.35f)));
+    const int rows = static_cast<int>((n + static_cast<size_t>(cols) - 1) / static_cast<size_t>(cols));
+    const float cell_w = size.x / static_cast<float>(cols);
+    const float cell_h = std::max(node.y * 1.6f, size.y / static_cast<float>(std::max(1, rows)));
+    ImGui::Dummy(ImVec2(size.x, cell_h * static_cast<float>(rows)));
     for (size_t i = 0; i < n; ++i) {
-      double a = -M_PI / 2 + 2 * M_PI * static_cast<double>(i) / static_cast<double>(n);
-      pos[m.states[i]] = ImVec2(c.x + rx * static_cast<float>(std::cos(a)), c.y + ry * static_cast<float>(std::sin(a)));
+      int r = static_cast<int>(i) / cols, col = static_cast<int>(i) % cols;
+      if (r % 2) col = cols - 1 - col;
+      pos[m.states[i]] = ImVec2(o.x + cell_w * (static_cast<float>(col) + 0.5f), o.y + cell_h * (static_cast<float>(r) + 0.5f));
     }
     for (const auto& [edge, trigger] : m.edges) {
       const auto& [a, b] = edge;
@@ -115,14 +121,14 @@ struct StateMachinesPanel final : Panel {
       dl->AddLine(s0, e0, col, taken ? 3.0f : 1.5f);
       dl->AddTriangleFilled(e0, ImVec2(e0.x - u.x * 10 - u.y * 5, e0.y - u.y * 10 + u.x * 5),
                             ImVec2(e0.x - u.x * 10 + u.y * 5, e0.y - u.y * 10 - u.x * 5), col);
-      if (!trigger.empty() && show_triggers) {
+      if (!trigger.empty() && (show_triggers || a == current)) {
         ImVec2 mid((s0.x + e0.x) / 2 + side.x, (s0.y + e0.y) / 2 + side.y);
         std::string_view t = widgets::fit(trigger, fs * 7);
         dl->AddText(ImGui::GetFont(), fs * 0.75f, mid, p.dim, t.data(), t.data() + t.size());
       }
     }
     for (const std::string& s : m.states)
-      widgets::state_node(dl, pos[s], ImVec2(fs * 6, fs * 1.6f), s, s == current, p);
+      widgets::state_node(dl, pos[s], node, s, s == current, p);
   }
 
   void draw(PanelContext& ctx) override {
@@ -147,7 +153,7 @@ struct StateMachinesPanel final : Panel {
     } else {
       ImGui::TextWrapped("Select an SMTP command or reply to highlight its session's states.");
     }
-    ImGui::Checkbox("label the transitions with their triggers", &show_triggers);
+    ImGui::Checkbox("label every transition with its trigger (else only those leaving the current state)", &show_triggers);
     ImVec2 avail = ImGui::GetContentRegionAvail();
     float h = (avail.y - ImGui::GetTextLineHeightWithSpacing() * 2) * 0.5f;
     draw_machine("SMTP client (the sending side): states from its table, edges as taken in this run", client, cur_client,

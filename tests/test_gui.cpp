@@ -130,6 +130,29 @@ TEST_CASE("the real bob-to-alice run: SMTP arrows follow the trace, from client 
       CHECK(index.lifelines()[static_cast<size_t>(s.from)].host == r.src);
       CHECK(index.lifelines()[static_cast<size_t>(s.to)].host == r.dst);
     }
+    // Bob's submission, then the relay to Alice's MX, in this order, each
+    // from the client's lifeline to the server's (the relay's own client side).
+    struct Want { const char* prefix; const char* from; const char* to; const char* from_role; };
+    const Want path[] = {{"EHLO", "bob-pc", "smtp.gmail.test", ""},
+                         {"MAIL FROM:<bob@gmail.test>", "bob-pc", "smtp.gmail.test", ""},
+                         {"RCPT TO:<alice@yahoo.test>", "bob-pc", "smtp.gmail.test", ""},
+                         {"DATA", "bob-pc", "smtp.gmail.test", ""},
+                         {"EHLO", "smtp.gmail.test", "mx.yahoo.test", "client"},
+                         {"MAIL FROM:<bob@gmail.test>", "smtp.gmail.test", "mx.yahoo.test", "client"},
+                         {"RCPT TO:<alice@yahoo.test>", "smtp.gmail.test", "mx.yahoo.test", "client"},
+                         {"DATA", "smtp.gmail.test", "mx.yahoo.test", "client"}};
+    size_t next = 0;
+    for (const SeqItem& s : items) {
+      if (next == std::size(path) || s.type != SeqItemType::arrow) continue;
+      const Record& r = index.records()[s.record];
+      const Want& w = path[next];
+      if (r.kind == Kind::smtp_command && r.text.rfind(w.prefix, 0) == 0 && r.src == w.from && r.dst == w.to) {
+        CHECK(index.lifelines()[static_cast<size_t>(s.from)].role == w.from_role);
+        ++next;
+      }
+    }
+    INFO("matched " << next << " of the expected commands in order");
+    CHECK(next == std::size(path));
   }
 }
 
