@@ -446,7 +446,8 @@ bool MailServer::deliver_local(QueuedMessage& m, QueuedRecipient& r) {
     d.with("msgid", m.id)
         .with("message-id", m.message_id)
         .with("sender", m.sender)
-        .with("rcpt", r.original)
+        .with("rcpt", r.address)
+        .with("original", r.original)
         .with("mailbox", r.address)
         .with("uid", std::to_string(uid))
         .with("attempt", std::to_string(r.attempts));
