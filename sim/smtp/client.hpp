@@ -128,6 +128,10 @@ class ClientSession {
   bool authenticated() const { return authenticated_; }
 
   void set_tracing(bool on) { tracing_ = on; }
+  // Each machine records what it SENDS. When the server is not a simulated
+  // machine (the outbound bridge to a real server), turn this on so the
+  // replies it receives are recorded too (smtp-reply, src = the peer).
+  void set_record_received(bool on) { record_received_ = on; }
 
   struct Impl;
   friend struct Impl;
@@ -160,6 +164,10 @@ class ClientSession {
   size_t rcpt_accepted_ = 0;
   int auth_step_ = 0;
   bool mail_failed_ = false;
+  bool record_received_ = false;
+  bool data_failed_ = false;
+  std::vector<bool> rcpt_ok_;  // per recipient of the current transaction: RCPT got 2yz
+  int64_t server_size_limit_ = 0;  // SIZE n advertised (0 = none or unlimited)
 };
 
 // Dot-stuffs a message for DATA (RFC 5321 4.5.2): normalises line ends to

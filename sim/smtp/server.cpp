@@ -1246,8 +1246,9 @@ struct ServerSession::Impl {
     } else {
       s.idle_deadline_ = s.now_ + (s.state_ == ServerState::data ? s.cfg_.timeouts.data_block : s.cfg_.timeouts.command);
     }
-    s.deadline_ = std::min(s.idle_deadline_, s.hold_until_);
-    if (s.state_ == ServerState::closed && s.hold_until_ == SimTime::max()) s.deadline_ = SimTime::max();
+    // While a delay fault holds a reply the server is "busy": its own idle
+    // timer does not run (the client's may).
+    s.deadline_ = s.hold_until_ != SimTime::max() ? s.hold_until_ : s.idle_deadline_;
   }
 };
 

@@ -1,0 +1,605 @@
+// sim/smtp/client.cpp: the SMTP client session.
+//
+// Commands sent and not yet answered sit in pending_ (oldest first): with
+// PIPELINING the group MAIL, RCPT..., DATA goes out in one flush (RFC 2920
+// 3.1) and the replies are matched in order; without it the group has one
+// command. Each reply is handled by the handler of the state that sent the
+// command, which decides what to send next.
+//
+// Must never: mark a recipient delivered without a 2yz to the end of data;
+// send a body to a server that did not answer 354; send 8-bit content to a
+// server that did not offer 8BITMIME (RFC 6152 3).
+#include "sim/smtp/client.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include "sim/smtp/command.hpp"
+
+namespace smtplab::smtp {
+
+namespace {
+
+// RFC 5321 4.5.3.2: per-state timeouts of the client.
+const std::array<ClientStateInfo, 13> kClientStates{{
+    {ClientState::idle, "idle", "not connected yet", SimTime::max(), ""},
+    {ClientState::greeting, "greeting", "waiting for the 220 greeting", minutes(5), "RFC 5321 4.5.3.2.1"},
+    {ClientState::ehlo, "ehlo", "sending EHLO", minutes(5), "RFC 5321 4.5.3.2 (as MAIL)"},
+    {ClientState::helo, "helo", "sending HELO (EHLO refused)", minutes(5), "RFC 5321 4.5.3.2 (as MAIL)"},
+    {ClientState::starttls, "starttls", "sending STARTTLS", minutes(5), "RFC 3207 (as MAIL)"},
+    {ClientState::auth, "auth", "authenticating (AUTH)", minutes(5), "RFC 4954 (as MAIL)"},
+    {ClientState::mail, "mail", "sending MAIL FROM", minutes(5), "RFC 5321 4.5.3.2.2"},
+    {ClientState::rcpt, "rcpt", "sending RCPT TO", minutes(5), "RFC 5321 4.5.3.2.3"},
+    {ClientState::data, "data", "sending DATA, waiting for 354", minutes(2), "RFC 5321 4.5.3.2.4"},
+    {ClientState::body, "body", "sent the message, waiting for the final reply", minutes(10), "RFC 5321 4.5.3.2.6"},
+    {ClientState::rset, "rset", "sending RSET", minutes(5), "RFC 5321 4.5.3.2 (as MAIL)"},
+    {ClientState::quit, "quit", "sending QUIT", minutes(5), "RFC 5321 4.5.3.2 (as MAIL)"},
+    {ClientState::done, "done", "finished", SimTime::max(), ""},
+}};
+
+}  // namespace
+
+std::span<const ClientStateInfo> client_states() { return kClientStates; }
+const ClientStateInfo& client_state_info(ClientState s) { return kClientStates[static_cast<size_t>(s)]; }
+std::string_view client_state_name(ClientState s) { return client_state_info(s).name; }
+
+std::string_view rcpt_status_name(RcptStatus s) {
+  switch (s) {
+    case RcptStatus::pending: return "pending";
+    case RcptStatus::delivered: return "delivered";
+    case RcptStatus::transient: return "transient";
+    case RcptStatus::permanent: return "permanent";
+  }
+  return "?";
+}
+
+bool has_8bit(std::string_view content) {
+  for (char c : content)
+    if (static_cast<unsigned char>(c) >= 128) return true;
+  return false;
+}
+
+void append_dot_stuffed(std::string& out, std::string_view content, bool stuff) {
+  bool line_start = true;
+  size_t i = 0;
+  const size_t n = content.size();
+  while (i < n) {
+    if (line_start && stuff && content[i] == '.') out.push_back('.');  // RFC 5321 4.5.2
+    // Copy up to the line end.
+    size_t j = i;
+    while (j < n && content[j] != '\n' && content[j] != '\r') ++j;
+    out.append(content.data() + i, j - i);
+    if (j == n) {
+      line_start = false;
+      i = j;
+      break;
+    }
+    // Normalise LF, CRLF and a lone CR to CRLF (RFC 5321 2.3.8).
+    out += "\r\n";
+    if (content[j] == '\r' && j + 1 < n && content[j + 1] == '\n') j += 2;
+    else ++j;
+    i = j;
+    line_start = true;
+  }
+  if (!line_start) out += "\r\n";
+  out += ".\r\n";
+}
+
+struct ClientSession::Impl {
+  using C = ClientSession;
+
+  static void record(C& c, Kind kind, std::string text, std::string wire = {}, std::string_view verb = {}) {
+    if (!c.tracing_) return;
+    Record r;
+    r.kind = kind;
+    r.src = c.info_.local_host;
+    r.dst = c.info_.peer_host;
+    r.session = c.info_.session_id;
+    r.text = std::move(text);
+    r.wire = std::move(wire);
+    if (!verb.empty()) r.with("verb", std::string(verb));
+    c.out_.records.push_back(std::move(r));
+  }
+
+  static void set_state(C& c, ClientState to, std::string_view why = {}) {
+    ClientState from = c.state_;
+    c.state_ = to;
+    if (from == to || !c.tracing_) return;
+    Record r;
+    r.kind = Kind::smtp_state;
+    r.src = c.info_.local_host;
+    r.dst = c.info_.peer_host;
+    r.session = c.info_.session_id;
+    r.text = "client " + std::string(client_state_name(from)) + " -> " + std::string(client_state_name(to));
+    if (!why.empty()) r.text += " (" + std::string(why) + ")";
+    r.with("machine", "client").with("state", std::string(client_state_name(to)))
+        .with("prev", std::string(client_state_name(from)));
+    c.out_.records.push_back(std::move(r));
+  }
+
+  // Sends one command line and expects one reply in `state`.
+  static void send(C& c, ClientState state, std::string line, std::string_view verb, size_t rcpt_index = 0,
+                   std::string shown = {}) {
+    size_t start = c.out_.bytes.size();
+    c.out_.bytes += line;
+    c.out_.bytes += "\r\n";
+    if (c.tracing_) {
+      Record r;
+      r.kind = Kind::smtp_command;
+      r.src = c.info_.local_host;
+      r.dst = c.info_.peer_host;
+      r.session = c.info_.session_id;
+      r.text = shown.empty() ? std::move(line) : std::move(shown);
+      r.wire.assign(c.out_.bytes, start, std::string::npos);
+      r.with("verb", std::string(verb));
+      c.out_.records.push_back(std::move(r));
+    }
+    c.pending_.push_back(Pending{state, rcpt_index});
+    set_state(c, state);
+  }
+
+  static bool offered(const C& c, std::string_view kw) {
+    for (const std::string& e : c.extensions_) {
+      if (e.size() >= kw.size() && iequals(std::string_view(e).substr(0, kw.size()), kw) &&
+          (e.size() == kw.size() || e[kw.size()] == ' '))
+        return true;
+    }
+    return false;
+  }
+
+  static void rearm(C& c) {
+    if (c.state_ == ClientState::done || c.pending_.empty()) {
+      c.deadline_ = SimTime::max();
+      return;
+    }
+    c.deadline_ = c.now_ + client_state_info(c.pending_.front().state).timeout;
+  }
+
+  static Reply synthetic(int code, std::string enh, std::string text) { return Reply{code, std::move(enh), std::move(text)}; }
+
+  static void set_outcome(RecipientOutcome& o, const Reply& r, std::string_view stage, bool synth) {
+    o.reply = r;
+    o.stage.assign(stage);
+    o.synthetic = synth;
+    if (r.positive()) o.status = RcptStatus::delivered;
+    else if (r.permanent()) o.status = RcptStatus::permanent;
+    else o.status = RcptStatus::transient;  // 4yz, and anything odd: retry is the safe choice
+  }
+
+  static void finish_txn(C& c, bool accepted, const Reply& final_reply) {
+    TransactionResult& t = c.results_[c.txn_];
+    t.accepted = accepted;
+    t.final_reply = final_reply;
+    t.done = true;
+    c.out_.effects.push_back(Effect{EffectKind::transaction_done, c.txn_, final_reply.summary()});
+    ++c.txn_;
+  }
+
+  // Fails every unfinished recipient of the current and later transactions.
+  static void fail_all(C& c, const Reply& r, std::string_view stage, bool synth) {
+    for (size_t t = c.txn_; t < c.results_.size(); ++t) {
+      for (RecipientOutcome& o : c.results_[t].recipients)
+        if (o.status == RcptStatus::pending) set_outcome(o, r, stage, synth);
+      c.results_[t].final_reply = r;
+      c.results_[t].done = true;
+      c.out_.effects.push_back(Effect{EffectKind::transaction_done, t, r.summary()});
+    }
+    c.txn_ = c.results_.size();
+  }
+
+  static void close(C& c, std::string_view why) {
+    c.pending_.clear();
+    set_state(c, ClientState::done, why);
+    if (!c.out_.closed) {
+      c.out_.effects.push_back(Effect{EffectKind::close, 0, std::string(why)});
+      c.out_.closed = true;
+      record(c, Kind::smtp_session_end, "client session ends: " + std::string(why));
+    }
+    c.deadline_ = SimTime::max();
+  }
+
+  static void quit(C& c) {
+    c.quit_sent_ = true;
+    send(c, ClientState::quit, "QUIT", "QUIT");
+  }
+
+  // After the greeting/EHLO: STARTTLS, then AUTH, then the transactions.
+  static void after_hello(C& c) {
+    if (c.esmtp_ && !c.tls_ && !c.tried_tls_ && c.cfg_.use_starttls && offered(c, "STARTTLS")) {
+      c.tried_tls_ = true;
+      send(c, ClientState::starttls, "STARTTLS", "STARTTLS");
+      return;
+    }
+    if (!c.tls_ && c.cfg_.require_starttls) {
+      fail_all(c, synthetic(421, "4.7.0", "TLS required but the server does not offer STARTTLS"), "STARTTLS", true);
+      quit(c);
+      return;
+    }
+    if (c.esmtp_ && !c.authenticated_ && !c.tried_auth_ && c.cfg_.use_auth && !c.cfg_.auth_user.empty() &&
+        offered(c, "AUTH")) {
+      c.tried_auth_ = true;
+      start_auth(c);
+      return;
+    }
+    next_transaction(c);
+  }
+
+  static void start_auth(C& c) {
+    if (c.cfg_.prefer_login) {
+      c.auth_step_ = 1;
+      send(c, ClientState::auth, "AUTH LOGIN", "AUTH");
+    } else {
+      std::string msg;
+      msg.push_back('\0');
+      msg += c.cfg_.auth_user;
+      msg.push_back('\0');
+      msg += c.cfg_.auth_password;
+      c.auth_step_ = 3;
+      // RFC 4954 4: the initial response saves a round trip.
+      send(c, ClientState::auth, "AUTH PLAIN " + base64_encode(msg), "AUTH", 0, "AUTH PLAIN (credentials)");
+    }
+  }
+
+  static std::string mail_command(C& c, const Transaction& t, int64_t wire_size) {
+    std::string cmd = "MAIL FROM:<" + t.envelope.reverse_path + ">";
+    if (c.cfg_.use_size && offered(c, "SIZE")) cmd += " SIZE=" + std::to_string(wire_size);
+    if (has_8bit(t.content) && offered(c, "8BITMIME")) cmd += " BODY=8BITMIME";
+    if (c.cfg_.use_dsn && offered(c, "DSN")) {
+      if (t.envelope.ret == DsnRet::full) cmd += " RET=FULL";
+      if (t.envelope.ret == DsnRet::hdrs) cmd += " RET=HDRS";
+      if (!t.envelope.envid.empty()) cmd += " ENVID=" + encode_xtext(t.envelope.envid);
+    }
+    return cmd;
+  }
+
+  static std::string rcpt_command(C& c, const Recipient& r) {
+    std::string cmd = "RCPT TO:<" + r.address + ">";
+    if (c.cfg_.use_dsn && offered(c, "DSN")) {
+      if (r.notify != kNotifyUnset) cmd += " NOTIFY=" + notify_to_string(r.notify);
+      if (!r.orcpt.empty()) {
+        size_t semi = r.orcpt.find(';');
+        if (semi != std::string::npos)
+          cmd += " ORCPT=" + r.orcpt.substr(0, semi + 1) + encode_xtext(r.orcpt.substr(semi + 1));
+      }
+    }
+    return cmd;
+  }
+
+  static int64_t wire_size(std::string_view content) {
+    // Octets of the content with CRLF line ends (what SIZE counts, RFC 1870 3).
+    int64_t n = static_cast<int64_t>(content.size());
+    for (size_t i = 0; i < content.size(); ++i)
+      if (content[i] == '\n' && (i == 0 || content[i - 1] != '\r')) ++n;
+    return n;
+  }
+
+  static void next_transaction(C& c) {
+    while (c.txn_ < c.txns_.size()) {
+      const Transaction& t = c.txns_[c.txn_];
+      if (t.envelope.recipients.empty()) {
+        finish_txn(c, false, synthetic(554, "5.5.1", "No recipients"));
+        continue;
+      }
+      // RFC 6152 3: 8-bit data only to a server that offered 8BITMIME. We
+      // cannot downgrade (that needs MIME re-encoding), so the message fails.
+      if (has_8bit(t.content) && !offered(c, "8BITMIME")) {
+        Reply r = synthetic(554, "5.6.3", "8-bit message, but the server does not offer 8BITMIME (RFC 6152)");
+        for (RecipientOutcome& o : c.results_[c.txn_].recipients) set_outcome(o, r, "MAIL", true);
+        finish_txn(c, false, r);
+        continue;
+      }
+      int64_t size = wire_size(t.content);
+      if (c.cfg_.use_size && c.server_size_limit_ > 0 && size > c.server_size_limit_) {
+        // RFC 1870 5: do not send a message larger than the server's limit.
+        Reply r = synthetic(552, "5.3.4", "Message too big for the server's SIZE limit");
+        for (RecipientOutcome& o : c.results_[c.txn_].recipients) set_outcome(o, r, "MAIL", true);
+        finish_txn(c, false, r);
+        continue;
+      }
+      c.mail_failed_ = false;
+      c.data_failed_ = false;
+      c.rcpt_accepted_ = 0;
+      c.rcpt_ok_.assign(t.envelope.recipients.size(), false);
+      send(c, ClientState::mail, mail_command(c, t, size), "MAIL");
+      if (pipelining(c)) {
+        // RFC 2920 3.1: MAIL, RCPTs and DATA in one group; DATA is last.
+        for (size_t i = 0; i < t.envelope.recipients.size(); ++i)
+          send(c, ClientState::rcpt, rcpt_command(c, t.envelope.recipients[i]), "RCPT", i);
+        send(c, ClientState::data, "DATA", "DATA");
+      }
+      return;
+    }
+    quit(c);
+  }
+
+  static bool pipelining(const C& c) { return c.cfg_.use_pipelining && c.esmtp_ && offered(c, "PIPELINING"); }
+
+  static void send_body(C& c) {
+    const Transaction& t = c.txns_[c.txn_];
+    size_t start = c.out_.bytes.size();
+    append_dot_stuffed(c.out_.bytes, t.content, c.cfg_.dot_stuffing);
+    if (c.tracing_) {
+      Record r;
+      r.kind = Kind::smtp_data;
+      r.src = c.info_.local_host;
+      r.dst = c.info_.peer_host;
+      r.session = c.info_.session_id;
+      size_t n = c.out_.bytes.size() - start;
+      r.text = "message content, " + std::to_string(n) + " octets" +
+               (c.cfg_.dot_stuffing ? " (dot-stuffed)" : " (NOT dot-stuffed: fault)");
+      r.wire.assign(c.out_.bytes, start, std::string::npos);
+      r.with("size", std::to_string(n));
+      c.out_.records.push_back(std::move(r));
+    }
+    c.pending_.push_back(Pending{ClientState::body, 0});
+    set_state(c, ClientState::body);
+  }
+
+  // ---- reply handlers
+
+  static void on_reply(C& c, const Reply& r) {
+    if (c.pending_.empty()) {
+      // RFC 5321 4.1.4: a reply nobody asked for. Note it and ignore it.
+      record(c, Kind::smtp_error, "unexpected reply " + r.summary());
+      return;
+    }
+    Pending p = c.pending_.front();
+    c.pending_.pop_front();
+    switch (p.state) {
+      case ClientState::greeting: {
+        if (r.code == 220) {
+          c.esmtp_ = true;
+          send(c, ClientState::ehlo, "EHLO " + c.cfg_.helo_name, "EHLO");
+        } else {
+          // RFC 5321 3.1: 554 greeting -> QUIT; 421 -> the server closes.
+          fail_all(c, r, "CONNECT", false);
+          if (r.code == 421) close(c, "421 greeting");
+          else quit(c);
+        }
+        break;
+      }
+      case ClientState::ehlo: {
+        if (r.code == 250) {
+          c.extensions_.clear();
+          c.server_size_limit_ = 0;
+          for (size_t i = 1; i < r.lines.size(); ++i) {
+            c.extensions_.push_back(ascii_upper(r.lines[i]));
+            const std::string& e = c.extensions_.back();
+            if (e.rfind("SIZE ", 0) == 0) {
+              std::string v = e.substr(5);
+              if (!v.empty() && v.size() < 19 && std::all_of(v.begin(), v.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+                c.server_size_limit_ = std::stoll(v);
+            }
+          }
+          after_hello(c);
+        } else if (r.code == 500 || r.code == 502) {
+          // RFC 5321 3.2: an old server; fall back to HELO.
+          c.esmtp_ = false;
+          c.extensions_.clear();
+          send(c, ClientState::helo, "HELO " + c.cfg_.helo_name, "HELO");
+        } else {
+          fail_session(c, r, "EHLO");
+        }
+        break;
+      }
+      case ClientState::helo: {
+        if (r.code == 250) after_hello(c);
+        else fail_session(c, r, "HELO");
+        break;
+      }
+      case ClientState::starttls: {
+        if (r.code == 220) {
+          // RFC 3207 4.2: after the handshake, forget everything learnt and say EHLO again.
+          c.tls_ = true;
+          record(c, Kind::smtp_tls, "TLS handshake (simulated): TLS 1.3, no real cryptography");
+          if (c.tracing_) c.out_.records.back().with("state", "established");
+          c.out_.effects.push_back(Effect{EffectKind::tls_started, 0, "STARTTLS"});
+          c.extensions_.clear();
+          send(c, ClientState::ehlo, "EHLO " + c.cfg_.helo_name, "EHLO");
+        } else if (c.cfg_.require_starttls) {
+          fail_session(c, r.failure() ? r : synthetic(421, "4.7.0", "STARTTLS refused"), "STARTTLS");
+        } else {
+          after_hello(c);  // go on in plaintext
+        }
+        break;
+      }
+      case ClientState::auth: {
+        if (r.code == 334 && c.auth_step_ == 1) {
+          c.auth_step_ = 2;
+          send(c, ClientState::auth, base64_encode(c.cfg_.auth_user), "AUTH", 0, "(AUTH LOGIN user name)");
+        } else if (r.code == 334 && c.auth_step_ == 2) {
+          c.auth_step_ = 4;
+          send(c, ClientState::auth, base64_encode(c.cfg_.auth_password), "AUTH", 0, "(AUTH LOGIN password)");
+        } else if (r.code == 334) {
+          // A challenge we have nothing for: cancel (RFC 4954 4).
+          send(c, ClientState::auth, "*", "AUTH");
+        } else if (r.code == 235) {
+          c.authenticated_ = true;
+          next_transaction(c);
+        } else {
+          fail_session(c, r.failure() ? r : synthetic(535, "5.7.8", "AUTH failed"), "AUTH");
+        }
+        break;
+      }
+      case ClientState::mail: {
+        if (r.positive()) {
+          if (!pipelining(c)) send_next_rcpt(c, 0);
+        } else {
+          c.mail_failed_ = true;
+          for (RecipientOutcome& o : c.results_[c.txn_].recipients) set_outcome(o, r, "MAIL", false);
+          c.results_[c.txn_].final_reply = r;
+          if (!pipelining(c)) {
+            finish_txn(c, false, r);
+            next_transaction(c);
+          }
+        }
+        break;
+      }
+      case ClientState::rcpt: {
+        TransactionResult& t = c.results_[c.txn_];
+        if (!c.mail_failed_) {
+          if (r.positive()) {
+            c.rcpt_ok_[p.rcpt_index] = true;
+            ++c.rcpt_accepted_;
+          } else {
+            set_outcome(t.recipients[p.rcpt_index], r, "RCPT", false);
+          }
+        }
+        if (!pipelining(c)) {
+          if (p.rcpt_index + 1 < c.txns_[c.txn_].envelope.recipients.size()) {
+            send_next_rcpt(c, p.rcpt_index + 1);
+          } else if (c.rcpt_accepted_ > 0) {
+            send(c, ClientState::data, "DATA", "DATA");
+          } else {
+            // Every recipient refused: nothing to send; end the transaction.
+            finish_txn(c, false, r);
+            send(c, ClientState::rset, "RSET", "RSET");
+          }
+        }
+        break;
+      }
+      case ClientState::data: {
+        TransactionResult& t = c.results_[c.txn_];
+        if (r.code == 354) {
+          if (c.mail_failed_ || c.rcpt_accepted_ == 0) {
+            // RFC 2920 3.1: DATA accepted although no recipient was: send an
+            // empty message so the server leaves the data state; its reply
+            // will be ignored.
+            c.data_failed_ = true;
+            c.out_.bytes += ".\r\n";
+            record(c, Kind::smtp_data, "empty data (no valid recipients)", ".\r\n");
+            c.pending_.push_back(Pending{ClientState::body, 0});
+            set_state(c, ClientState::body);
+          } else {
+            send_body(c);
+          }
+        } else {
+          if (!c.mail_failed_) {
+            for (size_t i = 0; i < t.recipients.size(); ++i)
+              if (c.rcpt_ok_[i] && t.recipients[i].status == RcptStatus::pending)
+                set_outcome(t.recipients[i], r, "DATA", false);
+          }
+          Reply fin = c.mail_failed_ ? t.final_reply : r;
+          finish_txn(c, false, fin);
+          // After a pipelined group failed at MAIL the server has no transaction; otherwise reset it.
+          if (c.mail_failed_) next_transaction(c);
+          else send(c, ClientState::rset, "RSET", "RSET");
+        }
+        break;
+      }
+      case ClientState::body: {
+        TransactionResult& t = c.results_[c.txn_];
+        if (c.data_failed_) {
+          finish_txn(c, false, t.final_reply.code ? t.final_reply : synthetic(554, "5.5.1", "No valid recipients"));
+          next_transaction(c);
+          break;
+        }
+        for (size_t i = 0; i < t.recipients.size(); ++i)
+          if (c.rcpt_ok_[i] && t.recipients[i].status == RcptStatus::pending) set_outcome(t.recipients[i], r, "EOD", false);
+        finish_txn(c, r.positive(), r);
+        next_transaction(c);
+        break;
+      }
+      case ClientState::rset: {
+        next_transaction(c);
+        break;
+      }
+      case ClientState::quit: {
+        close(c, "QUIT answered");
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  static void send_next_rcpt(C& c, size_t i) {
+    send(c, ClientState::rcpt, rcpt_command(c, c.txns_[c.txn_].envelope.recipients[i]), "RCPT", i);
+  }
+
+  // A reply that ends the session before (or between) transactions.
+  static void fail_session(C& c, const Reply& r, std::string_view stage) {
+    fail_all(c, r, stage, false);
+    if (r.code == 421) close(c, "421");  // RFC 5321 3.8: the server is closing
+    else quit(c);
+  }
+};
+
+ClientSession::ClientSession(ClientConfig config, SessionInfo info, std::vector<Transaction> transactions)
+    : cfg_(std::move(config)), info_(std::move(info)), txns_(std::move(transactions)) {
+  results_.resize(txns_.size());
+  for (size_t t = 0; t < txns_.size(); ++t)
+    for (const Recipient& r : txns_[t].envelope.recipients) results_[t].recipients.push_back(RecipientOutcome{r.address, RcptStatus::pending, {}, {}, false});
+}
+
+void ClientSession::start(SimTime now) {
+  now_ = now;
+  if (state_ != ClientState::idle) return;
+  Impl::record(*this, Kind::smtp_session_open, "client session opens (" + info_.local_host + " -> " + info_.peer_host + ")");
+  pending_.push_back(Pending{ClientState::greeting, 0});
+  Impl::set_state(*this, ClientState::greeting, "connected");
+  Impl::rearm(*this);
+}
+
+void ClientSession::receive(SimTime now, std::string_view bytes) {
+  now_ = now;
+  if (state_ == ClientState::done || state_ == ClientState::idle) return;
+  parser_.feed(bytes);
+  Reply r;
+  std::string err;
+  for (;;) {
+    ReplyParser::Status st = parser_.next(r, err);
+    if (st == ReplyParser::Status::need_more) break;
+    if (st == ReplyParser::Status::error) {
+      Impl::record(*this, Kind::smtp_error, "unparseable reply: " + err);
+      if (!quit_sent_) Impl::fail_all(*this, Impl::synthetic(451, "4.5.0", "Protocol error: " + err), "PROTOCOL", true);
+      Impl::close(*this, "protocol error");
+      break;
+    }
+    if (record_received_ && tracing_) {
+      Record rec;
+      rec.kind = Kind::smtp_reply;
+      rec.src = info_.peer_host;
+      rec.dst = info_.local_host;
+      rec.session = info_.session_id;
+      rec.text = r.summary();
+      rec.wire = format_reply(r);
+      rec.with("code", std::to_string(r.code));
+      if (!r.enhanced.empty()) rec.with("enhanced", r.enhanced);
+      out_.records.push_back(std::move(rec));
+    }
+    Impl::on_reply(*this, r);
+    if (state_ == ClientState::done) break;
+  }
+  Impl::rearm(*this);
+}
+
+void ClientSession::on_timer(SimTime now) {
+  now_ = now;
+  if (state_ == ClientState::done || pending_.empty() || now < deadline_) return;
+  const ClientStateInfo& si = client_state_info(pending_.front().state);
+  Impl::record(*this, Kind::smtp_timeout,
+               "client timeout: no reply while " + std::string(si.description) + " after " +
+                   format_duration(si.timeout) + " (" + std::string(si.rfc) + ")");
+  if (tracing_) out_.records.back().with("state", std::string(si.name));
+  if (!quit_sent_) {
+    // RFC 5321 4.5.4.1: a timeout is a temporary failure; the queue retries.
+    Impl::fail_all(*this, Impl::synthetic(451, "4.4.2", "Timeout while " + std::string(si.description)), "TIMEOUT", true);
+  }
+  Impl::close(*this, "timeout");
+}
+
+void ClientSession::connection_lost(SimTime now, std::string_view why) {
+  now_ = now;
+  if (state_ == ClientState::done) return;
+  if (!quit_sent_) {
+    Impl::record(*this, Kind::smtp_error, "connection lost: " + std::string(why));
+    // Recipients whose final reply never came may still have been accepted
+    // (RFC 1047): transient, and the queue will retry (a possible duplicate).
+    Impl::fail_all(*this, Impl::synthetic(451, "4.4.1", "Connection lost: " + std::string(why)), "LOST", true);
+  }
+  Impl::close(*this, why);
+  deadline_ = SimTime::max();
+}
+
+}  // namespace smtplab::smtp
