@@ -74,7 +74,9 @@ void emit_records(Trace& trace, smtp::Output& out) {
 
 SmtpServerDriver::SmtpServerDriver(ConnRegistry& r, const smtp::ServerConfig& config, smtp::ServerPolicy& policy,
                                    smtp::SessionInfo info)
-    : Driver(r), session_(config, policy, std::move(info)) {}
+    : Driver(r), session_(config, policy, std::move(info)) {
+  session_.set_tracing(r.trace().enabled(Layer::smtp));  // no records built when nobody keeps them
+}
 
 void SmtpServerDriver::on_connected(TcpConn c) {
   conn_ = c;
@@ -151,7 +153,9 @@ void SmtpServerDriver::pump() {
 
 SmtpClientDriver::SmtpClientDriver(ConnRegistry& r, smtp::ClientConfig config, smtp::SessionInfo info,
                                    std::vector<smtp::Transaction> txns, Done done)
-    : Driver(r), session_(std::move(config), std::move(info), std::move(txns)), done_(std::move(done)) {}
+    : Driver(r), session_(std::move(config), std::move(info), std::move(txns)), done_(std::move(done)) {
+  session_.set_tracing(r.trace().enabled(Layer::smtp));
+}
 
 void SmtpClientDriver::on_connected(TcpConn c) {
   conn_ = c;
