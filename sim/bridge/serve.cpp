@@ -194,6 +194,7 @@ struct Server::Impl {
   agents::MailServer* world_server = nullptr;
   uint64_t world_deliveries = 0;
   bool bound = false;
+  bool flush_posted = false;
   bool stopping = false;
   ServeStats stats;
 };
@@ -269,7 +270,16 @@ Server::Impl::Impl(const Scenario& sc, ServeOptions o, std::ostream& l, std::ost
     if (opt.all_layers) topt.layer_mask = ~0u;
     trace.add_sink([this](const Record& r) {
       const std::string s = to_transcript(r, topt);
-      if (!s.empty()) log << s << std::flush;
+      if (s.empty()) return;
+      log << s;
+      // One flush per turn of the event loop, not one write per record.
+      if (!flush_posted) {
+        flush_posted = true;
+        asio::post(io, [this] {
+          flush_posted = false;
+          log.flush();
+        });
+      }
     });
   }
   policy.set_relay([this](const std::string& qid, const smtp::Envelope& env, std::string_view content) {
@@ -976,6 +986,7 @@ int Server::run() {
   s.accept_next();
   s.arm_sim_timer();
   s.io.run();
+  s.log.flush();
   s.advance();
   s.engine.set_cause(0);
   s.world->finish();
@@ -985,6 +996,7 @@ int Server::run() {
   if (s.opt.relay_to) s.err << ", " << s.stats.relayed_ok << " relayed, " << s.stats.relay_failed << " relay failure(s)";
   if (s.stats.refused_connections) s.err << ", " << s.stats.refused_connections << " refused (too many connections)";
   s.err << "\n";
+  s.log.flush();
   if (s.jsonl.is_open()) s.jsonl.flush();
   return 0;
 }
