@@ -8,6 +8,7 @@
 #include <imgui.h>
 
 #include <filesystem>
+#include <set>
 #include <fstream>
 
 #include "gui/controller.hpp"
@@ -472,4 +473,71 @@ TEST_CASE("faults and messages written by the GUI load back", "[gui][writer]") {
   CHECK(r.scenario->faults[0].code == 451);
   CHECK(r.scenario->faults[0].verb == "RCPT");
   CHECK(r.scenario->messages.back().body == m.body);
+}
+
+TEST_CASE("playback advances simulated time at the chosen speed and stops at the end", "[gui][playback]") {
+  Controller c;
+  c.adopt(synthetic_bob_to_alice(), synthetic_scenario());
+  c.apply(cmd::SetSpeed{10});
+  c.apply(cmd::Play{true});
+  REQUIRE(c.playing());
+  c.tick(0.1);  // 0.1 s of wall time at 10x: 1 s of simulated time
+  CHECK(c.now() == 1'000'000);
+  CHECK(c.cursor_record()->t.us <= c.now());
+  c.apply(cmd::SetSpeed{5000});
+  CHECK(c.speed() == 1000);  // clamped to the slider's range
+  for (int i = 0; i < 100 && c.playing(); ++i) c.tick(1.0);
+  CHECK_FALSE(c.playing());
+  CHECK(c.cursor() == c.size() - 1);
+  c.apply(cmd::JumpNext{});  // at the end: stays
+  CHECK(c.cursor() == c.size() - 1);
+}
+
+TEST_CASE("compare draws both runs; Ctrl + and Ctrl - change the text size", "[gui][app]") {
+  HeadlessImGui ui(1600, 900);
+  GuiApp app(false);
+  REQUIRE(app.controller().open(""));
+  app.set_panel_open("compare", true);
+  app.set_panel_open("sequence", false);
+  frame(ui, app);
+  app.controller().post(cmd::PinBaseline{});
+  app.controller().post(cmd::Seek{sec(2).us});
+  Fault f;
+  f.type = "host-down";
+  f.host = "mx.yahoo.test";
+  f.at = SimTime{-1};
+  app.controller().post(cmd::InjectFault{f});
+  frame(ui, app);
+  frame(ui, app);
+  REQUIRE(app.controller().baseline());
+  CHECK(app.controller().added_faults().size() == 1);
+  CHECK(ImGui::GetDrawData()->TotalVtxCount > 1000);
+
+  ImGuiIO& io = ImGui::GetIO();
+  const float before = app.wanted_font_size(900);
+  io.KeyCtrl = true;
+  io.KeysDown[61] = true;  // GLFW_KEY_EQUAL
+  frame(ui, app);
+  io.KeysDown[61] = false;
+  frame(ui, app);
+  CHECK(app.wanted_font_size(900) == before + 2);
+  io.KeysDown[45] = true;  // GLFW_KEY_MINUS
+  frame(ui, app);
+  io.KeysDown[45] = false;
+  io.KeyCtrl = false;
+  frame(ui, app);
+  CHECK(app.wanted_font_size(900) == before);
+}
+
+TEST_CASE("every panel has a unique id and a title", "[gui][panels]") {
+  GuiApp app(false);
+  std::set<std::string> ids;
+  for (const char* id : {"playback", "topology", "failures", "compose", "scenarios", "sequence", "compare", "states",
+                         "inspector", "queues", "events", "gallery"}) {
+    Panel* p = app.panel(id);
+    INFO(id);
+    REQUIRE(p);
+    CHECK_FALSE(p->title().empty());
+    CHECK(ids.insert(std::string(p->id())).second);
+  }
 }
