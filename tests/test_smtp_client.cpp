@@ -1,0 +1,468 @@
+// tests/test_smtp_client.cpp: the client machine wired to the server machine
+// directly (no engine, no network), with and without pipelining, plus the
+// parsers fed one byte at a time and split at every offset.
+#include <catch2/catch.hpp>
+
+#include "sim/smtp/command.hpp"
+#include "tests/test_smtp_harness.hpp"
+
+using namespace smtptest;
+
+namespace {
+
+struct Pair {
+  ServerConfig scfg;
+  BasicPolicy policy = test_policy();
+  std::vector<Record> records;
+  std::string client_wire, server_wire;  // everything each side sent
+  size_t round_trips = 0;
+};
+
+// Runs client and server against each other until the client is done.
+// `chunk` > 0 delivers bytes in pieces of that size.
+std::vector<TransactionResult> run_pair(Pair& p, ClientConfig ccfg, std::vector<Transaction> txns, size_t chunk = 0) {
+  ServerSession s(p.scfg, p.policy, {"mx.yahoo.test", "smtp.gmail.test", "", 7, false});
+  ClientSession c(std::move(ccfg), {"smtp.gmail.test", "mx.yahoo.test", "", 7, false}, std::move(txns));
+  SimTime now{0};
+  c.start(now);
+  s.start(now);
+  auto deliver = [&](auto& to, const std::string& bytes) {
+    if (chunk == 0) {
+      to.receive(now, bytes);
+    } else {
+      for (size_t i = 0; i < bytes.size(); i += chunk) to.receive(now, std::string_view(bytes).substr(i, chunk));
+    }
+  };
+  for (int guard = 0; guard < 1000 && !c.done(); ++guard) {
+    now += msec(1);
+    std::string sb = s.output().bytes;
+    for (auto& r : s.output().records) p.records.push_back(r);
+    bool s_closed = s.output().closed;
+    s.output().clear();
+    std::string cb = c.output().bytes;
+    for (auto& r : c.output().records) p.records.push_back(r);
+    bool c_closed = c.output().closed;
+    c.output().clear();
+    p.server_wire += sb;
+    p.client_wire += cb;
+    if (sb.empty() && cb.empty()) {
+      if (s_closed || s.closed()) {
+        c.connection_lost(now, "server closed");
+        break;
+      }
+      if (c_closed) break;
+      // Nothing moves: fire the earliest timer.
+      SimTime t = std::min(s.deadline(), c.deadline());
+      if (t == SimTime::max()) break;
+      now = t;
+      if (s.deadline() <= now) s.on_timer(now);
+      if (c.deadline() <= now) c.on_timer(now);
+      continue;
+    }
+    ++p.round_trips;
+    if (!sb.empty()) deliver(c, sb);
+    if (!cb.empty()) deliver(s, cb);
+    if (s_closed && !c.done()) c.connection_lost(now, "server closed");
+  }
+  return c.results();
+}
+
+Transaction txn(std::vector<std::string> rcpts, std::string body = "Subject: test\n\nHello.\n") {
+  Transaction t;
+  t.envelope.reverse_path = "bob@gmail.test";
+  for (auto& r : rcpts) t.envelope.recipients.push_back(Recipient{r, kNotifyUnset, ""});
+  t.content = std::move(body);
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("client and server: one transaction, with and without pipelining", "[smtp][client]") {
+  size_t trips[2] = {0, 0};
+  for (bool pipe : {true, false}) {
+    for (size_t chunk : {size_t{0}, size_t{1}, size_t{7}}) {
+      INFO("pipelining " << pipe << " chunk " << chunk);
+      Pair p;
+      p.scfg = test_config();
+      ClientConfig cc;
+      cc.helo_name = "smtp.gmail.test";
+      cc.use_pipelining = pipe;
+      auto res = run_pair(p, cc, {txn({"alice@yahoo.test"})}, chunk);
+      REQUIRE(res.size() == 1);
+      CHECK(res[0].accepted);
+      CHECK(res[0].recipients[0].status == RcptStatus::delivered);
+      REQUIRE(p.policy.stored.size() == 1);
+      CHECK(p.policy.stored[0].content == "Subject: test\r\n\r\nHello.\r\n");
+      CHECK(p.client_wire.find("STARTTLS") != std::string::npos);
+      // Pipelining groups MAIL, RCPT and DATA in one flush: fewer round trips.
+      if (chunk == 0) trips[pipe] = p.round_trips;
+    }
+  }
+  // Pipelining groups MAIL, RCPT and DATA in one flush: fewer exchanges.
+  INFO("round trips: pipelined " << trips[1] << ", not " << trips[0]);
+  CHECK(trips[1] < trips[0]);
+}
+
+TEST_CASE("partial recipient failure: per-recipient outcomes", "[smtp][client]") {
+  for (bool pipe : {true, false}) {
+    Pair p;
+    p.scfg = test_config();
+    ServerFaults faults;
+    ServerFault f;
+    f.kind = ServerFault::Kind::reply;
+    f.verb = FaultVerb::rcpt;
+    f.nth = 0;
+    f.code = 452;
+    f.recipient = "carol@yahoo.test";
+    faults.add(f);
+    p.scfg.faults = &faults;
+    ClientConfig cc;
+    cc.use_pipelining = pipe;
+    auto res = run_pair(p, cc, {txn({"alice@yahoo.test", "nobody@yahoo.test", "carol@yahoo.test"})});
+    REQUIRE(res.size() == 1);
+    INFO("pipelining " << pipe);
+    CHECK(res[0].accepted);
+    CHECK(res[0].recipients[0].status == RcptStatus::delivered);
+    CHECK(res[0].recipients[1].status == RcptStatus::permanent);
+    CHECK(res[0].recipients[1].reply.code == 550);
+    CHECK(res[0].recipients[1].stage == "RCPT");
+    CHECK(res[0].recipients[2].status == RcptStatus::transient);
+    CHECK(res[0].recipients[2].reply.code == 452);
+    REQUIRE(p.policy.stored.size() == 1);
+    CHECK(p.policy.stored[0].envelope.recipients.size() == 1);
+  }
+}
+
+TEST_CASE("all recipients refused, then a second transaction on the same connection", "[smtp][client]") {
+  for (bool pipe : {true, false}) {
+    INFO("pipelining " << pipe);
+    Pair p;
+    p.scfg = test_config();
+    ClientConfig cc;
+    cc.use_pipelining = pipe;
+    auto res = run_pair(p, cc, {txn({"nobody@yahoo.test"}), txn({"carol@yahoo.test"})});
+    REQUIRE(res.size() == 2);
+    CHECK_FALSE(res[0].accepted);
+    CHECK(res[0].recipients[0].status == RcptStatus::permanent);
+    CHECK(res[1].accepted);
+    CHECK(res[1].recipients[0].status == RcptStatus::delivered);
+    CHECK(p.policy.stored.size() == 1);
+  }
+}
+
+TEST_CASE("EHLO refused: HELO fallback, no extensions used", "[smtp][client]") {
+  Pair p;
+  p.scfg = test_config();
+  ServerFaults faults;
+  ServerFault f;
+  f.kind = ServerFault::Kind::reply;
+  f.verb = FaultVerb::ehlo;
+  f.code = 502;
+  faults.add(f);
+  p.scfg.faults = &faults;
+  auto res = run_pair(p, ClientConfig{}, {txn({"alice@yahoo.test"})});
+  CHECK(res.at(0).accepted);
+  CHECK(p.client_wire.find("HELO localhost") != std::string::npos);
+  CHECK(p.client_wire.find("SIZE=") == std::string::npos);
+  CHECK(p.client_wire.find("STARTTLS") == std::string::npos);
+}
+
+TEST_CASE("transient and permanent classification: MAIL, DATA, EOD, timeout, lost", "[smtp][client]") {
+  struct C {
+    FaultVerb verb;
+    ServerFault::Kind kind;
+    int code;
+    RcptStatus want;
+    std::string stage;
+  };
+  std::vector<C> cases = {
+      {FaultVerb::mail, ServerFault::Kind::reply, 451, RcptStatus::transient, "MAIL"},
+      {FaultVerb::mail, ServerFault::Kind::reply, 553, RcptStatus::permanent, "MAIL"},
+      {FaultVerb::data, ServerFault::Kind::reply, 452, RcptStatus::transient, "DATA"},
+      {FaultVerb::eod, ServerFault::Kind::reply, 554, RcptStatus::permanent, "EOD"},
+      {FaultVerb::eod, ServerFault::Kind::reply, 451, RcptStatus::transient, "EOD"},
+      {FaultVerb::rcpt, ServerFault::Kind::disconnect, 0, RcptStatus::transient, "LOST"},
+      {FaultVerb::eod, ServerFault::Kind::drop_final_reply, 0, RcptStatus::transient, "LOST"},
+      {FaultVerb::mail, ServerFault::Kind::shutdown, 0, RcptStatus::transient, "MAIL"},
+      {FaultVerb::eod, ServerFault::Kind::delay, 0, RcptStatus::transient, "TIMEOUT"},
+      {FaultVerb::connect, ServerFault::Kind::reply, 554, RcptStatus::permanent, "CONNECT"},
+  };
+  for (bool pipe : {true, false}) {
+    for (const C& k : cases) {
+      Pair p;
+      p.scfg = test_config();
+      ServerFaults faults;
+      ServerFault f;
+      f.kind = k.kind;
+      f.verb = k.verb;
+      f.code = k.code;
+      f.delay = minutes(11);  // beyond the 10-minute DATA termination timeout
+      faults.add(f);
+      p.scfg.faults = &faults;
+      ClientConfig cc;
+      cc.use_pipelining = pipe;
+      auto res = run_pair(p, cc, {txn({"alice@yahoo.test"})});
+      INFO("pipelining " << pipe << " verb " << fault_verb_name(k.verb) << " kind " << static_cast<int>(k.kind)
+                         << " code " << k.code << ": got " << rcpt_status_name(res.at(0).recipients[0].status) << " at "
+                         << res[0].recipients[0].stage << ", want " << rcpt_status_name(k.want) << " at " << k.stage);
+      CHECK(res.at(0).recipients[0].status == k.want);
+      CHECK(res.at(0).recipients[0].stage == k.stage);
+      CHECK_FALSE(res[0].accepted);
+    }
+  }
+}
+
+TEST_CASE("dot-stuffing, and the no-dot-stuffing fault truncates at a lone dot", "[smtp][client]") {
+  std::string body = "Subject: dots\n\n.hidden\n.\nafter the dot\n";
+  {
+    Pair p;
+    p.scfg = test_config();
+    auto res = run_pair(p, ClientConfig{}, {txn({"alice@yahoo.test"}, body)});
+    CHECK(res.at(0).accepted);
+    REQUIRE(p.policy.stored.size() == 1);
+    CHECK(p.policy.stored[0].content == "Subject: dots\r\n\r\n.hidden\r\n.\r\nafter the dot\r\n");
+  }
+  {
+    Pair p;
+    p.scfg = test_config();
+    ClientConfig cc;
+    cc.dot_stuffing = false;
+    auto res = run_pair(p, cc, {txn({"alice@yahoo.test"}, body)});
+    REQUIRE(p.policy.stored.size() == 1);
+    // The server saw the end of data at the lone "."; the rest became commands (500s).
+    CHECK(p.policy.stored[0].content == "Subject: dots\r\n\r\nhidden\r\n");
+    CHECK(p.server_wire.find("500 5.5.2") != std::string::npos);
+  }
+}
+
+TEST_CASE("8-bit content: BODY=8BITMIME when offered, refused locally otherwise", "[smtp][client]") {
+  std::string body = "Subject: caf\xc3\xa9\n\nd\xc3\xa9j\xc3\xa0 vu\n";
+  {
+    Pair p;
+    p.scfg = test_config();
+    auto res = run_pair(p, ClientConfig{}, {txn({"alice@yahoo.test"}, body)});
+    CHECK(res.at(0).accepted);
+    CHECK(p.client_wire.find("BODY=8BITMIME") != std::string::npos);
+    CHECK(p.policy.stored.at(0).envelope.body == BodyType::eight_bit_mime);
+  }
+  {
+    Pair p;
+    p.scfg = test_config();
+    p.scfg.eightbitmime = false;
+    auto res = run_pair(p, ClientConfig{}, {txn({"alice@yahoo.test"}, body)});
+    CHECK_FALSE(res.at(0).accepted);
+    CHECK(res[0].recipients[0].status == RcptStatus::permanent);
+    CHECK(res[0].recipients[0].synthetic);
+    CHECK(p.policy.stored.empty());
+    CHECK(p.client_wire.find("DATA") == std::string::npos);
+  }
+}
+
+TEST_CASE("AUTH PLAIN and LOGIN after STARTTLS on a submission server", "[smtp][client]") {
+  for (bool login : {false, true}) {
+    Pair p;
+    p.scfg = test_config();
+    p.scfg.require_auth = true;
+    ClientConfig cc;
+    cc.auth_user = "alice";
+    cc.auth_password = "secret";
+    cc.prefer_login = login;
+    auto res = run_pair(p, cc, {txn({"carol@yahoo.test"})});
+    INFO("login " << login);
+    CHECK(res.at(0).accepted);
+    // Wrong password: 535, permanent.
+    Pair q;
+    q.scfg = test_config();
+    q.scfg.require_auth = true;
+    cc.auth_password = "wrong";
+    auto bad = run_pair(q, cc, {txn({"carol@yahoo.test"})});
+    CHECK(bad.at(0).recipients[0].status == RcptStatus::permanent);
+    CHECK(bad[0].recipients[0].reply.code == 535);
+  }
+}
+
+TEST_CASE("DSN parameters travel from client to server", "[smtp][client]") {
+  Pair p;
+  p.scfg = test_config();
+  Transaction t = txn({"alice@yahoo.test"});
+  t.envelope.ret = DsnRet::hdrs;
+  t.envelope.envid = "id+1 x";
+  t.envelope.recipients[0].notify = kNotifySuccess | kNotifyFailure;
+  t.envelope.recipients[0].orcpt = "rfc822;alice@yahoo.test";
+  auto res = run_pair(p, ClientConfig{}, {t});
+  REQUIRE(res.at(0).accepted);
+  const Envelope& e = p.policy.stored.at(0).envelope;
+  CHECK(e.ret == DsnRet::hdrs);
+  CHECK(e.envid == "id+1 x");
+  CHECK(e.recipients[0].notify == (kNotifySuccess | kNotifyFailure));
+  CHECK(e.recipients[0].orcpt == "rfc822;alice@yahoo.test");
+}
+
+TEST_CASE("SIZE: the client does not send what the server cannot take", "[smtp][client]") {
+  Pair p;
+  p.scfg = test_config();
+  p.scfg.max_message_size = 10;
+  auto res = run_pair(p, ClientConfig{}, {txn({"alice@yahoo.test"})});
+  CHECK(res.at(0).recipients[0].status == RcptStatus::permanent);
+  CHECK(res[0].recipients[0].reply.code == 552);
+  CHECK(p.client_wire.find("MAIL") == std::string::npos);
+}
+
+TEST_CASE("client timeouts come from the table of RFC 5321 4.5.3.2", "[smtp][client]") {
+  CHECK(client_state_info(ClientState::greeting).timeout == minutes(5));
+  CHECK(client_state_info(ClientState::mail).timeout == minutes(5));
+  CHECK(client_state_info(ClientState::rcpt).timeout == minutes(5));
+  CHECK(client_state_info(ClientState::data).timeout == minutes(2));
+  CHECK(client_state_info(ClientState::body).timeout == minutes(10));
+  ClientSession c(ClientConfig{}, {}, {txn({"alice@yahoo.test"})});
+  c.start(SimTime{0});
+  CHECK(c.deadline() == minutes(5));
+  c.on_timer(minutes(5));
+  CHECK(c.done());
+  CHECK(c.results()[0].recipients[0].status == RcptStatus::transient);
+  CHECK(c.results()[0].recipients[0].stage == "TIMEOUT");
+}
+
+// ---- parsers, byte by byte and at every split
+
+TEST_CASE("reply parser: multi-line, validation, every split", "[smtp][parser]") {
+  std::string wire = "250-mx.yahoo.test Hello\r\n250-PIPELINING\r\n250 SIZE 100\r\n550 5.1.1 No such user\r\n";
+  for (size_t cut = 0; cut <= wire.size(); ++cut) {
+    ReplyParser p;
+    std::vector<Reply> got;
+    Reply r;
+    std::string err;
+    p.feed(std::string_view(wire).substr(0, cut));
+    while (p.next(r, err) == ReplyParser::Status::reply) got.push_back(r);
+    p.feed(std::string_view(wire).substr(cut));
+    while (p.next(r, err) == ReplyParser::Status::reply) got.push_back(r);
+    INFO("cut " << cut);
+    REQUIRE(got.size() == 2);
+    CHECK(got[0].code == 250);
+    CHECK(got[0].lines.size() == 3);
+    CHECK(got[1].enhanced == "5.1.1");
+    CHECK(got[1].lines[0] == "No such user");
+  }
+  ReplyParser b;
+  std::vector<Reply> got;
+  for (char c : wire) {
+    b.feed(std::string_view(&c, 1));
+    Reply r;
+    std::string err;
+    while (b.next(r, err) == ReplyParser::Status::reply) got.push_back(r);
+  }
+  CHECK(got.size() == 2);
+
+  struct Bad {
+    std::string wire;
+    std::string why;
+  };
+  for (const Bad& bad : std::vector<Bad>{{"25 x\r\n", "three-digit"},
+                                         {"250-a\r\n251 b\r\n", "changes code"},
+                                         {"250*x\r\n", "separator"},
+                                         {"650 x\r\n", "outside"},
+                                         {"abc\r\n", "three-digit"},
+                                         {std::string(3000, '2'), "longer"}}) {
+    std::string err;
+    auto r = parse_reply(bad.wire, &err);
+    INFO(bad.wire.substr(0, 20) << " -> " << err << ", want " << bad.why);
+    CHECK_FALSE(r);
+    CHECK(err.find(bad.why) != std::string::npos);
+  }
+  // Round trip.
+  Reply r{421, "4.3.2", std::vector<std::string>{"line one", "line\r\ntwo"}};
+  auto back = parse_reply(format_reply(r));
+  REQUIRE(back);
+  CHECK(back->code == 421);
+  CHECK(back->enhanced == "4.3.2");
+  CHECK(back->lines[1] == "line  two");  // CR LF never smuggled into a reply
+  CHECK(format_reply(Reply{354, "", "go"}) == "354 go\r\n");
+}
+
+TEST_CASE("path parser: table of valid and invalid paths", "[smtp][parser]") {
+  struct P {
+    std::string text;
+    bool ok;
+    std::string mailbox;
+  };
+  std::vector<P> cases = {
+      {"<a@b.test>", true, "a@b.test"},
+      {"<>", true, ""},
+      {"<@r.test:a@b.test>", true, "a@b.test"},
+      {"<@r.test,@s.test:a@b.test>", true, "a@b.test"},
+      {"<\"a b\"@b.test>", true, "\"a b\"@b.test"},
+      {"<a.b-c+d@x-y.test>", true, "a.b-c+d@x-y.test"},
+      {"<a@[10.0.0.1]>", true, "a@[10.0.0.1]"},
+      {"<a@[IPv6:::1]>", true, "a@[IPv6:::1]"},
+      {"a@b.test", false, ""},
+      {"<a@b.test", false, ""},
+      {"<a>", false, ""},
+      {"<.a@b.test>", false, ""},
+      {"<a.@b.test>", false, ""},
+      {"<a@b_.test>", false, ""},
+      {"<a@b.test.>", false, ""},
+      {"<@r.test a@b.test>", false, ""},
+      {"<@:a@b.test>", false, ""},
+      {"<" + std::string(65, 'x') + "@b.test>", false, ""},
+      {"<a@" + std::string(64, 'x') + ".test>", false, ""},
+      {std::string("<a\0b@c.test>", 12), false, ""},
+      {"<a\tb@c.test>", false, ""},
+      {"<caf\xc3\xa9@b.test>", false, ""},
+  };
+  for (const P& c : cases) {
+    SyntaxError e;
+    auto p = parse_path(c.text, true, &e);
+    INFO(c.text << ": got " << (p ? "ok" : "error: " + e.message) << ", want " << (c.ok ? "ok" : "error"));
+    CHECK(p.has_value() == c.ok);
+    if (p && c.ok) CHECK(p->mailbox == c.mailbox);
+    if (!p) CHECK(e.code == 501);
+  }
+}
+
+TEST_CASE("base64 and xtext", "[smtp][parser]") {
+  for (std::string s : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0alice\0secret", 13)}) {
+    auto d = base64_decode(base64_encode(s));
+    REQUIRE(d);
+    CHECK(*d == s);
+  }
+  CHECK_FALSE(base64_decode("abc"));
+  CHECK_FALSE(base64_decode("a==="));
+  CHECK_FALSE(base64_decode("ab=c"));
+  CHECK(decode_xtext("a+2Bb").value() == "a+b");
+  CHECK_FALSE(decode_xtext("a+2"));
+  CHECK_FALSE(decode_xtext("a+zz"));
+  CHECK(decode_xtext(encode_xtext("x=y+z w")).value() == "x=y+z w");
+}
+
+TEST_CASE("server session split at every offset gives the same replies", "[smtp][server][split]") {
+  std::string script =
+      "EHLO x.test\r\nMAIL FROM:<a@b.test> SIZE=40\r\nRCPT TO:<alice@yahoo.test>\r\nRCPT TO:<nobody@yahoo.test>\r\n"
+      "DATA\r\nSubject: x\r\n\r\n..dot\r\nbare\nlf\r\n.\r\nMAIL FROM:<>\r\nRCPT TO:<carol@yahoo.test>\r\nDATA\r\n"
+      "hello\r\n.\r\nFOO\r\nVRFY x\r\nQUIT\r\n";
+  auto run = [&](size_t a, size_t b) {
+    ServerDialogue d;
+    std::string out = d.start();
+    out += d.send_raw(std::string_view(script).substr(0, a));
+    out += d.send_raw(std::string_view(script).substr(a, b - a));
+    out += d.send_raw(std::string_view(script).substr(b));
+    return std::make_pair(out, d.policy.stored.size());
+  };
+  auto [whole, n] = run(script.size(), script.size());
+  CHECK(n == 1);  // the bare-LF message is refused, the second accepted
+  auto rs = parse_all(whole);
+  REQUIRE(rs.size() == 14);
+  CHECK(rs[6].code == 554);
+  for (size_t a = 0; a <= script.size(); ++a) {
+    auto [out, m] = run(a, script.size());
+    INFO("split at " << a);
+    REQUIRE(out == whole);
+  }
+  for (size_t a = 0; a + 40 <= script.size(); a += 13) {
+    auto [out, m] = run(a, a + 40);
+    REQUIRE(out == whole);
+  }
+  ServerDialogue d;
+  std::string out = d.start();
+  out += d.send_bytewise(script);
+  CHECK(out == whole);
+}
