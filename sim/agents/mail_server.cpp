@@ -664,6 +664,14 @@ void MailServer::settle(std::shared_ptr<Attempt> a, const std::vector<std::pair<
     rec.src = host_.name;
     rec.with("msgid", m.id).with("message-id", m.message_id).with("rcpt", r.address)
         .with("attempt", std::to_string(r.attempts));
+    if (d.action != QueueAction::done) {
+      // A failure while a fault strikes the path: the fault is the cause; what
+      // the protocol saw last (a timeout, a reply) stays reachable as "via".
+      if (const uint64_t f = fault_cause(a->current.host, a->target)) {
+        rec.with("via", std::to_string(s_.engine.cause()));
+        rec.cause = f;
+      }
+    }
     switch (d.action) {
       case QueueAction::done:
         r.finished = true;
@@ -796,6 +804,15 @@ void MailServer::send_dsn(QueuedMessage& m, const std::vector<size_t>& rcpts, bo
     s_.trace.emit(std::move(rec));
   }
   enqueue("", {m.sender}, text, delayed ? "delay warning" : "bounce");
+}
+
+uint64_t MailServer::fault_cause(const std::string& host, const std::string& domain) const {
+  for (const std::string& key : {host, domain}) {
+    if (key.empty()) continue;
+    auto it = s_.active_faults.find(lower(key));
+    if (it != s_.active_faults.end()) return it->second;
+  }
+  return 0;
 }
 
 void MailServer::maybe_forget(const std::string& id) {

@@ -63,6 +63,10 @@ struct Services {
   const Scenario& scenario;
   uint64_t* next_queue_number;   // world-wide, so queue ids are unique in a run
   uint64_t* next_message_number; // for Message-IDs made by servers (DSNs, submission)
+  // Active faults by the host or domain they strike: the seq of their
+  // fault-injected record. A failure that meets one names it as its cause, so
+  // a student can click a bounce and walk back to the fault.
+  std::map<std::string, uint64_t> active_faults;
 };
 
 class MailServer;
@@ -177,6 +181,8 @@ class MailServer final : public smtp::ServerPolicy, public TcpAcceptor, public p
   void finish_rcpt(QueuedMessage& m, QueuedRecipient& r);
   void send_dsn(QueuedMessage& m, const std::vector<size_t>& rcpts, bool delayed);
   void maybe_forget(const std::string& id);
+  // The fault record explaining a failure towards this host/domain, or 0.
+  uint64_t fault_cause(const std::string& host, const std::string& domain) const;
 
   Services& s_;
   Host host_;

@@ -33,6 +33,17 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+// What a fault strikes, as keys of Services::active_faults.
+std::vector<std::string> fault_keys(const Fault& f) {
+  std::vector<std::string> keys;
+  if (f.type == "host-up" || f.type == "link-up") return keys;  // these heal
+  if (!f.host.empty()) keys.push_back(lower(f.host));
+  if (!f.domain.empty()) keys.push_back(lower(f.domain));
+  for (const std::string& h : f.link)
+    if (h != "internet") keys.push_back(lower(h));
+  return keys;
+}
+
 }  // namespace
 
 World::World(const Scenario& scenario, Engine& engine, Trace& trace)
@@ -84,7 +95,7 @@ void World::build() {
   }
   conns_ = std::make_unique<agents::ConnRegistry>(engine_, trace_);
   services_.reset(new agents::Services{engine_, trace_, *net_, *conns_, *mx, scenario_, &next_queue_number_,
-                                       &next_message_number_});
+                                       &next_message_number_, {}});
   for (const Host& h : scenario_.hosts) {
     const HostId id = net_->find_host(h.name);
     if (id == kNoHost) continue;
@@ -174,6 +185,7 @@ void World::schedule_faults() {
       r.text = fault_summary(f);
       r.with("fault", std::to_string(i)).with("type", f.type);
       const uint64_t seq = trace_.emit(std::move(r));
+      for (const std::string& key : fault_keys(f)) services_->active_faults[key] = seq;
       apply_fault(i, true, seq);
     });
     if (f.until) {
@@ -184,6 +196,7 @@ void World::schedule_faults() {
         r.text = f.type + " ends";
         r.with("fault", std::to_string(i)).with("type", f.type);
         const uint64_t seq = trace_.emit(std::move(r));
+        for (const std::string& key : fault_keys(f)) services_->active_faults.erase(key);
         apply_fault(i, false, seq);
       });
     }
