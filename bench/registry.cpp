@@ -9,11 +9,13 @@ namespace smtplab::bench {
 int run_engine(std::ostream& out, const Options& options);
 int run_gui(std::ostream& out, const Options& options);
 int run_mail(std::ostream& out, const Options& options);
+int run_smtp(std::ostream& out, const Options& options);
 
 namespace {
 const Benchmark kAll[] = {
     {"engine", "event queue: hold model and ping-pong vs a bare std::priority_queue loop", &run_engine},
     {"mail", "the mail system: 100 domains, 10,000 users, 100,000 messages, 1% loss, outages; ratio 100k/10k", &run_mail},
+    {"smtp", "in-memory SMTP client+server machines: full transactions per second (target >= 200,000/s)", &run_smtp},
     {"gui", "CPU time of one frame of the sequence diagram + event list at 1e3, 1e5, 1e6 records", &run_gui},
 };
 }  // namespace

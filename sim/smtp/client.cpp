@@ -243,7 +243,7 @@ struct ClientSession::Impl {
   static std::string mail_command(C& c, const Transaction& t, int64_t wire_size) {
     std::string cmd = "MAIL FROM:<" + t.envelope.reverse_path + ">";
     if (c.cfg_.use_size && offered(c, "SIZE")) cmd += " SIZE=" + std::to_string(wire_size);
-    if (has_8bit(t.content) && offered(c, "8BITMIME")) cmd += " BODY=8BITMIME";
+    if (c.eight_bit_[c.txn_] && offered(c, "8BITMIME")) cmd += " BODY=8BITMIME";
     if (c.cfg_.use_dsn && offered(c, "DSN")) {
       if (t.envelope.ret == DsnRet::full) cmd += " RET=FULL";
       if (t.envelope.ret == DsnRet::hdrs) cmd += " RET=HDRS";
@@ -265,14 +265,6 @@ struct ClientSession::Impl {
     return cmd;
   }
 
-  static int64_t wire_size(std::string_view content) {
-    // Octets of the content with CRLF line ends (what SIZE counts, RFC 1870 3).
-    int64_t n = static_cast<int64_t>(content.size());
-    for (size_t i = 0; i < content.size(); ++i)
-      if (content[i] == '\n' && (i == 0 || content[i - 1] != '\r')) ++n;
-    return n;
-  }
-
   static void next_transaction(C& c) {
     while (c.txn_ < c.txns_.size()) {
       const Transaction& t = c.txns_[c.txn_];
@@ -282,13 +274,13 @@ struct ClientSession::Impl {
       }
       // RFC 6152 3: 8-bit data only to a server that offered 8BITMIME. We
       // cannot downgrade (that needs MIME re-encoding), so the message fails.
-      if (has_8bit(t.content) && !offered(c, "8BITMIME")) {
+      if (c.eight_bit_[c.txn_] && !offered(c, "8BITMIME")) {
         Reply r = synthetic(554, "5.6.3", "8-bit message, but the server does not offer 8BITMIME (RFC 6152)");
         for (RecipientOutcome& o : c.results_[c.txn_].recipients) set_outcome(o, r, "MAIL", true);
         finish_txn(c, false, r);
         continue;
       }
-      int64_t size = wire_size(t.content);
+      int64_t size = c.wire_sizes_[c.txn_];
       if (c.cfg_.use_size && c.server_size_limit_ > 0 && size > c.server_size_limit_) {
         // RFC 1870 5: do not send a message larger than the server's limit.
         Reply r = synthetic(552, "5.3.4", "Message too big for the server's SIZE limit");
@@ -528,6 +520,19 @@ struct ClientSession::Impl {
 ClientSession::ClientSession(ClientConfig config, SessionInfo info, std::vector<Transaction> transactions)
     : cfg_(std::move(config)), info_(std::move(info)), txns_(std::move(transactions)) {
   results_.resize(txns_.size());
+  for (const Transaction& t : txns_) {
+    // One pass per message: its SIZE= value and whether it needs 8BITMIME.
+    int64_t n = static_cast<int64_t>(t.content.size());
+    unsigned char high = 0;
+    char prev = 0;
+    for (char ch : t.content) {
+      high |= static_cast<unsigned char>(ch);
+      if (ch == '\n' && prev != '\r') ++n;
+      prev = ch;
+    }
+    wire_sizes_.push_back(n);
+    eight_bit_.push_back((high & 0x80) != 0);
+  }
   for (size_t t = 0; t < txns_.size(); ++t)
     for (const Recipient& r : txns_[t].envelope.recipients) results_[t].recipients.push_back(RecipientOutcome{r.address, RcptStatus::pending, {}, {}, false});
 }

@@ -168,6 +168,8 @@ class ClientSession {
   bool data_failed_ = false;
   std::vector<bool> rcpt_ok_;  // per recipient of the current transaction: RCPT got 2yz
   int64_t server_size_limit_ = 0;  // SIZE n advertised (0 = none or unlimited)
+  std::vector<int64_t> wire_sizes_;  // per transaction: octets with CRLF line ends
+  std::vector<bool> eight_bit_;      // per transaction: content has octets >= 128
 };
 
 // Dot-stuffs a message for DATA (RFC 5321 4.5.2): normalises line ends to
