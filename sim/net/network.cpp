@@ -250,6 +250,21 @@ struct Network::Impl {
   uint32_t conn_free = UINT32_MAX;
   std::unordered_map<ConnKey, uint32_t, ConnKeyHash> conn_map;
 
+  // TIME-WAIT connections shrink to this (as Linux's tcp_timewait_sock):
+  // enough to re-acknowledge a retransmitted FIN and to refuse old segments.
+  struct TimeWait {
+    ConnKey key{};
+    uint32_t snd_nxt = 0, rcv_nxt = 0, iss = 0, irs = 0;
+    HostId lhost = kNoHost, rhost = kNoHost;
+    uint64_t serial = 0;
+    int64_t expiry = 0;
+    bool dead = false;
+  };
+  std::deque<TimeWait> tw_fifo;  // in order of entry; an extended expiry re-queues at the back
+  std::unordered_map<ConnKey, TimeWait*, ConnKeyHash> tw_map;
+  bool tw_sweep_armed = false;
+  EventId tw_sweep_ev{};
+
   std::deque<Packet> packets;
   uint32_t packet_free = UINT32_MAX;
   DropHook drop_hook = nullptr;
@@ -769,16 +784,106 @@ struct Network::Impl {
       finish(i, CloseReason::normal);
       return;
     }
-    c.state = St::time_wait;
     TcpHandler* h = c.app_closed ? nullptr : c.handler;
     const ConnId id = cid(i);
+    TimeWait tw;
+    tw.key = c.key;
+    tw.snd_nxt = c.snd_nxt;
+    tw.rcv_nxt = c.rcv_nxt;
+    tw.iss = c.iss;
+    tw.irs = c.irs;
+    tw.lhost = c.lhost;
+    tw.rhost = c.rhost;
+    tw.serial = c.serial;
+    tw.expiry = engine.now().us + params.time_wait.us;
     c.app_closed = true;
     c.handler = nullptr;
-    std::string().swap(c.sbuf);
-    c.sbuf_off = 0;
-    c.ooo.reset();
-    arm(i, engine.now().us + params.time_wait.us);
+    free_conn(i);
+    tw_fifo.push_back(tw);
+    tw_map[tw.key] = &tw_fifo.back();
+    ++stats.time_wait;
+    arm_tw_sweep();
     if (h) h->on_closed(TcpConn(&self, id), CloseReason::normal);
+  }
+
+  void arm_tw_sweep() {
+    if (tw_sweep_armed || tw_fifo.empty()) return;
+    tw_sweep_armed = true;
+    tw_sweep_ev = engine.schedule_at(SimTime{std::max(engine.now().us, tw_fifo.front().expiry)}, &Impl::tw_sweep_cb, this, 0);
+  }
+  static void tw_sweep_cb(void* ctx, uint64_t) {
+    Impl* self = static_cast<Impl*>(ctx);
+    self->tw_sweep_armed = false;
+    self->tw_sweep();
+  }
+  void tw_sweep() {
+    const int64_t now = engine.now().us;
+    while (!tw_fifo.empty()) {
+      TimeWait& f = tw_fifo.front();
+      if (f.dead) {
+        tw_fifo.pop_front();
+        continue;
+      }
+      if (f.expiry > now) {
+        // Extended by a retransmitted FIN: re-queue behind the others unless
+        // it is already the earliest of them.
+        if (tw_fifo.size() > 1 && f.expiry > tw_fifo[1].expiry) {
+          tw_fifo.push_back(f);
+          tw_map[f.key] = &tw_fifo.back();
+          tw_fifo.pop_front();
+          continue;
+        }
+        break;
+      }
+      tw_map.erase(f.key);  // 2*MSL is over
+      --stats.time_wait;
+      tw_fifo.pop_front();
+    }
+    arm_tw_sweep();
+  }
+  void tw_kill(TimeWait* tw) {
+    tw->dead = true;
+    tw_map.erase(tw->key);
+    --stats.time_wait;
+  }
+
+  // A segment for a connection in TIME-WAIT (RFC 9293 3.10.7.4).
+  void tw_input(TimeWait* tw, uint32_t pi) {
+    Packet& p = packets[pi];
+    if (p.flags & kRst) {
+      tw_kill(tw);
+    } else if ((p.flags & kSyn) && !(p.flags & kAck) && seq_gt(p.seq, tw->rcv_nxt)) {
+      // A new SYN with a higher sequence number may reopen the connection.
+      tw_kill(tw);
+      tcp_input(pi);
+      return;
+    } else if ((p.flags & kFin) || !p.payload.empty() || (p.flags & kSyn)) {
+      // The peer did not get our last ACK: acknowledge again, restart 2*MSL.
+      tw->expiry = engine.now().us + params.time_wait.us;
+      const uint32_t qi = alloc_packet();
+      Packet& q = packets[qi];
+      q.src = tw->key.laddr;
+      q.dst = tw->key.raddr;
+      q.sport = tw->key.lport;
+      q.dport = tw->key.rport;
+      q.proto = kProtoTcp;
+      q.flags = kAck;
+      q.wnd = static_cast<uint16_t>(std::min<uint32_t>(params.window, 65535));
+      q.seq = tw->snd_nxt;
+      q.ack = tw->rcv_nxt;
+      q.base_seq = tw->iss;
+      q.base_ack = tw->irs;
+      q.src_host = tw->lhost;
+      q.dst_host = tw->rhost;
+      q.serial = tw->serial;
+      if (trace.enabled(Layer::tcp)) {
+        Record r = packet_record(Kind::segment_sent, q);
+        r.text += " (TIME-WAIT: acknowledging again)";
+        trace.emit(std::move(r));
+      }
+      transmit(qi);
+    }
+    free_packet(pi);
   }
 
   // ------------------------------------------------------------ TCP: input
@@ -788,6 +893,13 @@ struct Network::Impl {
     const ConnKey key{p.dst, p.src, p.dport, p.sport};
     auto it = conn_map.find(key);
     if (it == conn_map.end()) {
+      if (!tw_map.empty()) {
+        auto tw = tw_map.find(key);
+        if (tw != tw_map.end()) {
+          tw_input(tw->second, pi);
+          return;
+        }
+      }
       if ((p.flags & kSyn) && !(p.flags & (kAck | kRst))) {
         auto lit = listeners.find(port_key(p.dst_host, p.dport));
         if (lit != listeners.end()) {
@@ -797,14 +909,6 @@ struct Network::Impl {
       }
       if (!(p.flags & kRst)) send_rst_for(p);  // RFC 9293 3.10.7.1: closed port answers RST
       free_packet(pi);
-      return;
-    }
-    Conn& c = conns[it->second];
-    if (c.state == St::time_wait && (p.flags & kSyn) && !(p.flags & kAck) && seq_gt(p.seq, c.rcv_nxt)) {
-      // RFC 9293 3.10.7.4: a new SYN with a higher sequence number may reopen
-      // a connection in TIME-WAIT.
-      free_conn(it->second);
-      tcp_input(pi);
       return;
     }
     segment_arrives(it->second, pi);
@@ -1118,7 +1222,8 @@ struct Network::Impl {
     for (int tries = 0; tries < 16384; ++tries) {
       const uint16_t cand = h.next_port;
       h.next_port = h.next_port == 65535 ? 49152 : static_cast<uint16_t>(h.next_port + 1);
-      if (!conn_map.count(ConnKey{h.addr, to, cand, port})) {
+      const ConnKey k{h.addr, to, cand, port};
+      if (!conn_map.count(k) && !tw_map.count(k)) {
         lport = cand;
         break;
       }
@@ -1174,6 +1279,7 @@ Network::~Network() {
   // Pending engine events point at the pool; make them harmless.
   for (auto& c : impl_->conns) impl_->engine.cancel(c.timer_ev);
   for (auto& p : impl_->packets) impl_->engine.cancel(p.ev);
+  impl_->engine.cancel(impl_->tw_sweep_ev);
 }
 
 HostId Network::add_host(std::string_view name, std::string_view address, bool router) {
@@ -1273,6 +1379,8 @@ void Network::set_host_up(HostId h, bool up) {
       auto& c = impl_->conns[i];
       if (c.state != St::free && c.lhost == h) impl_->finish(i, CloseReason::reset);
     }
+    for (auto& tw : impl_->tw_fifo)
+      if (!tw.dead && tw.lhost == h) impl_->tw_kill(&tw);
   }
 }
 

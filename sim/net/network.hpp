@@ -179,7 +179,7 @@ struct TcpParams {
   SimTime max_rto = sec(60);        // RFC 6298 2.5 allows an upper bound >= 60 s
   int syn_retries = 5;              // then tcp-timeout: 1+2+4+8+16+32 = 63 s (Linux default 6)
   int data_retries = 8;             // retransmissions of one segment before giving up
-  SimTime time_wait = sec(60);      // 2*MSL; the closed connection answers a retransmitted FIN
+  SimTime time_wait = sec(60);      // 2*MSL (Linux: 60 s); a compact entry re-ACKs a retransmitted FIN
   bool fast_retransmit = true;      // RFC 5681 3.2: three duplicate ACKs
 };
 
@@ -193,7 +193,8 @@ struct NetStats {
   uint64_t datagrams_sent = 0;
   uint64_t datagrams_lost = 0;
   uint64_t connections_opened = 0;
-  uint64_t connections_live = 0;  // slots in use (including TIME-WAIT)
+  uint64_t connections_live = 0;  // connection slots in use
+  uint64_t time_wait = 0;         // compact TIME-WAIT entries (about 100 bytes each)
 };
 
 class Network {

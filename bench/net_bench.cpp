@@ -1,0 +1,414 @@
+// bench/net_bench.cpp: `smtplab bench net`: the network model under load.
+//
+//   bulk:  10 MB over one TCP connection, on a lossless link and on a 5%-loss
+//          link (both directions), 100 Mbit/s, 10 ms each way.
+//   smtp:  complete SMTP sessions over the full model: an MX lookup through a
+//          caching resolver (UDP to a DNS server), the TCP handshake, segments
+//          and ACKs, retransmission timers, 1% loss on the mail server's link
+//          (both directions), the real sans-IO SMTP client and server machines
+//          (sim/smtp: EHLO, MAIL, RCPT, DATA, QUIT), and the FIN exchange.
+//          Closed loop: C sessions are open at any time (1,000 and 10,000);
+//          when one ends the next starts, until T sessions have run.
+//
+// Printed per run: simulated events per wall second, sessions per wall
+// second, and peak memory per concurrent session (resident memory sampled
+// during the run, minus the level before it; message bodies are ~300 bytes
+// and included). The "ratio" line divides the per-session wall cost at
+// 10,000 concurrent sessions by that at 1,000: flat cost gives 1.0.
+// Tracing is switched off (Trace::set_layer_mask(0)): this measures the model,
+// not record building.
+#include <malloc.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "bench/bench.hpp"
+#include "sim/dns/resolver.hpp"
+#include "sim/net/network.hpp"
+#include "sim/smtp/client.hpp"
+#include "sim/smtp/server.hpp"
+
+namespace smtplab::bench {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+// Runs the engine to the end, sampling resident memory now and then.
+struct Runner {
+  Engine& engine;
+  long long peak = 0;
+  void run() {
+    uint64_t n = 0;
+    peak = current_rss_bytes();
+    while (engine.step())
+      if ((++n & 0x7FFF) == 0) peak = std::max(peak, current_rss_bytes());
+    peak = std::max(peak, current_rss_bytes());
+  }
+};
+
+// ------------------------------------------------------------------ bulk
+
+struct BulkSink : TcpHandler, TcpAcceptor {
+  Engine* engine = nullptr;
+  size_t got = 0;
+  SimTime last_byte{0};
+  TcpHandler* on_accept(TcpConn) override { return this; }
+  void on_data(TcpConn, std::string_view b) override {
+    got += b.size();
+    last_byte = engine->now();
+  }
+  void on_closed(TcpConn, CloseReason) override {}
+};
+struct BulkSource : TcpHandler {
+  std::optional<CloseReason> how;
+  void on_data(TcpConn, std::string_view) override {}
+  void on_closed(TcpConn, CloseReason r) override { how = r; }
+};
+
+int bulk(std::ostream& out, size_t bytes, double loss) {
+  malloc_trim(0);
+  const long long base = current_rss_bytes();
+  Engine engine;
+  Trace trace;
+  trace.set_store(false);
+  trace.set_layer_mask(0);
+  trace.attach(engine);
+  Network net(engine, trace, 1);
+  const HostId a = net.add_host("a.test", "192.0.2.1"), b = net.add_host("b.test", "192.0.2.2");
+  LinkParams lp;
+  lp.latency = msec(10);
+  lp.bandwidth_bps = 100'000'000;
+  lp.loss = loss;
+  net.add_link(a, b, lp);
+  BulkSink sink;
+  sink.engine = &engine;
+  net.listen(b, 9, &sink);
+  BulkSource src;
+  const auto t0 = Clock::now();
+  TcpConn c = net.connect(a, net.host_address(b), 9, &src);
+  c.send(std::string(bytes, 'x'));
+  c.close();
+  Runner runner{engine};
+  runner.run();
+  const double wall = seconds_since(t0);
+  const bool ok = sink.got == bytes && src.how == CloseReason::normal;
+  out << "bulk " << bytes / 1'000'000 << " MB, " << fmt("%.0f", loss * 100) << "% loss: "
+      << (ok ? "delivered intact" : "FAILED") << " in " << format_duration(sink.last_byte) << " simulated ("
+      << fmt("%.1f", static_cast<double>(bytes) * 8 / sink.last_byte.seconds() / 1e6)
+      << " Mbit/s goodput; a 64 KiB window over a 20 ms round trip allows 26), "
+      << net.stats().segments_sent << " segments, " << net.stats().retransmissions << " retransmitted; wall "
+      << fmt("%.3f", wall) << " s, " << fmt("%.2f", engine.executed() / wall / 1e6) << " M simulated events/s, "
+      << fmt("%.1f", 1 / wall) << " sessions per wall second, peak memory "
+      << fmt("%.1f", (runner.peak - base) / 1048576.0) << " MiB for 1 concurrent session\n";
+  return ok ? 0 : 1;
+}
+
+// ------------------------------------------------------------------ SMTP sessions
+
+struct SmtpBench;
+
+// Arms one lazy engine event for a machine's deadline: it fires at the
+// earliest armed time and re-arms itself if the deadline moved later.
+struct LazyTimer {
+  EventId ev{};
+  SimTime at = SimTime::max();
+};
+
+struct ClientDriver final : TcpHandler {
+  SmtpBench& b;
+  smtp::ClientSession session;
+  TcpConn conn;
+  LazyTimer timer;
+  ClientDriver(SmtpBench& bench, smtp::ClientConfig cfg, smtp::SessionInfo info, std::vector<smtp::Transaction> t)
+      : b(bench), session(std::move(cfg), std::move(info), std::move(t)) {
+    session.set_tracing(false);
+  }
+  ~ClientDriver() override;
+  void on_connected(TcpConn c) override;
+  void on_data(TcpConn c, std::string_view bytes) override;
+  void on_peer_closed(TcpConn c) override;
+  void on_closed(TcpConn c, CloseReason why) override;
+  void pump();
+  static void timer_cb(void* ctx, uint64_t);
+};
+
+struct ServerDriver final : TcpHandler {
+  SmtpBench& b;
+  smtp::ServerSession session;
+  TcpConn conn;
+  ServerDriver(SmtpBench& bench, smtp::SessionInfo info);
+  void on_connected(TcpConn c) override;
+  void on_data(TcpConn c, std::string_view bytes) override;
+  void on_peer_closed(TcpConn c) override;
+  void on_closed(TcpConn c, CloseReason why) override;
+  void pump();
+};
+
+struct SmtpBench : TcpAcceptor {
+  Engine engine;
+  Trace trace;
+  Network net;
+  std::vector<HostId> clients;
+  HostId mx = kNoHost, ns = kNoHost;
+  std::unique_ptr<DnsServer> dns;
+  std::vector<std::unique_ptr<Resolver>> resolvers;
+  smtp::ServerConfig server_config;
+  smtp::BasicPolicy policy;
+  std::string body;
+  uint64_t total = 0, started = 0, ok = 0, failed = 0;
+  uint64_t live_clients = 0, peak_live = 0;
+
+  explicit SmtpBench(size_t hosts) : net(engine, trace, 42) {
+    trace.set_store(false);
+    trace.set_layer_mask(0);
+    trace.attach(engine);
+    const HostId router = net.add_host("internet", "198.51.100.1", true);
+    mx = net.add_host("mx.bench.test", "198.51.100.25");
+    ns = net.add_host("ns.bench.test", "198.51.100.53");
+    LinkParams lp;
+    lp.latency = msec(5);
+    lp.bandwidth_bps = 1'000'000'000;
+    net.add_link(ns, router, lp);
+    for (size_t k = 0; k < hosts; ++k) {
+      char name[32], addr[32];
+      std::snprintf(name, sizeof name, "c%zu.test", k);
+      std::snprintf(addr, sizeof addr, "10.%zu.%zu.%zu", (k >> 16) & 255, (k >> 8) & 255, (k & 255) + 1);
+      clients.push_back(net.add_host(name, addr));
+      net.add_link(clients.back(), router, lp);
+    }
+    lp.loss = 0.01;  // the mail server's link loses 1% of packets each way
+    net.add_link(mx, router, lp);
+    ZoneData z;
+    std::string why;
+    z.add(*parse_zone_record("bench.test. 3600 IN MX 10 mx.bench.test.", "", &why));
+    z.add(*parse_zone_record("mx.bench.test. 3600 IN A 198.51.100.25", "", &why));
+    dns = std::make_unique<DnsServer>(net, ns, std::move(z));
+    for (HostId c : clients) resolvers.push_back(std::make_unique<Resolver>(net, c, net.host_address(ns), 42));
+    server_config.hostname = "mx.bench.test";
+    server_config.starttls = false;
+    server_config.auth = false;
+    policy.domains = {"bench.test"};
+    policy.catch_all = true;
+    policy.keep_messages = false;
+    net.listen(mx, 25, this);
+    body =
+        "From: a@c.test\r\nTo: u@bench.test\r\nSubject: benchmark\r\nMessage-ID: <b@c.test>\r\n\r\n"
+        "A short message of a few lines, the size of a typical notification.\r\n"
+        "It travels in one or two segments.\r\n";
+    while (body.size() < 300) body += "Padding line to reach about three hundred bytes.\r\n";
+  }
+
+  TcpHandler* on_accept(TcpConn c) override {
+    smtp::SessionInfo info;
+    info.local_host = "mx.bench.test";
+    info.session_id = c.serial();
+    return new ServerDriver(*this, std::move(info));
+  }
+
+  static void start_cb(void* ctx, uint64_t) { static_cast<SmtpBench*>(ctx)->start_one(); }
+
+  void start_one() {
+    if (started >= total) return;
+    const uint64_t k = started++;
+    const size_t h = k % clients.size();
+    resolvers[h]->route_mail("bench.test", [this, h](const MailRoute& r) {
+      if (r.status != RouteStatus::ok || r.candidates.empty()) {
+        ++failed;
+        next();
+        return;
+      }
+      smtp::ClientConfig cfg;
+      cfg.helo_name = net.host_name(clients[h]);
+      cfg.use_starttls = false;
+      cfg.use_auth = false;
+      smtp::SessionInfo info;
+      info.local_host = cfg.helo_name;
+      info.peer_host = "mx.bench.test";
+      smtp::Transaction t;
+      t.envelope.reverse_path = "a@c.test";
+      smtp::Recipient rcpt;
+      rcpt.address = "u@bench.test";
+      t.envelope.recipients.push_back(std::move(rcpt));
+      t.content = body;
+      std::vector<smtp::Transaction> txns;
+      txns.push_back(std::move(t));
+      auto* d = new ClientDriver(*this, std::move(cfg), std::move(info), std::move(txns));
+      ++live_clients;
+      peak_live = std::max(peak_live, live_clients);
+      d->conn = net.connect(clients[h], *parse_ipv4(r.candidates[0].address), 25, d);
+    });
+  }
+
+  void next() {
+    // A finished session makes room for the next one (closed loop), started
+    // from its own event rather than inside the network's callback.
+    if (started < total) engine.schedule_in(SimTime{0}, &SmtpBench::start_cb, this);
+  }
+};
+
+ClientDriver::~ClientDriver() { b.engine.cancel(timer.ev); }
+
+void ClientDriver::on_connected(TcpConn c) {
+  conn = c;
+  session.start(b.engine.now());
+  pump();
+}
+void ClientDriver::on_data(TcpConn, std::string_view bytes) {
+  session.receive(b.engine.now(), bytes);
+  pump();
+}
+void ClientDriver::on_peer_closed(TcpConn c) {
+  if (!session.done()) {
+    session.connection_lost(b.engine.now(), "peer closed");
+    session.output().clear();
+  }
+  c.close();
+}
+void ClientDriver::on_closed(TcpConn, CloseReason) {
+  const bool accepted = !session.results().empty() && session.results()[0].accepted;
+  if (accepted) ++b.ok;
+  else ++b.failed;
+  --b.live_clients;
+  SmtpBench& bench = b;
+  delete this;  // the network never touches a handler after on_closed
+  bench.next();
+}
+void ClientDriver::pump() {
+  smtp::Output& out = session.output();
+  if (!out.bytes.empty() && conn.valid()) conn.send(out.bytes);
+  bool close = out.closed;
+  for (const smtp::Effect& e : out.effects) close = close || e.kind == smtp::EffectKind::close;
+  out.clear();
+  out.closed = false;
+  if (close || session.done()) {
+    if (conn.valid()) conn.close();
+    return;
+  }
+  const SimTime d = session.deadline();
+  if (d == SimTime::max()) return;
+  if (b.engine.is_pending(timer.ev) && timer.at <= d) return;
+  b.engine.cancel(timer.ev);
+  timer.at = d;
+  timer.ev = b.engine.schedule_at(d, &ClientDriver::timer_cb, this);
+}
+void ClientDriver::timer_cb(void* ctx, uint64_t) {
+  auto* self = static_cast<ClientDriver*>(ctx);
+  self->timer.ev = EventId{};
+  const SimTime now = self->b.engine.now();
+  if (self->session.done()) return;
+  if (now < self->session.deadline()) {
+    self->pump();  // the deadline moved: re-arm
+    return;
+  }
+  self->session.on_timer(now);
+  self->pump();
+}
+
+ServerDriver::ServerDriver(SmtpBench& bench, smtp::SessionInfo info)
+    : b(bench), session(bench.server_config, bench.policy, std::move(info)) {
+  session.set_tracing(false);
+}
+void ServerDriver::on_connected(TcpConn c) {
+  conn = c;
+  session.start(b.engine.now());
+  pump();
+}
+void ServerDriver::on_data(TcpConn, std::string_view bytes) {
+  if (session.closed()) return;
+  session.receive(b.engine.now(), bytes);
+  pump();
+}
+void ServerDriver::on_peer_closed(TcpConn c) {
+  if (!session.closed()) {
+    session.peer_closed(b.engine.now());
+    session.output().clear();
+  }
+  c.close();
+}
+void ServerDriver::on_closed(TcpConn, CloseReason) { delete this; }
+void ServerDriver::pump() {
+  // The server's own timeouts are 5 minutes; sessions here last well under a
+  // second, so the bench does not arm them (the client's are armed).
+  smtp::Output& out = session.output();
+  if (!out.bytes.empty() && conn.valid()) conn.send(out.bytes);
+  bool close = out.closed;
+  for (const smtp::Effect& e : out.effects) close = close || e.kind == smtp::EffectKind::close;
+  out.clear();
+  out.closed = false;
+  if (close && conn.valid()) conn.close();
+}
+
+struct SessionFigures {
+  double per_session_wall = 0;
+  bool ok = false;
+};
+
+SessionFigures sessions(std::ostream& out, uint64_t concurrent, uint64_t total) {
+  malloc_trim(0);
+  const long long base = current_rss_bytes();
+  auto bench = std::make_unique<SmtpBench>(64);
+  bench->total = total;
+  bench->engine.reserve(concurrent * 8);
+  // Open the first `concurrent` sessions over the first 100 ms.
+  for (uint64_t k = 0; k < concurrent; ++k)
+    bench->engine.schedule_at(usec(static_cast<int64_t>(k * 100'000 / concurrent)), &SmtpBench::start_cb, bench.get());
+  const auto t0 = Clock::now();
+  Runner runner{bench->engine};
+  runner.run();
+  const double wall = seconds_since(t0);
+  const double per_session = wall / static_cast<double>(total);
+  const double mem = static_cast<double>(runner.peak - base) / static_cast<double>(concurrent);
+  const NetStats& st = bench->net.stats();
+  out << "smtp sessions, " << concurrent << " concurrent (" << total << " in all, peak " << bench->peak_live
+      << " open): " << bench->ok << " delivered, " << bench->failed << " failed; " << format_duration(bench->engine.now())
+      << " simulated, " << st.segments_sent << " segments (" << st.segments_lost << " lost, " << st.retransmissions
+      << " retransmitted); wall " << fmt("%.3f", wall) << " s, "
+      << fmt("%.2f", bench->engine.executed() / wall / 1e6) << " M simulated events/s, "
+      << fmt("%.0f", total / wall) << " sessions per wall second, peak memory per concurrent session "
+      << fmt("%.0f", mem) << " bytes (" << st.time_wait << " connections still in TIME-WAIT)\n";
+  SessionFigures f;
+  f.per_session_wall = per_session;
+  f.ok = bench->ok + bench->failed == total && bench->failed * 20 < total;
+  return f;
+}
+
+}  // namespace
+
+int run_net(std::ostream& out, const Options& options) {
+  int rc = 0;
+  const uint64_t small = options.quick ? 100 : 1000;
+  const uint64_t large = options.quick ? 1000 : 10000;
+  // Sessions first: the bulk runs' 10 MB buffers would otherwise blur the
+  // memory figures. Each size runs 5 x its concurrency sessions, twice; the
+  // faster run counts (shared machines are noisy).
+  SessionFigures a, b;
+  for (int rep = 0; rep < 2; ++rep) {
+    const SessionFigures x = sessions(out, small, 5 * small);
+    const SessionFigures y = sessions(out, large, 5 * large);
+    if (!x.ok || !y.ok) rc = 1;
+    if (rep == 0 || x.per_session_wall < a.per_session_wall) a = x;
+    if (rep == 0 || y.per_session_wall < b.per_session_wall) b = y;
+  }
+  out << "per-session cost ratio (" << large << " vs " << small << " concurrent, best of 2): "
+      << fmt("%.2f", b.per_session_wall / a.per_session_wall) << " (target <= 1.3); "
+      << fmt("%.0f", 1 / b.per_session_wall) << " sessions per wall second at " << large << " concurrent (target >= 50000)\n";
+  const size_t bytes = options.quick ? 1'000'000 : 10'000'000;
+  rc |= bulk(out, bytes, 0.0);
+  rc |= bulk(out, bytes, 0.05);
+  return rc;
+}
+
+}  // namespace smtplab::bench
