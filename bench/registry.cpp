@@ -7,6 +7,7 @@
 namespace smtplab::bench {
 
 int run_engine(std::ostream& out, const Options& options);
+int run_net(std::ostream& out, const Options& options);
 int run_gui(std::ostream& out, const Options& options);
 int run_mail(std::ostream& out, const Options& options);
 int run_smtp(std::ostream& out, const Options& options);
@@ -14,6 +15,7 @@ int run_smtp(std::ostream& out, const Options& options);
 namespace {
 const Benchmark kAll[] = {
     {"engine", "event queue: hold model and ping-pong vs a bare std::priority_queue loop", &run_engine},
+    {"net", "TCP bulk 10 MB (lossless, 5% loss); full SMTP sessions over DNS+TCP at 1,000 and 10,000 concurrent", &run_net},
     {"mail", "the mail system: 100 domains, 10,000 users, 100,000 messages, 1% loss, outages; ratio 100k/10k", &run_mail},
     {"smtp", "in-memory SMTP client+server machines: full transactions per second (target >= 200,000/s)", &run_smtp},
     {"gui", "CPU time of one frame of the sequence diagram + event list at 1e3, 1e5, 1e6 records", &run_gui},
