@@ -11,6 +11,7 @@
 // "ratio" the per-message cost at 100,000 messages over that at 10,000 (same
 // rate, so the same concurrency: the cost per message should stay flat).
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <ostream>
 
@@ -75,6 +76,7 @@ Scenario mail_world(int domains, int users_per_domain, int messages, SimTime win
 
 struct Figures {
   double wall = 0;
+  double cpu = 0;  // process CPU time: the machine is shared, wall time is noisy
   uint64_t events = 0;
   size_t delivered = 0;
   size_t still_queued = 0;
@@ -93,7 +95,9 @@ Figures run_once(int messages, SimTime window) {
     }
   };
   const auto t0 = Clock::now();
+  const std::clock_t c0 = std::clock();
   const RunResult r = run_scenario(sc, opt);
+  f.cpu = static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
   f.wall = std::chrono::duration<double>(Clock::now() - t0).count();
   f.events = r.events;
   return f;
@@ -113,17 +117,19 @@ int run_mail(std::ostream& out, const Options& options) {
   for (int i = 0; i < 2; ++i) {
     fs[i] = run_once(sizes[i], minutes(sizes[i] / 1000));
     std::snprintf(line, sizeof line,
-                  "  %6d messages: %.2f s wall, %.0f messages/s, %.2f M events (%.0f events/s), %zu delivered, "
-                  "%zu still queued\n",
-                  sizes[i], fs[i].wall, sizes[i] / fs[i].wall, static_cast<double>(fs[i].events) / 1e6,
+                  "  %6d messages: %.2f s wall (%.2f s CPU), %.0f messages/wall s (%.0f per CPU s), %.2f M events "
+                  "(%.0f events/s), %zu delivered, %zu still queued\n",
+                  sizes[i], fs[i].wall, fs[i].cpu, sizes[i] / fs[i].wall, sizes[i] / fs[i].cpu,
+                  static_cast<double>(fs[i].events) / 1e6,
                   static_cast<double>(fs[i].events) / fs[i].wall, fs[i].delivered, fs[i].still_queued);
     out << line;
   }
   std::snprintf(line, sizeof line, "  peak memory: %.1f MiB\n", static_cast<double>(peak_rss_bytes()) / (1 << 20));
   out << line;
-  const double per_small = fs[0].wall / small, per_big = fs[1].wall / big;
-  std::snprintf(line, sizeof line, "  ratio per-message cost %d / %d messages: %.2f (target <= 1.3)\n", big, small,
-                per_big / per_small);
+  const double per_small = fs[0].cpu / small, per_big = fs[1].cpu / big;
+  std::snprintf(line, sizeof line,
+                "  ratio per-message CPU cost %d / %d messages: %.2f (target <= 1.3; wall-time ratio %.2f)\n", big,
+                small, per_big / per_small, (fs[1].wall / big) / (fs[0].wall / small));
   out << line;
   return 0;
 }
