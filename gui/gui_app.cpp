@@ -18,7 +18,7 @@ constexpr const char* kFontDir = "/usr/share/fonts/truetype/dejavu/";
 }  // namespace
 
 float auto_font_size(float display_height) {
-  return std::clamp(std::round(display_height / 46.0f), 15.0f, 52.0f);
+  return std::clamp(std::round(display_height / 40.0f), 16.0f, 60.0f);
 }
 
 Fonts build_fonts(ImGuiIO& io, float size) {

@@ -22,6 +22,7 @@
   X(inspector)                \
   X(queues)                   \
   X(events)                   \
+  X(lesson)                   \
   X(gallery)
 
 namespace smtplab::gui {

@@ -71,7 +71,8 @@ bool settings_from_json(const std::string& text, ViewSettings& s, std::string* w
     return false;
   }
   std::string bad;
-  get(j, "font_size", s.font_size, 8.0f, 96.0f, bad);
+  get(j, "font_size", s.font_size, 0.0f, 96.0f, bad);
+  if (s.font_size > 0 && s.font_size < 8) s.font_size = 8;  // 0 means automatic
   std::string theme = s.theme == Theme::dark ? "dark" : "light";
   get_str(j, "theme", theme, bad);
   if (theme == "dark") s.theme = Theme::dark;

@@ -18,7 +18,7 @@ enum class Theme { dark, light };
 enum class TimeScale { rows, proportional };
 
 struct ViewSettings {
-  float font_size = 22.0f;  // pixels at 100 % scale; Ctrl +/- changes it
+  float font_size = 0;  // pixels at 100 % scale; 0 = from the screen height; Ctrl +/- changes it
   Theme theme = Theme::dark;
 
   // Sequence diagram

@@ -116,10 +116,9 @@ int run_window(const WindowOptions& opt, std::ostream& err) {
     if (!app.controller().open(opt.scenario_path)) {
       for (const ScenarioError& e : app.controller().errors()) err << e.format() << "\n";
       if (shot) rc = 2;
-      // Interactive: open the built-in scenario and show the errors in the lab.
-      std::vector<ScenarioError> keep = app.controller().errors();
-      if (!shot) app.controller().open("");
-      (void)keep;
+      // Interactive: show the built-in scenario, and the file's errors in
+      // the Scenarios panel (the failing open runs again as a command).
+      if (!shot && app.controller().open("")) app.controller().post(cmd::OpenFile{opt.scenario_path});
     }
     if (opt.at) {
       app.controller().post(cmd::Seek{opt.at->us});

@@ -541,3 +541,29 @@ TEST_CASE("every panel has a unique id and a title", "[gui][panels]") {
     CHECK(ids.insert(std::string(p->id())).second);
   }
 }
+
+TEST_CASE("the open scenario reloads when its file changes; a broken edit keeps the last good run", "[gui][scenarios]") {
+  namespace fs = std::filesystem;
+  std::string path = (fs::temp_directory_path() / "smtplab-gui-test-reload.json").string();
+  std::string text(default_scenario_text());
+  { std::ofstream(path) << text; }
+  Controller c;
+  REQUIRE(c.open(path));
+  const size_t reruns = c.reruns();
+  // A new name, written with a later modification time.
+  std::string renamed = text;
+  renamed.replace(renamed.find("Bob sends a message to Alice"), 28, "Bob writes to Alice again");
+  { std::ofstream(path) << renamed; }
+  fs::last_write_time(path, fs::last_write_time(path) + std::chrono::seconds(2));
+  c.tick(1.1);
+  CHECK(c.reruns() == reruns + 1);
+  CHECK(c.scenario().name == "Bob writes to Alice again");
+  CHECK(c.status().find("reloaded") == 0);
+  { std::ofstream(path) << "{ not json"; }
+  fs::last_write_time(path, fs::last_write_time(path) + std::chrono::seconds(4));
+  c.tick(1.1);
+  CHECK_FALSE(c.errors().empty());
+  CHECK(c.scenario().name == "Bob writes to Alice again");
+  CHECK(c.size() > 0);
+  fs::remove(path);
+}
