@@ -183,3 +183,12 @@ TEST_CASE("duplicate-delivery, open relay, DNS failure") {
   CHECK(count(n.run.trace, Kind::message_relayed) == 1);
   CHECK(count(n.run.trace, Kind::message_deferred) >= 2);
 }
+
+TEST_CASE("mail-loop: the hop limit stops the loop; the looping bounce is discarded, never bounced") {
+  Outcome o = run_named("mail-loop");
+  const Trace& t = o.run.trace;
+  CHECK(count(t, Kind::loop_detected) == 2);      // the message, then its bounce
+  CHECK(count(t, Kind::dsn_created) == 1);        // only about the original
+  CHECK(count(t, Kind::message_discarded) == 1);  // the bounce's own failure
+  CHECK(count(t, Kind::message_delivered) == 0);
+}
