@@ -375,3 +375,94 @@ TEST_CASE("BridgePolicy: a Maildir that cannot be written gives 451, not 250", "
   CHECK(p.accepted() == 0);
   std::filesystem::remove_all(root);
 }
+
+namespace {
+
+// Drives a ServerSession the way the bridge does: input in read-buffer-sized
+// chunks; collects the reply lines.
+struct Driven {
+  smtp::ServerConfig cfg;
+  smtp::BasicPolicy policy;
+  smtp::ServerSession session;
+  std::string wire;
+  explicit Driven(const smtp::ServerConfig& c) : cfg(c), session(cfg, policy, smtp::SessionInfo{"mx.yahoo.test", "127.0.0.1:1", "127.0.0.1", 1, false}) {
+    policy.domains = {"yahoo.test"};
+    policy.mailboxes = {"alice@yahoo.test"};
+    policy.keep_messages = false;
+    session.start(SimTime{0});
+    take();
+  }
+  void take() {
+    wire += session.output().bytes;
+    session.output().clear();
+  }
+  void feed(std::string_view bytes) {
+    while (!bytes.empty()) {
+      const size_t n = std::min(bytes.size(), kReadBufferSize);
+      session.receive(SimTime{1}, bytes.substr(0, n));
+      take();
+      // Whatever a peer sends, what the bridge must hold for it stays small.
+      REQUIRE(may_read_more(wire.size()));
+      bytes.remove_prefix(n);
+    }
+  }
+  std::vector<std::string> replies() {  // final lines of each reply, in order
+    std::vector<std::string> out;
+    size_t pos = 0;
+    while (true) {
+      const size_t e = wire.find("\r\n", pos);
+      if (e == std::string::npos) break;
+      const std::string line = wire.substr(pos, e - pos);
+      if (line.size() < 4 || line[3] != '-') out.push_back(line);
+      pos = e + 2;
+    }
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("bridge_server_config: no STARTTLS on a real socket, --idle-timeout applied", "[bridge]") {
+  smtp::ServerConfig base;
+  base.starttls = true;
+  base.require_tls = true;
+  ServeOptions o;
+  smtp::ServerConfig c = bridge_server_config(base, o);
+  CHECK_FALSE(c.starttls);
+  CHECK_FALSE(c.require_tls);
+  CHECK(c.timeouts.command == minutes(5));  // RFC 5321 4.5.3.2.7 by default
+  o.idle_timeout = sec(7);
+  c = bridge_server_config(base, o);
+  CHECK(c.timeouts.command == sec(7));
+  CHECK(c.timeouts.data_block == sec(7));
+  Driven d(c);
+  d.feed("EHLO x\r\n");
+  CHECK(d.wire.find("STARTTLS") == std::string::npos);
+  CHECK(d.session.deadline() == SimTime{1} + sec(7));
+}
+
+TEST_CASE("buffer caps: 1 MB lines and endless DATA in bridge-sized reads stay bounded", "[bridge]") {
+  smtp::ServerConfig cfg = bridge_server_config(smtp::ServerConfig{}, ServeOptions{});
+  cfg.max_message_size = 1024 * 1024;
+  Driven d(cfg);
+  d.feed("EHLO x\r\n");
+  d.feed("NOOP " + std::string(1 << 20, 'A') + "\r\n");  // RFC 5321 4.5.3.1.4
+  d.feed("NOOP\r\n");
+  d.feed("MAIL FROM:<a@outside.test>\r\nRCPT TO:<alice@yahoo.test>\r\nDATA\r\n");
+  const std::string line(998, 'y');
+  for (int i = 0; i < 4000; ++i) d.feed(line + "\r\n");  // ~4 MB, 4x the size limit
+  d.feed(".\r\n");
+  d.feed("RSET\r\n");
+  auto r = d.replies();
+  REQUIRE(r.size() == 9);
+  CHECK(r[0].rfind("220", 0) == 0);
+  CHECK(r[1].rfind("250", 0) == 0);
+  CHECK(r[2].rfind("500 5.5.2", 0) == 0);
+  CHECK(r[3].rfind("250", 0) == 0);  // still in business
+  CHECK(r[6].rfind("354", 0) == 0);
+  CHECK(r[7].rfind("552", 0) == 0);  // RFC 5321 4.5.3.1.10 / RFC 1870
+  CHECK(r[8].rfind("250", 0) == 0);
+  CHECK(d.policy.accepted_count == 0);
+  CHECK(may_read_more(kMaxReplyBacklog));
+  CHECK_FALSE(may_read_more(kMaxReplyBacklog + 1));
+}

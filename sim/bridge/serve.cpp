@@ -8,10 +8,10 @@
 // same way over an outgoing socket.
 //
 // Memory bounds per connection, whatever the peer does:
-//   - one fixed read buffer (kReadBuffer);
+//   - one fixed read buffer (kReadBufferSize);
 //   - the session caps command lines, text lines and message size itself
 //     (server.hpp: "buffer without bound" is a must-never there);
-//   - replies waiting to be written are capped (kMaxBacklog): past it we stop
+//   - replies waiting to be written are capped (kMaxReplyBacklog): past it we stop
 //     reading from that peer until it reads its replies (TCP back-pressure),
 //     so a client that pipelines forever and never reads cannot grow us;
 //   - idle peers get the session's 421 timeout (RFC 5321 4.5.3.2.7);
@@ -34,13 +34,6 @@
 #include "sim/smtp/server.hpp"
 #include "sim/trace/writers.hpp"
 
-// Transitional guard while the SMTP client machine is being written.
-#if __has_include("sim/smtp/client.cpp")
-#define SMTPLAB_BRIDGE_OUTBOUND 1
-#else
-#define SMTPLAB_BRIDGE_OUTBOUND 0
-#endif
-
 namespace smtplab::bridge {
 
 using asio::ip::tcp;
@@ -48,8 +41,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr size_t kReadBuffer = 16 * 1024;
-constexpr size_t kMaxBacklog = 256 * 1024;        // unsent reply bytes before we stop reading
+constexpr size_t kReadBuffer = kReadBufferSize;
 constexpr auto kDrainGrace = std::chrono::seconds(2);     // reading after our FIN, before close
 constexpr auto kShutdownGrace = std::chrono::seconds(5);  // all sessions get their 421 meanwhile
 constexpr size_t kMaxRelayJobs = 10000;
@@ -60,6 +52,19 @@ constexpr int kRelayAttempts = 3;
 constexpr auto kConnectTimeout = std::chrono::seconds(30);
 
 }  // namespace
+
+smtp::ServerConfig bridge_server_config(const smtp::ServerConfig& base, const ServeOptions& o) {
+  smtp::ServerConfig cfg = base;
+  // A real socket has no simulated TLS layer: offering STARTTLS would make a
+  // real client start a real handshake that can never succeed.
+  cfg.starttls = false;
+  cfg.require_tls = false;
+  if (o.idle_timeout) {
+    cfg.timeouts.command = *o.idle_timeout;
+    cfg.timeouts.data_block = *o.idle_timeout;
+  }
+  return cfg;
+}
 
 std::string mail_server_names(const Scenario& sc) {
   std::string s;
@@ -218,7 +223,6 @@ struct Server::Impl::Conn {
   bool finished = false;
 };
 
-#if SMTPLAB_BRIDGE_OUTBOUND
 struct Server::Impl::OutConn {
   OutConn(Impl& s, std::vector<RelayJob> j, smtp::SessionInfo info, std::vector<smtp::Transaction> txns,
           smtp::ClientConfig ccfg)
@@ -241,7 +245,6 @@ struct Server::Impl::OutConn {
   bool finished = false;
 };
 
-#endif
 
 Server::Impl::Impl(const Scenario& sc, ServeOptions o, std::ostream& l, std::ostream& e)
     : scenario(sc),
@@ -250,16 +253,8 @@ Server::Impl::Impl(const Scenario& sc, ServeOptions o, std::ostream& l, std::ost
       err(e),
       host(scenario.find_host(opt.host)),
       policy(scenario, *host, RecipientPolicyOptions{opt.catch_all, opt.relay_to.has_value()}) {
-  cfg = smtp::server_config_from(host->smtp, host->name);
-  // A real socket has no simulated TLS layer: offering STARTTLS would make a
-  // real client start a real handshake that can never succeed.
-  cfg.starttls = false;
-  cfg.require_tls = false;
+  cfg = bridge_server_config(smtp::server_config_from(host->smtp, host->name), opt);
   cfg.faults = &faults;
-  if (opt.idle_timeout) {
-    cfg.timeouts.command = *opt.idle_timeout;
-    cfg.timeouts.data_block = *opt.idle_timeout;
-  }
   trace.set_store(false);  // records stream to sinks; memory stays flat however long it runs
   trace.attach(engine);
   trace.add_sink([this](const Record& r) { on_record(r); });
@@ -444,7 +439,7 @@ void Server::Impl::flush(const std::shared_ptr<Conn>& c) {
 void Server::Impl::start_read(const std::shared_ptr<Conn>& c) {
   if (c->reading || c->finished) return;
   if (!c->draining && (c->close_after_flush || c->session.closed())) return;
-  if (c->pending.size() + c->inflight.size() > kMaxBacklog) return;  // back-pressure
+  if (!may_read_more(c->pending.size() + c->inflight.size())) return;  // back-pressure
   c->reading = true;
   c->sock.async_read_some(asio::buffer(c->rbuf), [this, c](const asio::error_code& ec, size_t n) {
     c->reading = false;
@@ -589,7 +584,6 @@ void Server::Impl::arm_relay_timer() {
   });
 }
 
-#if SMTPLAB_BRIDGE_OUTBOUND
 void Server::Impl::start_outbound(std::vector<RelayJob> jobs) {
   smtp::SessionInfo info;
   info.local_host = host->name;
@@ -800,26 +794,6 @@ void Server::Impl::out_finish(const std::shared_ptr<OutConn>& c) {
   check_done();
 }
 
-#else
-// Transitional: until sim/smtp/client.cpp exists the outbound side cannot
-// link; every relay job fails visibly instead of vanishing.
-void Server::Impl::start_outbound(std::vector<RelayJob> jobs) {
-  advance();
-  engine.set_cause(0);
-  for (const RelayJob& j : jobs) {
-    for (const smtp::Recipient& rc : j.env.recipients) {
-      ++stats.relay_failed;
-      Record r;
-      r.kind = Kind::message_bounced;
-      r.src = host->name;
-      r.text = j.qid + ": <" + rc.address + "> not relayed: this build has no SMTP client machine";
-      r.with("msgid", j.qid).with("rcpt", rc.address);
-      trace.emit(std::move(r));
-    }
-  }
-}
-void Server::Impl::out_finish(const std::shared_ptr<OutConn>&) {}
-#endif
 
 // ---------------------------------------------------------------- lifetime
 
@@ -947,13 +921,7 @@ int Server::run() {
     // Real sessions talk to the simulated server itself: its config, its
     // policy (mailboxes, queue, relaying through the simulated network) and
     // its fault hooks, which the world switches on and off.
-    s.cfg = s.world_server->mx_config();
-    s.cfg.starttls = false;  // see the constructor: no real TLS here
-    s.cfg.require_tls = false;
-    if (s.opt.idle_timeout) {
-      s.cfg.timeouts.command = *s.opt.idle_timeout;
-      s.cfg.timeouts.data_block = *s.opt.idle_timeout;
-    }
+    s.cfg = bridge_server_config(s.world_server->mx_config(), s.opt);
     s.policy.set_inner(s.world_server);
     s.policy.set_maildir(nullptr);  // the world delivers; on_record writes the files
   }

@@ -26,6 +26,7 @@
 
 #include "sim/bridge/endpoint.hpp"
 #include "sim/scenario/scenario.hpp"
+#include "sim/smtp/server.hpp"
 
 namespace smtplab::bridge {
 
@@ -51,6 +52,18 @@ std::string check_serve_options(const Scenario& scenario, ServeOptions& options)
 // the first recipient of the scenario's first message, else the first mail
 // server with mailboxes, else the first mail server; "" when there is none.
 std::string default_serve_host(const Scenario& scenario);
+
+// The server config a real socket gets: the simulated host's own, minus
+// STARTTLS (no real TLS on the bridge), with --idle-timeout applied.
+smtp::ServerConfig bridge_server_config(const smtp::ServerConfig& base, const ServeOptions& options);
+
+// Reading pauses while this many reply bytes wait to be sent (back-pressure
+// against a client that pipelines and never reads).
+inline constexpr size_t kMaxReplyBacklog = 256 * 1024;
+// Bytes read from a socket at once (the only input buffer the bridge owns).
+inline constexpr size_t kReadBufferSize = 16 * 1024;
+// True when the bridge may read more from a peer with this much unsent output.
+inline bool may_read_more(size_t unsent_reply_bytes) { return unsent_reply_bytes <= kMaxReplyBacklog; }
 
 // Names of the scenario's mail servers, comma-separated (for error messages).
 std::string mail_server_names(const Scenario& scenario);
