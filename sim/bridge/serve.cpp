@@ -194,7 +194,9 @@ struct Server::Impl {
   std::unordered_map<uint64_t, std::shared_ptr<OutConn>> outs;
   std::deque<RelayJob> relay_queue;
   size_t relay_bytes = 0;
-  uint64_t next_session = 0;
+  // Real connections are numbered from 1000001 so they never share a
+  // session id with the world's simulated connections on the same trace.
+  uint64_t next_session = 1000000;
   SimTime sim_timer_at = SimTime::max();  // when sim_timer is armed for
   agents::MailServer* world_server = nullptr;
   uint64_t world_deliveries = 0;
