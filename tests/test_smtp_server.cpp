@@ -660,3 +660,24 @@ TEST_CASE("records: replies and state changes carry attributes", "[smtp][server]
     if (r.kind == Kind::smtp_command && r.src == "smtp.gmail.test" && r.text == "EHLO real.client") cmd = true;
   CHECK(cmd);
 }
+
+// ---- regressions found by the fuzzers (tests/fuzz)
+
+TEST_CASE("fuzz regression: a late timer with a held reply does not overflow the deadline", "[smtp][server][fuzz]") {
+  // fuzz_server_session: on_timer(near SimTime::max()) released a delayed
+  // reply and re-armed now + 5 min: signed overflow.
+  ServerFaults faults;
+  ServerConfig c = test_config();
+  c.faults = &faults;
+  ServerFault f;
+  f.kind = ServerFault::Kind::delay;
+  f.verb = FaultVerb::ehlo;
+  f.delay = sec(30);
+  faults.add(f);
+  ServerDialogue d(c);
+  d.start();
+  d.cmd("EHLO x.test");
+  d.s.on_timer(SimTime::max() - sec(1));
+  CHECK(d.s.deadline() == SimTime::max());
+  CHECK(parse_all(d.take()).size() == 1);
+}

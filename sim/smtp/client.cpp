@@ -152,7 +152,8 @@ struct ClientSession::Impl {
       c.deadline_ = SimTime::max();
       return;
     }
-    c.deadline_ = c.now_ + client_state_info(c.pending_.front().state).timeout;
+    SimTime d = client_state_info(c.pending_.front().state).timeout;
+    c.deadline_ = c.now_ > SimTime::max() - d ? SimTime::max() : c.now_ + d;  // saturate
   }
 
   static Reply synthetic(int code, std::string enh, std::string text) { return Reply{code, std::move(enh), std::move(text)}; }

@@ -939,7 +939,7 @@ struct ServerSession::Impl {
       s.out_.closed = false;
       s.close_after_hold_ = true;
     }
-    s.hold_until_ = s.now_ + delay;
+    s.hold_until_ = later(s.now_, delay);
   }
 
   static void release(S& s) {
@@ -1240,11 +1240,15 @@ struct ServerSession::Impl {
     }
   }
 
+  // now + d, saturating at SimTime::max() (found by fuzz_server_session:
+  // a timer called very late must not overflow).
+  static SimTime later(SimTime now, SimTime d) { return now > SimTime::max() - d ? SimTime::max() : now + d; }
+
   static void rearm(S& s) {
     if (s.state_ == ServerState::closed) {
       s.idle_deadline_ = SimTime::max();
     } else {
-      s.idle_deadline_ = s.now_ + (s.state_ == ServerState::data ? s.cfg_.timeouts.data_block : s.cfg_.timeouts.command);
+      s.idle_deadline_ = later(s.now_, s.state_ == ServerState::data ? s.cfg_.timeouts.data_block : s.cfg_.timeouts.command);
     }
     // While a delay fault holds a reply the server is "busy": its own idle
     // timer does not run (the client's may).
