@@ -19,11 +19,12 @@ fail() {
   exit 1
 }
 start_serve() {
+  rm -f "$WORK/serve.err"  # never read the previous server's port
   "$SMTPLAB" serve --listen 127.0.0.1:0 --duration 110 "$@" >"$WORK/serve.out" 2>"$WORK/serve.err" &
   SERVE_PID=$!
   PORT=""
   for _ in $(seq 1 150); do
-    PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$WORK/serve.err" | head -1)
+    PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$WORK/serve.err" 2>/dev/null | head -1)
     [ -n "$PORT" ] && return 0
     kill -0 "$SERVE_PID" 2>/dev/null || fail "smtplab serve exited before listening"
     sleep 0.1
