@@ -218,6 +218,7 @@ struct Server::Impl::Conn {
   std::string pending;   // reply bytes not yet handed to the socket
   std::string inflight;  // bytes of the async_write in progress
   uint64_t cause = 0;    // this session's last trace record (ambient cause)
+  SimTime partial_since = SimTime::max();  // first byte of an unfinished command line
   bool reading = false;
   bool writing = false;
   bool close_after_flush = false;
@@ -458,7 +459,21 @@ void Server::Impl::start_read(const std::shared_ptr<Conn>& c) {
       finish(c);
       return;
     }
-    drive(c, [&](SimTime now) { c->session.receive(now, std::string_view(c->rbuf.data(), n)); });
+    drive(c, [&](SimTime now) {
+      const std::string_view bytes(c->rbuf.data(), n);
+      if (c->session.state() == smtp::ServerState::data) {
+        c->partial_since = SimTime::max();
+      } else {
+        const size_t lf = bytes.rfind('\n');
+        if (lf == std::string_view::npos) {
+          if (c->partial_since == SimTime::max()) c->partial_since = now;
+        } else {
+          c->partial_since = lf + 1 < bytes.size() ? now : SimTime::max();
+        }
+      }
+      c->session.receive(now, bytes);
+      if (c->session.state() == smtp::ServerState::data) c->partial_since = SimTime::max();
+    });
   });
 }
 
@@ -485,24 +500,47 @@ void Server::Impl::start_write(const std::shared_ptr<Conn>& c) {
   });
 }
 
+// Two deadlines per connection: the session's own (RFC 5321 4.5.3.2, reset
+// by every byte it receives) and the bridge's slow-command limit: a command
+// line must be complete within the command timeout of its first byte, so a
+// peer that sends one byte per second (slowloris) cannot hold a session slot
+// forever. DATA is exempt (4.5.3.2.6 times each data block, not the whole).
 void Server::Impl::arm_timer(const std::shared_ptr<Conn>& c) {
   if (c->finished || c->draining) return;
-  const SimTime d = c->session.deadline();
+  const SimTime sd = c->session.deadline();
+  const SimTime pd = c->partial_since == SimTime::max() ? SimTime::max() : c->partial_since + cfg.timeouts.command;
+  const SimTime d = std::min(sd, pd);
   if (d == SimTime::max() || c->session.closed()) {
     c->timer.cancel();
     return;
   }
   c->timer.expires_at(pacer.wall_at(d));
   c->timer.async_wait([this, c](const asio::error_code& ec) {
-    if (ec || c->finished || c->draining) return;
+    if (ec || c->finished || c->draining || c->session.closed()) return;
     const SimTime due = c->session.deadline();
-    if (due == SimTime::max()) return;
-    if (pacer.sim_now() + msec(1) < due) {  // re-armed meanwhile
-      arm_timer(c);
-      return;
+    const SimTime pdue =
+        c->partial_since == SimTime::max() ? SimTime::max() : c->partial_since + cfg.timeouts.command;
+    const SimTime now = pacer.sim_now() + msec(1);
+    if (due != SimTime::max() && now >= due) {
+      advance(due);
+      drive(c, [&](SimTime t) { c->session.on_timer(t); });
+    } else if (pdue != SimTime::max() && now >= pdue) {
+      advance(pdue);
+      drive(c, [&](SimTime t) {
+        Record r;
+        r.kind = Kind::smtp_error;
+        r.src = host->name;
+        r.dst = c->session.info().peer_host;
+        r.session = c->session.info().session_id;
+        r.text = "a command line took longer than " + format_duration(cfg.timeouts.command) +
+                 " to arrive (one byte at a time?): closing";
+        c->session.output().records.push_back(std::move(r));
+        c->partial_since = SimTime::max();
+        c->session.shutdown(t);  // 421 and close
+      });
+    } else {
+      arm_timer(c);  // re-armed meanwhile
     }
-    advance(due);
-    drive(c, [&](SimTime now) { c->session.on_timer(now); });
   });
 }
 

@@ -9,7 +9,8 @@
 #     time, abrupt disconnects (RST) in every state;
 #   - 520 concurrent sessions with --max-connections 500: 500 greeted, 20
 #     told 421 and closed, all greeted ones still answer;
-#   - --idle-timeout: a silent client gets 421 and is closed;
+#   - --idle-timeout: a silent client gets 421 and is closed, and so does one
+#     that sends a command one byte at a time, slower than the timeout;
 #   - SIGTERM: every open session gets 421 first, exit status 0.
 # Usage: serve_robust.sh <smtplab-binary> <source-dir>
 set -euo pipefail
@@ -188,6 +189,23 @@ code, line = p.reply()
 assert code == 421, line
 assert 2.0 < time.time() - t0 < 8.0, time.time() - t0
 assert p.closed()
+
+# Slowloris: one byte every 0.5 s never completes a line; the command-line
+# limit (the command timeout, here 3 s, from the line's first byte) ends it.
+p = Peer(); assert p.reply()[0] == 220
+p.s.settimeout(0.5)
+t0, got = time.time(), b""
+while time.time() - t0 < 10 and not got:
+    try:
+        p.s.send(b"N")
+    except OSError:
+        break
+    try:
+        got = p.s.recv(1024)
+    except socket.timeout:
+        pass
+assert got.startswith(b"421"), got
+assert time.time() - t0 < 8.0, time.time() - t0
 print("robustness: ok")
 PYEOF
 kill -0 "$SERVE_PID" 2>/dev/null || fail "smtplab serve died"
