@@ -25,7 +25,7 @@ start_serve() {  # starts `smtplab serve` on a free loopback port; sets PORT
   SERVE_PID=$!
   PORT=""
   for _ in $(seq 1 150); do
-    PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$WORK/serve.err" | head -1)
+    PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$WORK/serve.err" 2>/dev/null | head -1)
     [ -n "$PORT" ] && return 0
     kill -0 "$SERVE_PID" 2>/dev/null || fail "smtplab serve exited before listening"
     sleep 0.1
