@@ -395,3 +395,136 @@ TEST_CASE("property: over 1,000 seeds at 0-30% loss, streams arrive intact or th
   INFO(intact << " intact, " << failed << " failed");
   CHECK(intact > 900);
 }
+
+namespace {
+
+// A server end that speaks first from inside on_connected, as an SMTP server
+// sends its greeting, and closes from inside on_data when told to.
+struct Greeter : TcpHandler {
+  std::string greeting = "220 server.test ready\r\n";
+  std::string got;
+  std::string reply_with;   // sent once, from inside on_data
+  bool close_after_reply = false;
+  std::optional<CloseReason> closed;
+  SimTime closed_at{-1};
+  Engine* engine = nullptr;
+  void on_connected(TcpConn c) override { c.send(greeting); }
+  void on_data(TcpConn c, std::string_view bytes) override {
+    got.append(bytes);
+    if (!reply_with.empty()) {
+      c.send(reply_with);
+      reply_with.clear();
+      if (close_after_reply) c.close();
+    }
+  }
+  void on_closed(TcpConn, CloseReason why) override {
+    closed = why;
+    closed_at = engine->now();
+  }
+};
+struct GreeterServer : TcpAcceptor {
+  std::vector<std::unique_ptr<Greeter>> ends;
+  std::string reply_with;
+  bool close_after_reply = false;
+  Engine* engine = nullptr;
+  TcpHandler* on_accept(TcpConn) override {
+    ends.push_back(std::make_unique<Greeter>());
+    ends.back()->reply_with = reply_with;
+    ends.back()->close_after_reply = close_after_reply;
+    ends.back()->engine = engine;
+    return ends.back().get();
+  }
+};
+
+// A client end that answers each complete line with the next of `script`
+// from inside on_data, and closes from inside on_data after the last one.
+struct Scripted : TcpHandler {
+  std::vector<std::string> script;
+  size_t next = 0;
+  std::string got, line;
+  bool close_when_done = true;
+  std::optional<CloseReason> closed;
+  SimTime closed_at{-1};
+  Engine* engine = nullptr;
+  void on_data(TcpConn c, std::string_view bytes) override {
+    got.append(bytes);
+    for (char ch : bytes) {
+      line += ch;
+      if (ch != '\n') continue;
+      line.clear();
+      if (next < script.size()) c.send(script[next++]);
+      else if (close_when_done) c.close();
+    }
+  }
+  void on_closed(TcpConn, CloseReason why) override {
+    closed = why;
+    closed_at = engine->now();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a send from the passive side's on_connected reaches the client, never the server itself", "[tcp]") {
+  for (bool client_speaks_early : {false, true}) {
+    DYNAMIC_SECTION((client_speaks_early ? "client data rides on the handshake's ACK" : "client waits for the greeting")) {
+      Rig rig;
+      GreeterServer srv;
+      srv.engine = &rig.engine;
+      rig.net.listen(rig.server, 25, &srv);
+      Scripted cli;
+      cli.engine = &rig.engine;
+      cli.script = {"EHLO client.test\r\n"};
+      cli.close_when_done = false;
+      TcpConn c = rig.net.connect(rig.client, rig.net.host_address(rig.server), 25, &cli);
+      if (client_speaks_early) {
+        c.send("NOOP\r\n");  // queued in SYN-SENT: leaves with the handshake's ACK
+        cli.script.push_back("QUIT\r\n");
+      }
+      rig.engine.run_until(sec(5));
+      INFO(rig.dump());
+      REQUIRE(srv.ends.size() == 1);
+      CHECK(cli.got.rfind("220 server.test ready\r\n", 0) == 0);
+      CHECK(srv.ends[0]->got == (client_speaks_early ? "NOOP\r\nEHLO client.test\r\n" : "EHLO client.test\r\n"));
+      CHECK(rig.net.stats().retransmissions == 0);
+      // The server's greeting is sent in the same instant the handshake completes there.
+      auto est = rig.records(Kind::tcp_established, "server.test");
+      REQUIRE(est.size() == 1);
+      const Record* first_data = nullptr;
+      for (const Record* r : rig.records(Kind::segment_sent, "server.test"))
+        if (r->attr("len") != "0") {
+          first_data = r;
+          break;
+        }
+      REQUIRE(first_data != nullptr);
+      CHECK(first_data->t == est[0]->t);
+    }
+  }
+}
+
+TEST_CASE("a close issued from inside a callback closes within round trips, not a timeout later", "[tcp]") {
+  // 10 ms each way: the whole exchange and both FINs fit in well under 200 ms.
+  for (bool server_closes : {true, false}) {
+    DYNAMIC_SECTION((server_closes ? "server replies and closes in on_data" : "client closes in on_data")) {
+      Rig rig;
+      GreeterServer srv;
+      srv.engine = &rig.engine;
+      srv.reply_with = "221 bye\r\n";
+      srv.close_after_reply = server_closes;
+      rig.net.listen(rig.server, 25, &srv);
+      Scripted cli;
+      cli.engine = &rig.engine;
+      cli.script = {"QUIT\r\n"};
+      cli.close_when_done = !server_closes;
+      rig.net.connect(rig.client, rig.net.host_address(rig.server), 25, &cli);
+      rig.engine.run_until(sec(30));
+      INFO(rig.dump());
+      REQUIRE(srv.ends.size() == 1);
+      CHECK(cli.got == "220 server.test ready\r\n221 bye\r\n");
+      CHECK(cli.closed == CloseReason::normal);
+      CHECK(srv.ends[0]->closed == CloseReason::normal);
+      CHECK(cli.closed_at < msec(200));
+      CHECK(srv.ends[0]->closed_at < msec(200));
+      CHECK(rig.net.stats().retransmissions == 0);
+    }
+  }
+}

@@ -80,17 +80,8 @@ SmtpServerDriver::SmtpServerDriver(ConnRegistry& r, const smtp::ServerConfig& co
 
 void SmtpServerDriver::on_connected(TcpConn c) {
   conn_ = c;
-  // The greeting goes out from its own zero-delay event, not from inside the
-  // network's handshake callback (keeps the TCP model's segment handling
-  // free of re-entrant sends while it still processes the final ACK).
-  engine().schedule_in(SimTime{0}, &SmtpServerDriver::greet_thunk, this, greet_gen_);
-}
-
-void SmtpServerDriver::greet_thunk(void* ctx, uint64_t) {
-  auto* self = static_cast<SmtpServerDriver*>(ctx);
-  if (self->retired() || !self->conn_.valid()) return;
-  self->session_.start(self->engine().now());
-  self->pump();
+  session_.start(engine().now());
+  pump();
 }
 
 void SmtpServerDriver::on_data(TcpConn, std::string_view bytes) {

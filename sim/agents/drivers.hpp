@@ -118,8 +118,6 @@ class SmtpServerDriver final : public Driver {
 
  private:
   FlushSlot* slot_ = nullptr;
-  static void greet_thunk(void* ctx, uint64_t);
-  uint64_t greet_gen_ = 0;
   void on_timer() override;
   void pump();
   smtp::ServerSession session_;
@@ -163,8 +161,7 @@ class MailAccessDriver final : public Driver {
   void on_connected(TcpConn c) override {
     conn_ = c;
     connected_ = true;
-    // Started from its own event, like SmtpServerDriver (no send inside the handshake callback).
-    engine().schedule_in(SimTime{0}, &MailAccessDriver::start_thunk, this);
+    handle(m_->start(engine().now()));
   }
   void on_data(TcpConn, std::string_view bytes) override { handle(m_->receive(engine().now(), bytes)); }
   void on_peer_closed(TcpConn c) override {
@@ -182,11 +179,6 @@ class MailAccessDriver final : public Driver {
   }
 
  private:
-  static void start_thunk(void* ctx, uint64_t) {
-    auto* self = static_cast<MailAccessDriver*>(ctx);
-    if (self->retired() || self->closed_ || !self->conn_.valid()) return;
-    self->handle(self->m_->start(self->engine().now()));
-  }
   void on_timer() override { handle(m_->on_timeout(engine().now())); }
   void handle(mail::SessionOutput out) {
     for (Record& r : out.records) {
