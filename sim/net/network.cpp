@@ -17,7 +17,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <tuple>
-#include <deque>
 #include <limits>
 #include <queue>
 #include <stdexcept>
@@ -157,6 +156,117 @@ struct OooSeg {
   std::string data;
 };
 
+// Stable-address storage indexed by slot number: fixed-size chunks, so a
+// reference survives growth (handlers open connections from inside
+// callbacks) and indexing is a shift and a mask, not std::deque's walk.
+template <class T>
+class Slab {
+ public:
+  static constexpr uint32_t kShift = 8, kChunk = 1u << kShift;
+  T& operator[](uint32_t i) { return chunks_[i >> kShift][i & (kChunk - 1)]; }
+  const T& operator[](uint32_t i) const { return chunks_[i >> kShift][i & (kChunk - 1)]; }
+  uint32_t size() const { return size_; }
+  uint32_t grow() {
+    if ((size_ >> kShift) == chunks_.size()) chunks_.push_back(std::make_unique<T[]>(kChunk));
+    return size_++;
+  }
+
+ private:
+  std::vector<std::unique_ptr<T[]>> chunks_;
+  uint32_t size_ = 0;
+};
+
+// Open addressing with linear probing and backward-shift deletion: one probe
+// sequence in one flat array, no node per entry (std::unordered_map costs a
+// heap node of ~40 bytes plus a bucket per connection). Slot must have
+// `ConnKey key`, `bool used() const` and a default state that is unused.
+template <class Slot>
+class FlatTable {
+ public:
+  size_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
+  Slot* find(const ConnKey& k) {
+    if (count_ == 0) return nullptr;
+    for (size_t i = ConnKeyHash{}(k) & mask_;; i = (i + 1) & mask_) {
+      Slot& s = slots_[i];
+      if (!s.used()) return nullptr;
+      if (s.key == k) return &s;
+    }
+  }
+  // `k` must be absent. Returns the slot to fill (its key is set).
+  Slot& insert(const ConnKey& k) {
+    if ((count_ + 1) * 4 > slots_.size() * 3) rehash(slots_.empty() ? 16 : slots_.size() * 2);
+    size_t i = ConnKeyHash{}(k) & mask_;
+    while (slots_[i].used()) i = (i + 1) & mask_;
+    ++count_;
+    slots_[i] = Slot{};
+    slots_[i].key = k;
+    return slots_[i];
+  }
+  void erase(Slot* s) {
+    size_t hole = static_cast<size_t>(s - slots_.data());
+    --count_;
+    // Backward shift: pull later members of the probe run into the hole.
+    for (size_t j = (hole + 1) & mask_; slots_[j].used(); j = (j + 1) & mask_) {
+      const size_t home = ConnKeyHash{}(slots_[j].key) & mask_;
+      // Move slot j if its home is not cyclically within (hole, j].
+      const bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+      if (stays) continue;
+      slots_[hole] = slots_[j];
+      hole = j;
+    }
+    slots_[hole] = Slot{};
+  }
+  void erase(const ConnKey& k) {
+    if (Slot* s = find(k)) erase(s);
+  }
+  // Erases every slot for which pred(slot) is true; calls keep(slot) on the others.
+  template <class Pred, class Keep>
+  void sweep(Pred pred, Keep keep) {
+    for (size_t i = 0; i < slots_.size();) {
+      Slot& s = slots_[i];
+      if (s.used() && pred(s)) {
+        erase(&s);  // a later slot may move into i: look at i again
+        continue;
+      }
+      if (s.used()) keep(s);
+      ++i;
+    }
+  }
+
+ private:
+  void rehash(size_t n) {
+    std::vector<Slot> old;
+    old.swap(slots_);
+    slots_.assign(n, Slot{});
+    mask_ = n - 1;
+    count_ = 0;
+    for (Slot& s : old)
+      if (s.used()) insert(s.key) = s;
+  }
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+  size_t count_ = 0;
+};
+
+struct ConnSlot {
+  ConnKey key{};
+  uint32_t index = UINT32_MAX;
+  bool used() const { return index != UINT32_MAX; }
+};
+
+// TIME-WAIT shrinks a connection to this (as Linux's tcp_timewait_sock):
+// enough to re-acknowledge a retransmitted FIN and to refuse old segments.
+// 48 bytes, kept inline in the table. The hosts are found again from the
+// addresses when a segment arrives (rare).
+struct TwSlot {
+  ConnKey key{};
+  uint32_t snd_nxt = 0, rcv_nxt = 0, iss = 0, irs = 0;
+  int64_t expiry = -1;  // -1: unused slot
+  uint64_t serial = 0;
+  bool used() const { return expiry >= 0; }
+};
+
 }  // namespace
 
 struct Network::Impl {
@@ -246,26 +356,18 @@ struct Network::Impl {
   std::unordered_map<uint64_t, TcpAcceptor*> listeners;  // host << 16 | port
   std::unordered_map<uint64_t, UdpReceiver*> udp_binds;
 
-  std::deque<Conn> conns;
+  Slab<Conn> conns;
   uint32_t conn_free = UINT32_MAX;
-  std::unordered_map<ConnKey, uint32_t, ConnKeyHash> conn_map;
+  FlatTable<ConnSlot> conn_map;
 
-  // TIME-WAIT connections shrink to this (as Linux's tcp_timewait_sock):
-  // enough to re-acknowledge a retransmitted FIN and to refuse old segments.
-  struct TimeWait {
-    ConnKey key{};
-    uint32_t snd_nxt = 0, rcv_nxt = 0, iss = 0, irs = 0;
-    HostId lhost = kNoHost, rhost = kNoHost;
-    uint64_t serial = 0;
-    int64_t expiry = 0;
-    bool dead = false;
-  };
-  std::deque<TimeWait> tw_fifo;  // in order of entry; an extended expiry re-queues at the back
-  std::unordered_map<ConnKey, TimeWait*, ConnKeyHash> tw_map;
+  // TIME-WAIT entries expire lazily: a lookup ignores (and drops) an entry
+  // past its expiry, and one sweep event, re-armed at most every quarter of
+  // 2*MSL while entries remain, reclaims the rest. No per-entry event or queue.
+  FlatTable<TwSlot> tw_map;
   bool tw_sweep_armed = false;
   EventId tw_sweep_ev{};
 
-  std::deque<Packet> packets;
+  Slab<Packet> packets;
   uint32_t packet_free = UINT32_MAX;
   DropHook drop_hook = nullptr;
   void* drop_ctx = nullptr;
@@ -289,8 +391,7 @@ struct Network::Impl {
       i = packet_free;
       packet_free = packets[i].next_free;
     } else {
-      i = static_cast<uint32_t>(packets.size());
-      packets.emplace_back();
+      i = packets.grow();
     }
     Packet& p = packets[i];
     p.payload.clear();
@@ -454,10 +555,10 @@ struct Network::Impl {
         return;
       }
       if (trace.enabled(Layer::net)) trace.emit(packet_record(Kind::datagram_delivered, p));
-      // Copy out: the receiver may send datagrams (reusing the pool) while reading.
-      const Packet q = p;
+      // The packet stays allocated while the receiver reads it (it may send
+      // datagrams meanwhile; slab slots never move).
+      it->second->on_datagram(p.dst_host, p.dport, p.src, p.sport, p.payload);
       free_packet(pi);
-      it->second->on_datagram(q.dst_host, q.dport, q.src, q.sport, q.payload);
     }
   }
 
@@ -499,8 +600,7 @@ struct Network::Impl {
       i = conn_free;
       conn_free = conns[i].next_free;
     } else {
-      i = static_cast<uint32_t>(conns.size());
-      conns.emplace_back();
+      i = conns.grow();
     }
     ++stats.connections_live;
     return i;
@@ -508,7 +608,7 @@ struct Network::Impl {
 
   void free_conn(uint32_t i) {
     Conn& c = conns[i];
-    conn_map.erase(c.key);
+    if (ConnSlot* s = conn_map.find(c.key); s && s->index == i) conn_map.erase(s);
     engine.cancel(c.timer_ev);
     const uint32_t gen = c.gen + 1;
     c.~Conn();
@@ -529,14 +629,17 @@ struct Network::Impl {
 
   // ------------------------------------------------------------ TCP: records
 
-  void conn_record(Kind kind, const Conn& c, std::string text) {
+  // `text` is a callable returning the record's text: nothing is formatted
+  // when the tcp layer is off (benchmarks, the property tests).
+  template <class Text>
+  void conn_record(Kind kind, const Conn& c, Text&& text) {
     if (!trace.enabled(Layer::tcp)) return;
     Record r;
     r.kind = kind;
     r.src = hosts[c.lhost].name;
     r.dst = c.rhost != kNoHost ? hosts[c.rhost].name : format_ipv4(c.key.raddr);
     r.session = c.serial;
-    r.text = std::move(text);
+    r.text = text();
     r.with("port", std::to_string(c.passive ? c.key.lport : c.key.rport))
         .with("conn", format_ipv4(c.key.laddr) + ":" + std::to_string(c.key.lport) + ">" + format_ipv4(c.key.raddr) + ":" +
                           std::to_string(c.key.rport));
@@ -743,7 +846,7 @@ struct Network::Impl {
     if (c.state == St::fin_wait_2) {
       // The peer acknowledged our FIN but never sent its own (Linux's
       // tcp_fin_timeout does the same): give up on the connection.
-      conn_record(Kind::tcp_timeout, c, "connection " + endpoint_text(c) + " timed out in FIN-WAIT-2: the peer never closed");
+      conn_record(Kind::tcp_timeout, c, [&] { return "connection " + endpoint_text(c) + " timed out in FIN-WAIT-2: the peer never closed"; });
       finish(i, CloseReason::timeout);
       return;
     }
@@ -752,9 +855,9 @@ struct Network::Impl {
     ++c.retries;
     const int limit = handshake ? params.syn_retries : params.data_retries;
     if (c.retries > limit) {
-      conn_record(Kind::tcp_timeout, c,
+      conn_record(Kind::tcp_timeout, c, [&] { return
                   "connection " + endpoint_text(c) + " timed out after " + std::to_string(limit) + " retransmissions" +
-                      (handshake ? " of the " + std::string(c.state == St::syn_sent ? "SYN" : "SYN-ACK") : ""));
+                      (handshake ? " of the " + std::string(c.state == St::syn_sent ? "SYN" : "SYN-ACK") : ""); });
       finish(i, CloseReason::timeout);
       return;
     }
@@ -779,37 +882,36 @@ struct Network::Impl {
   // Both FINs are exchanged: the application is done with the connection.
   void closed_normally(uint32_t i, bool time_wait) {
     Conn& c = conns[i];
-    conn_record(Kind::tcp_closed, c, "connection " + endpoint_text(c) + " closed" + (time_wait ? " (TIME-WAIT)" : ""));
+    conn_record(Kind::tcp_closed, c, [&] { return "connection " + endpoint_text(c) + " closed" + (time_wait ? " (TIME-WAIT)" : ""); });
     if (!time_wait) {
       finish(i, CloseReason::normal);
       return;
     }
     TcpHandler* h = c.app_closed ? nullptr : c.handler;
     const ConnId id = cid(i);
-    TimeWait tw;
-    tw.key = c.key;
-    tw.snd_nxt = c.snd_nxt;
-    tw.rcv_nxt = c.rcv_nxt;
-    tw.iss = c.iss;
-    tw.irs = c.irs;
-    tw.lhost = c.lhost;
-    tw.rhost = c.rhost;
-    tw.serial = c.serial;
-    tw.expiry = engine.now().us + params.time_wait.us;
+    const ConnKey key = c.key;
+    const uint32_t snd_nxt = c.snd_nxt, rcv_nxt = c.rcv_nxt, iss = c.iss, irs = c.irs;
+    const uint64_t serial = c.serial;
     c.app_closed = true;
     c.handler = nullptr;
     free_conn(i);
-    tw_fifo.push_back(tw);
-    tw_map[tw.key] = &tw_fifo.back();
-    ++stats.time_wait;
-    arm_tw_sweep();
+    TwSlot* old = tw_map.find(key);
+    TwSlot& tw = old ? *old : tw_map.insert(key);
+    tw.snd_nxt = snd_nxt;
+    tw.rcv_nxt = rcv_nxt;
+    tw.iss = iss;
+    tw.irs = irs;
+    tw.serial = serial;
+    tw.expiry = engine.now().us + params.time_wait.us;
+    stats.time_wait = tw_map.size();
+    arm_tw_sweep(tw.expiry);
     if (h) h->on_closed(TcpConn(&self, id), CloseReason::normal);
   }
 
-  void arm_tw_sweep() {
-    if (tw_sweep_armed || tw_fifo.empty()) return;
+  void arm_tw_sweep(int64_t at) {
+    if (tw_sweep_armed || tw_map.empty()) return;
     tw_sweep_armed = true;
-    tw_sweep_ev = engine.schedule_at(SimTime{std::max(engine.now().us, tw_fifo.front().expiry)}, &Impl::tw_sweep_cb, this, 0);
+    tw_sweep_ev = engine.schedule_at(SimTime{std::max(engine.now().us, at)}, &Impl::tw_sweep_cb, this, 0);
   }
   static void tw_sweep_cb(void* ctx, uint64_t) {
     Impl* self = static_cast<Impl*>(ctx);
@@ -818,37 +920,31 @@ struct Network::Impl {
   }
   void tw_sweep() {
     const int64_t now = engine.now().us;
-    while (!tw_fifo.empty()) {
-      TimeWait& f = tw_fifo.front();
-      if (f.dead) {
-        tw_fifo.pop_front();
-        continue;
-      }
-      if (f.expiry > now) {
-        // Extended by a retransmitted FIN: re-queue behind the others unless
-        // it is already the earliest of them.
-        if (tw_fifo.size() > 1 && f.expiry > tw_fifo[1].expiry) {
-          tw_fifo.push_back(f);
-          tw_map[f.key] = &tw_fifo.back();
-          tw_fifo.pop_front();
-          continue;
-        }
-        break;
-      }
-      tw_map.erase(f.key);  // 2*MSL is over
-      --stats.time_wait;
-      tw_fifo.pop_front();
-    }
-    arm_tw_sweep();
+    int64_t earliest = std::numeric_limits<int64_t>::max();
+    tw_map.sweep([now](const TwSlot& t) { return t.expiry <= now; },  // 2*MSL is over
+                 [&earliest](const TwSlot& t) { earliest = std::min(earliest, t.expiry); });
+    stats.time_wait = tw_map.size();
+    // Batch the next sweep: at the earliest expiry, but no sooner than a
+    // quarter of 2*MSL from now (an entry past its expiry is already ignored).
+    if (!tw_map.empty()) arm_tw_sweep(std::max(earliest, now + params.time_wait.us / 4));
   }
-  void tw_kill(TimeWait* tw) {
-    tw->dead = true;
-    tw_map.erase(tw->key);
-    --stats.time_wait;
+  // The live TIME-WAIT entry for `key`, if any (an expired one is dropped).
+  TwSlot* tw_find(const ConnKey& key) {
+    TwSlot* t = tw_map.find(key);
+    if (t && t->expiry <= engine.now().us) {
+      tw_map.erase(t);
+      stats.time_wait = tw_map.size();
+      return nullptr;
+    }
+    return t;
+  }
+  void tw_kill(TwSlot* tw) {
+    tw_map.erase(tw);
+    stats.time_wait = tw_map.size();
   }
 
   // A segment for a connection in TIME-WAIT (RFC 9293 3.10.7.4).
-  void tw_input(TimeWait* tw, uint32_t pi) {
+  void tw_input(TwSlot* tw, uint32_t pi) {
     Packet& p = packets[pi];
     if (p.flags & kRst) {
       tw_kill(tw);
@@ -873,8 +969,8 @@ struct Network::Impl {
       q.ack = tw->rcv_nxt;
       q.base_seq = tw->iss;
       q.base_ack = tw->irs;
-      q.src_host = tw->lhost;
-      q.dst_host = tw->rhost;
+      q.src_host = p.dst_host;
+      q.dst_host = p.src_host;
       q.serial = tw->serial;
       if (trace.enabled(Layer::tcp)) {
         Record r = packet_record(Kind::segment_sent, q);
@@ -891,12 +987,11 @@ struct Network::Impl {
   void tcp_input(uint32_t pi) {
     Packet& p = packets[pi];
     const ConnKey key{p.dst, p.src, p.dport, p.sport};
-    auto it = conn_map.find(key);
-    if (it == conn_map.end()) {
+    const ConnSlot* it = conn_map.find(key);
+    if (!it) {
       if (!tw_map.empty()) {
-        auto tw = tw_map.find(key);
-        if (tw != tw_map.end()) {
-          tw_input(tw->second, pi);
+        if (TwSlot* tw = tw_find(key)) {
+          tw_input(tw, pi);
           return;
         }
       }
@@ -911,7 +1006,7 @@ struct Network::Impl {
       free_packet(pi);
       return;
     }
-    segment_arrives(it->second, pi);
+    segment_arrives(it->index, pi);
   }
 
   void passive_open(uint32_t pi, TcpAcceptor* acceptor) {
@@ -932,7 +1027,7 @@ struct Network::Impl {
     c.rcv_nxt = p.seq + 1;
     c.peer_wnd = p.wnd;
     init_rto(c);
-    conn_map.emplace(c.key, i);
+    conn_map.insert(c.key).index = i;
     ++stats.connections_opened;
     free_packet(pi);
     start_rtt(c, c.iss);
@@ -956,8 +1051,8 @@ struct Network::Impl {
       if (flags & kRst) {
         free_packet(pi);
         if (!(flags & kAck)) return;
-        conn_record(Kind::tcp_refused, c, "connection to " + format_ipv4(c.key.raddr) + ":" + std::to_string(c.key.rport) +
-                                              " refused (RST): nothing listens on port " + std::to_string(c.key.rport));
+        conn_record(Kind::tcp_refused, c, [&] { return "connection to " + format_ipv4(c.key.raddr) + ":" + std::to_string(c.key.rport) +
+                                              " refused (RST): nothing listens on port " + std::to_string(c.key.rport); });
         finish(i, CloseReason::refused);
         return;
       }
@@ -978,7 +1073,7 @@ struct Network::Impl {
         disarm(c);
         c.state = St::established;
         c.ack_pending = true;
-        conn_record(Kind::tcp_established, c, "connection " + endpoint_text(c) + " established");
+        conn_record(Kind::tcp_established, c, [&] { return "connection " + endpoint_text(c) + " established"; });
         const uint32_t gen = c.gen;
         if (c.handler) c.handler->on_connected(handle(i));
         if (conns[i].gen != gen || conns[i].state == St::free) return;
@@ -997,7 +1092,7 @@ struct Network::Impl {
         free_conn(i);
         return;
       }
-      conn_record(Kind::tcp_reset, c, "connection " + endpoint_text(c) + " reset by the peer");
+      conn_record(Kind::tcp_reset, c, [&] { return "connection " + endpoint_text(c) + " reset by the peer"; });
       finish(i, CloseReason::reset);
       return;
     }
@@ -1033,7 +1128,7 @@ struct Network::Impl {
       c.retries = 0;
       disarm(c);
       c.state = St::established;
-      conn_record(Kind::tcp_established, c, "connection " + endpoint_text(c) + " established");
+      conn_record(Kind::tcp_established, c, [&] { return "connection " + endpoint_text(c) + " established"; });
       const uint32_t gen = c.gen;
       TcpHandler* h = c.acceptor ? c.acceptor->on_accept(handle(i)) : nullptr;
       if (conns[i].gen != gen || conns[i].state == St::free) {
@@ -1134,12 +1229,14 @@ struct Network::Impl {
         free_packet(pi);
       } else {
         // In order, or overlapping what we already have: take the new part.
+        // Hand the packet's own bytes to the application (no copy); the
+        // packet stays allocated until the callbacks return.
         const uint32_t skip = c.rcv_nxt - seq;
-        std::string data;
-        if (skip < len) data.assign(p.payload, skip, len - skip);
+        const std::string_view data = skip < len ? std::string_view(p.payload).substr(skip) : std::string_view();
         const bool fin_now = fin && seq_le(seq + len, c.rcv_nxt + static_cast<uint32_t>(data.size()));
+        const bool alive = deliver(i, data, fin_now && skip <= len);
         free_packet(pi);
-        if (!deliver(i, data, fin_now && skip <= len)) return;
+        if (!alive) return;
         // Drain buffered segments that are now in order.
         for (;;) {
           if (conns[i].gen != gen || conns[i].state == St::free) return;
@@ -1152,7 +1249,7 @@ struct Network::Impl {
           cc.ooo->erase(cc.ooo->begin() + static_cast<std::ptrdiff_t>(k));
           const uint32_t sk = cc.rcv_nxt - s.seq;
           if (sk > s.data.size()) continue;  // entirely old
-          if (!deliver(i, s.data.substr(sk), s.fin)) return;
+          if (!deliver(i, std::string_view(s.data).substr(sk), s.fin)) return;
         }
         if (conns[i].gen != gen || conns[i].state == St::free) return;
       }
@@ -1164,7 +1261,7 @@ struct Network::Impl {
 
   // Hands in-order bytes (and a FIN) to the application. Returns false if the
   // connection is gone afterwards.
-  bool deliver(uint32_t i, const std::string& data, bool fin) {
+  bool deliver(uint32_t i, std::string_view data, bool fin) {
     Conn& c = conns[i];
     const uint32_t gen = c.gen;
     c.rcv_nxt += static_cast<uint32_t>(data.size());
@@ -1205,7 +1302,7 @@ struct Network::Impl {
     Conn& c = conns[i];
     if (c.state != St::syn_sent && c.state != St::time_wait) {
       send_segment(c, kRst | kAck, c.snd_nxt, 0, false);
-      conn_record(Kind::tcp_reset, c, "connection " + endpoint_text(c) + " aborted (RST sent)");
+      conn_record(Kind::tcp_reset, c, [&] { return "connection " + endpoint_text(c) + " aborted (RST sent)"; });
     }
     c.app_closed = true;
     c.handler = nullptr;
@@ -1223,7 +1320,7 @@ struct Network::Impl {
       const uint16_t cand = h.next_port;
       h.next_port = h.next_port == 65535 ? 49152 : static_cast<uint16_t>(h.next_port + 1);
       const ConnKey k{h.addr, to, cand, port};
-      if (!conn_map.count(k) && !tw_map.count(k)) {
+      if (!conn_map.find(k) && !tw_find(k)) {
         lport = cand;
         break;
       }
@@ -1243,11 +1340,11 @@ struct Network::Impl {
     c.snd_una = c.iss;
     c.snd_nxt = c.iss + 1;
     init_rto(c);
-    conn_map.emplace(c.key, i);
+    conn_map.insert(c.key).index = i;
     ++stats.connections_opened;
-    conn_record(Kind::tcp_connect, c,
+    conn_record(Kind::tcp_connect, c, [&] { return
                 h.name + " opens a connection to " + format_ipv4(to) + ":" + std::to_string(port) + " from port " +
-                    std::to_string(lport));
+                    std::to_string(lport); });
     const ConnId id = cid(i);
     if (!h.up) {
       // A down host cannot send; the attempt simply times out.
@@ -1277,8 +1374,8 @@ Network::Network(Engine& engine, Trace& trace, uint64_t seed, TcpParams tcp)
 
 Network::~Network() {
   // Pending engine events point at the pool; make them harmless.
-  for (auto& c : impl_->conns) impl_->engine.cancel(c.timer_ev);
-  for (auto& p : impl_->packets) impl_->engine.cancel(p.ev);
+  for (uint32_t i = 0; i < impl_->conns.size(); ++i) impl_->engine.cancel(impl_->conns[i].timer_ev);
+  for (uint32_t i = 0; i < impl_->packets.size(); ++i) impl_->engine.cancel(impl_->packets[i].ev);
   impl_->engine.cancel(impl_->tw_sweep_ev);
 }
 
@@ -1379,8 +1476,8 @@ void Network::set_host_up(HostId h, bool up) {
       auto& c = impl_->conns[i];
       if (c.state != St::free && c.lhost == h) impl_->finish(i, CloseReason::reset);
     }
-    for (auto& tw : impl_->tw_fifo)
-      if (!tw.dead && tw.lhost == h) impl_->tw_kill(&tw);
+    impl_->tw_map.sweep([a = hr.addr](const TwSlot& t) { return t.key.laddr == a; }, [](const TwSlot&) {});
+    impl_->stats.time_wait = impl_->tw_map.size();
   }
 }
 
