@@ -1,4 +1,4 @@
-// app/cmd_gui.cpp: `smtplab gui [SCENARIO] [--screenshot FILE.png --frames N] [--at TIME]`,
+// app/cmd_gui.cpp: `smtplab gui [SCENARIO] [--screenshot FILE.png --frames N] [--at TIME] [--lesson ID]`,
 // and `smtplab` with no subcommand (run_default) when the build has the GUI.
 //
 // Without a display, the lab cannot open: one line on stderr says so and the
@@ -23,6 +23,7 @@ struct GuiArgs {
   int frames = 5;
   std::string at;
   std::string size;
+  std::string lesson;
 };
 
 int transcript_instead(const std::string& path, std::ostream& out, std::ostream& err) {
@@ -40,6 +41,7 @@ int do_gui(const GuiArgs& a, std::ostream& out, std::ostream& err) {
   opt.scenario_path = a.scenario;
   opt.screenshot = a.screenshot;
   opt.frames = a.frames;
+  opt.lesson = a.lesson;
   if (a.frames < 1 || a.frames > 100000) {
     err << "smtplab gui: --frames must be between 1 and 100000, got " << a.frames << '\n';
     return kExitUsage;
@@ -85,6 +87,7 @@ void register_gui(CLI::App& app, Outcome& outcome) {
   sub->add_option("--frames", args->frames, "Frames to render before the screenshot (default 5)");
   sub->add_option("--at", args->at, "Move the playback cursor to this simulated time first, e.g. 2s, 30min");
   sub->add_option("--size", args->size, "Window size WIDTHxHEIGHT (default: from the screen)");
+  sub->add_option("--lesson", args->lesson, "Open this lesson in the lesson panel (a file, or an id such as 08-server-down)");
   sub->callback([args, &outcome] { outcome.code = do_gui(*args, std::cout, std::cerr); });
 }
 

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "gui/panel_lesson.hpp"
 #include "gui/panels.hpp"
 
 namespace smtplab::gui {
@@ -104,6 +105,27 @@ bool GuiApp::panel_open(const Panel& p) const {
 }
 
 void GuiApp::set_panel_open(std::string_view id, bool open) { settings_.panels[std::string(id)] = open; }
+
+bool GuiApp::open_lesson(const std::string& name, std::string* error) {
+  auto* lp = dynamic_cast<LessonPanel*>(panel("lesson"));
+  if (!lp) {
+    if (error) *error = "this build has no lesson panel";
+    return false;
+  }
+  const std::string path = lp->find(name);
+  if (path.empty()) {
+    if (error) *error = "no lesson " + name + " (a lesson file, or an id such as 08-server-down)";
+    return false;
+  }
+  PanelContext ctx{ctl_, settings_, fonts_.mono, 0, &ctl_};
+  if (!lp->start(path, ctx)) {
+    if (error) *error = lp->error();
+    return false;
+  }
+  set_panel_open("lesson", true);
+  focus_panel("lesson");
+  return true;
+}
 
 void GuiApp::frame(double wall_dt) {
   apply_theme();

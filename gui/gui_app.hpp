@@ -62,6 +62,10 @@ class GuiApp {
   // Brings this panel's tab to the front in its slot on the next frame.
   void focus_panel(std::string_view id) { focus_ = std::string(id); }
 
+  // Opens a lesson (a file, or an id of lessons/) in the lesson panel and
+  // brings it to the front; false, with the reason in *error, when it fails.
+  bool open_lesson(const std::string& name, std::string* error);
+
   bool quit_requested() const { return quit_; }
   void save_settings_now();
 

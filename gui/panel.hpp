@@ -23,7 +23,8 @@ enum class Slot { top, left_top, left_bottom, center, right, bottom, floating };
 // Colours that follow the theme (dark or light high-contrast). 0xAABBGGRR.
 struct Palette {
   unsigned text, dim, lifeline, smtp, reply_ok, reply_temp, reply_perm, dns, tcp, pop3, fault, note, cursor, select,
-      host_fill, host_down, link, envelope, gap;
+      host_fill, host_down, link, envelope, gap,
+      cause;  // band behind the records that led to the selected one
 };
 const Palette& palette(Theme t);
 

@@ -58,11 +58,39 @@ struct InspectorPanel final : Panel {
     ImGui::TextDisabled("#%llu at %s", static_cast<unsigned long long>(r->seq), format_duration(r->t).c_str());
     ImGui::TextWrapped("%s", r->text.c_str());
     if (!r->src.empty() || !r->dst.empty())
-      ImGui::Text("%s%s%s", r->src.c_str(), r->dst.empty() ? "" : "  ->  ", r->dst.c_str());
+      ImGui::TextWrapped("%s%s%s", r->src.c_str(), r->dst.empty() ? "" : "  ->  ", r->dst.c_str());
+    ImGui::PushTextWrapPos(0);
     ImGui::TextDisabled("%s", std::string(kind_description(r->kind)).c_str());
+    ImGui::PopTextWrapPos();
     std::string rfc = governing_rfc(*r);
-    if (!rfc.empty()) ImGui::Text("Governed by %s", rfc.c_str());
+    if (!rfc.empty()) ImGui::TextWrapped("Governed by %s", rfc.c_str());
 
+    // The cause chain, newest first, before the details: "why?" is what a
+    // class asks first (a bounce leads back to the fault). Each step is clickable.
+    if (c.current().run) {
+      std::vector<const Record*> chain = c.current().run->trace.cause_chain(r->seq);
+      if (chain.size() > 1) {
+        widgets::section("Why did this happen? (cause chain)");
+        int depth = 0;
+        for (const Record* x : chain) {
+          if (depth > 60) {
+            ImGui::TextDisabled("...");
+            break;
+          }
+          ImGui::PushID(static_cast<int>(x->seq));
+          std::string label = std::string(depth ? "<- " : "") + std::string(kind_name(x->kind)) + ": " + x->text;
+          ImGui::Indent(static_cast<float>(std::min(depth, 8)) * ImGui::GetFontSize() * 0.5f);
+          ImGui::PushStyleColor(ImGuiCol_Text, col4(record_color(*x, p)));
+          if (ImGui::Selectable(label.c_str(), x->seq == r->seq)) ctx.post(cmd::Select{x->seq, true});
+          ImGui::PopStyleColor();
+          ImGui::Unindent(static_cast<float>(std::min(depth, 8)) * ImGui::GetFontSize() * 0.5f);
+          ImGui::PopID();
+          ++depth;
+        }
+      } else {
+        ImGui::TextDisabled("No recorded cause: this record starts a chain.");
+      }
+    }
     if (r->kind == Kind::smtp_reply) {
       int code = reply_code(*r);
       widgets::section("Reply code");
@@ -93,31 +121,6 @@ struct InspectorPanel final : Panel {
     if (!r->attrs.empty()) {
       widgets::section("Attributes");
       for (const Attr& a : r->attrs) ImGui::BulletText("%s = %s", a.key.c_str(), a.value.c_str());
-    }
-    // The cause chain, newest first; each step is clickable.
-    if (c.current().run) {
-      std::vector<const Record*> chain = c.current().run->trace.cause_chain(r->seq);
-      if (chain.size() > 1) {
-        widgets::section("Why did this happen? (cause chain)");
-        int depth = 0;
-        for (const Record* x : chain) {
-          if (depth > 60) {
-            ImGui::TextDisabled("...");
-            break;
-          }
-          ImGui::PushID(static_cast<int>(x->seq));
-          std::string label = std::string(depth ? "<- " : "") + std::string(kind_name(x->kind)) + ": " + x->text;
-          ImGui::Indent(static_cast<float>(std::min(depth, 8)) * ImGui::GetFontSize() * 0.5f);
-          ImGui::PushStyleColor(ImGuiCol_Text, col4(record_color(*x, p)));
-          if (ImGui::Selectable(label.c_str(), x->seq == r->seq)) ctx.post(cmd::Select{x->seq, true});
-          ImGui::PopStyleColor();
-          ImGui::Unindent(static_cast<float>(std::min(depth, 8)) * ImGui::GetFontSize() * 0.5f);
-          ImGui::PopID();
-          ++depth;
-        }
-      } else {
-        ImGui::TextDisabled("No recorded cause: this record starts a chain.");
-      }
     }
   }
 };

@@ -32,8 +32,15 @@ std::string scenarios_beside(const std::string& lessons) {
   return (fs::path(lessons).parent_path() / "scenarios").string();
 }
 
-const ImVec4 kGood(0.4f, 0.9f, 0.4f, 1), kBad(1, 0.55f, 0.4f, 1), kTitle(1, 1, 0.6f, 1), kQuestion(0.4f, 0.8f, 1, 1),
-    kExercise(1, 0.8f, 0.3f, 1);
+// Colours from the theme's palette, so they read on white as well as on dark.
+ImVec4 col4(unsigned c) { return ImGui::ColorConvertU32ToFloat4(c); }
+struct LessonColors {
+  ImVec4 good, bad, title, question, exercise;
+};
+LessonColors lesson_colors(const PanelContext& ctx) {
+  const Palette& p = ctx.colors();
+  return {col4(p.reply_ok), col4(p.reply_perm), col4(p.note), col4(p.smtp), col4(p.reply_temp)};
+}
 
 }  // namespace
 
@@ -53,6 +60,18 @@ void LessonPanel::scan(const std::string& dir) {
     }
     entries_.push_back(std::move(e));
   }
+}
+
+std::string LessonPanel::find(const std::string& name) {
+  std::error_code ec;
+  if (name.empty()) return {};
+  if (fs::is_regular_file(name, ec)) return name;
+  if (!scanned_) scan(default_lessons_folder());
+  for (const Entry& e : entries_)
+    if (e.id == name) return e.path;
+  for (const Entry& e : entries_)
+    if (e.id.rfind(name, 0) == 0) return e.path;
+  return {};
 }
 
 bool LessonPanel::start(const std::string& path, PanelContext& ctx) {
@@ -148,6 +167,7 @@ int LessonPanel::solved_exercises() const {
 }
 
 void LessonPanel::draw_list(PanelContext& ctx) {
+  const LessonColors k = lesson_colors(ctx);
   if (!scanned_) scan(default_lessons_folder());
   ImGui::TextWrapped("Lessons in %s", dir_.c_str());
   if (ImGui::SmallButton("Rescan")) scan(dir_);
@@ -155,7 +175,7 @@ void LessonPanel::draw_list(PanelContext& ctx) {
   for (const Entry& e : entries_) {
     ImGui::PushID(e.id.c_str());
     if (!e.error.empty()) {
-      ImGui::TextColored(kBad, "%s (invalid)", e.id.c_str());
+      ImGui::TextColored(k.bad, "%s (invalid)", e.id.c_str());
       ImGui::TextWrapped("%s", e.error.c_str());
     } else {
       if (ImGui::Selectable((e.id + "  " + e.title).c_str())) start(e.path, ctx);
@@ -163,12 +183,13 @@ void LessonPanel::draw_list(PanelContext& ctx) {
     }
     ImGui::PopID();
   }
-  if (!error_.empty()) ImGui::TextColored(kBad, "%s", error_.c_str());
+  if (!error_.empty()) ImGui::TextColored(k.bad, "%s", error_.c_str());
 }
 
 void LessonPanel::draw_question(PanelContext& ctx, const Question& q, const StepPlan& plan) {
+  const LessonColors k = lesson_colors(ctx);
   ImGui::Separator();
-  ImGui::TextColored(kQuestion, "Predict");
+  ImGui::TextColored(k.question, "Predict");
   ImGui::TextWrapped("%s", q.prompt.c_str());
   const int pick = picked_[step_];
   for (size_t c = 0; c < q.choices.size(); ++c) {
@@ -178,8 +199,8 @@ void LessonPanel::draw_question(PanelContext& ctx, const Question& q, const Step
       if (ImGui::Button(label.c_str())) answer(static_cast<int>(c), ctx);
     } else {
       const bool is_answer = static_cast<int>(c) == q.answer;
-      const ImVec4 col = is_answer ? kGood
-                         : static_cast<int>(c) == pick ? kBad
+      const ImVec4 col = is_answer ? k.good
+                         : static_cast<int>(c) == pick ? k.bad
                                                        : ImGui::GetStyle().Colors[ImGuiCol_TextDisabled];
       ImGui::TextColored(col, "%s", label.c_str());
     }
@@ -200,13 +221,14 @@ void LessonPanel::draw_question(PanelContext& ctx, const Question& q, const Step
 }
 
 void LessonPanel::draw_exercise(PanelContext& ctx, const Exercise& e) {
+  const LessonColors k = lesson_colors(ctx);
   ImGui::Separator();
-  ImGui::TextColored(kExercise, "Exercise");
+  ImGui::TextColored(k.exercise, "Exercise");
   ImGui::TextWrapped("%s", e.task.c_str());
   if (!e.hint.empty()) ImGui::TextDisabled("Hint: %s", e.hint.c_str());
   ImGui::TextWrapped("Inject faults with the Failures panel, then check the current run.");
   if (ImGui::Button("Check my run")) check_exercise(ctx.ctl);
-  if (!message_[step_].empty()) ImGui::TextColored(solved_[step_] == 1 ? kGood : kBad, "%s", message_[step_].c_str());
+  if (!message_[step_].empty()) ImGui::TextColored(solved_[step_] == 1 ? k.good : k.bad, "%s", message_[step_].c_str());
   if (teacher) {
     ImGui::TextDisabled("Solution: %s", e.solution.faults.dump().c_str());
     if (ImGui::SmallButton("Apply the solution")) apply_solution(ctx);
@@ -214,6 +236,7 @@ void LessonPanel::draw_exercise(PanelContext& ctx, const Exercise& e) {
 }
 
 void LessonPanel::draw(PanelContext& ctx) {
+  const LessonColors k = lesson_colors(ctx);
   if (!lesson_) {
     draw_list(ctx);
     return;
@@ -241,14 +264,14 @@ void LessonPanel::draw(PanelContext& ctx) {
   ImGui::SameLine();
   if (ImGui::Button("Next >") && step_ + 1 < n) go(step_ + 1, ctx);
   ImGui::Separator();
-  ImGui::TextColored(kTitle, "%s", s.title.c_str());
+  ImGui::TextColored(k.title, "%s", s.title.c_str());
   ImGui::TextWrapped("%s", s.text.c_str());
   if (!s.terms.empty()) {
     ImGui::TextDisabled("Key terms");
     for (const Term& t : s.terms) ImGui::BulletText("%s: %s", t.term.c_str(), t.meaning.c_str());
   }
   for (const Myth& m : s.myths) {
-    ImGui::TextColored(kBad, "Often said: \"%s\"", m.claim.c_str());
+    ImGui::TextColored(k.bad, "Often said: \"%s\"", m.claim.c_str());
     ImGui::TextWrapped("In fact: %s (%s)", m.truth.c_str(), m.cite.c_str());
   }
   if (!s.rfc.empty()) {

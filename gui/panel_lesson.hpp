@@ -35,6 +35,10 @@ class LessonPanel final : public Panel {
 
   // ---- actions (each posts controller commands through ctx)
   void scan(const std::string& dir);  // lists the lessons of a folder
+  // A lesson file: `name` itself when it is a file, else the lesson of the
+  // default folder whose id is `name` or starts with it ("08" finds
+  // 08-server-down); "" when none.
+  std::string find(const std::string& name);
   bool start(const std::string& path, PanelContext& ctx);
   void go(size_t step, PanelContext& ctx);  // moves the cursor to the step's pause
   void answer(int choice, PanelContext& ctx);

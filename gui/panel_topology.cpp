@@ -94,29 +94,58 @@ struct TopologyPanel final : Panel {
       }
     }
 
-    // Smaller text here: many hosts share a narrow panel.
-    ImGui::SetWindowFontScale(0.82f);
+    std::vector<const Host*> hosts;
+    for (const Host& h : sc.hosts) hosts.push_back(&h);
+    auto subtitle = [](const Host& h) {
+      if (!h.domains.empty()) return h.domains.front();
+      if (h.role == HostRole::user_agent && !h.user.empty()) return h.user;
+      return role_name(h.role);
+    };
     ImVec2 o = ImGui::GetCursorScreenPos();
     ImVec2 avail = ImGui::GetContentRegionAvail();
+    const size_t n = hosts.size();
+    // Hosts in the scenario's order from left to right (senders left,
+    // receivers right). Few hosts alternate between an upper and a lower
+    // row, so each box may be twice as wide as the spacing, with the
+    // internet in the middle; when that would cut names, they go in a grid
+    // filled column by column, the internet between the first two rows. The
+    // text shrinks (down to 60 %) until every box shows its whole name: a
+    // cut host name says nothing to a student.
+    float widest = 1;
+    for (const Host* h : hosts)
+      widest = std::max({widest, ImGui::CalcTextSize(h->name.c_str()).x, ImGui::CalcTextSize(subtitle(*h).c_str()).x});
+    const float fs1 = ImGui::GetFontSize();
+    const float pad = fs1 * 0.9f;
+    const float zig_room = n <= 2 ? avail.x / 2 - fs1 : 2 * avail.x / static_cast<float>(std::max<size_t>(n, 1)) - pad;
+    const bool zigzag = n <= 2 || zig_room >= (widest + pad) * 0.72f;
+    const size_t cols = zigzag ? n : std::clamp<size_t>(static_cast<size_t>(avail.x / ((widest + pad) * 0.72f)), 1, n);
+    const size_t rows = zigzag ? 2 : (n + cols - 1) / std::max<size_t>(cols, 1);
+    const float room = zigzag ? zig_room : avail.x / static_cast<float>(std::max<size_t>(cols, 1)) - pad * 0.5f;
+    ImGui::SetWindowFontScale(std::clamp(room / (widest + pad), 0.6f, 0.9f));
     ImGui::InvisibleButton("##topo", ImVec2(std::max(avail.x, 50.0f), std::max(avail.y, 50.0f)));
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const float fs = ImGui::GetFontSize();
-    const ImVec2 center(o.x + avail.x * 0.5f, o.y + avail.y * 0.52f);
-    std::vector<const Host*> hosts;
-    for (const Host& h : sc.hosts) hosts.push_back(&h);
-    // Hosts in the scenario's order from left to right (senders left,
-    // receivers right), alternating between an upper and a lower row so
-    // that each box may be twice as wide as the spacing; the internet sits
-    // in the middle row.
+    const float row_top = o.y + fs * 1.4f, row_bottom = o.y + avail.y - fs * 1.5f;
+    const float grid_dy = rows > 1 ? (row_bottom - row_top) / static_cast<float>(rows - 1) : 0;
+    const ImVec2 center(o.x + avail.x * 0.5f, zigzag || rows < 2 ? o.y + avail.y * 0.52f : row_top + grid_dy * 0.5f);
     std::map<std::string, ImVec2> pos;
+    std::map<std::string, float> box_w;
     pos[kInternet] = center;
-    const size_t n = hosts.size();
-    const float step = n ? (avail.x - fs) / static_cast<float>(n) : avail.x;
-    const float row_top = o.y + fs * 1.6f, row_bottom = o.y + avail.y - fs * 1.8f;
+    const float step = zigzag ? (n ? avail.x / static_cast<float>(n) : avail.x) : avail.x / static_cast<float>(cols);
     for (size_t i = 0; i < n; ++i) {
-      float y = i % 2 == 0 ? row_bottom : row_top;
-      if (n <= 2) y = center.y;
-      pos[hosts[i]->name] = ImVec2(o.x + fs * 0.5f + step * (static_cast<float>(i) + 0.5f), y);
+      const float w = std::max(ImGui::CalcTextSize(hosts[i]->name.c_str()).x, ImGui::CalcTextSize(subtitle(*hosts[i]).c_str()).x) + fs * 0.8f;
+      box_w[hosts[i]->name] = w;
+      float x, y;
+      if (zigzag) {
+        x = o.x + step * (static_cast<float>(i) + 0.5f);
+        y = n <= 2 ? center.y : i % 2 == 0 ? row_bottom : row_top;
+      } else {
+        x = o.x + step * (static_cast<float>(i / rows) + 0.5f);
+        y = row_top + grid_dy * static_cast<float>(i % rows);
+      }
+      // Boxes at the edges move inwards so they are never cut by the panel.
+      x = std::clamp(x, o.x + w / 2 + 2, o.x + avail.x - w / 2 - 2);
+      pos[hosts[i]->name] = ImVec2(x, y);
     }
     // Links: the explicit ones, and every other host to the internet.
     std::set<std::string> linked;
@@ -159,12 +188,10 @@ struct TopologyPanel final : Panel {
       dl->AddText(ImVec2(m.x + fs * 0.5f, m.y - fs * 0.5f), p.fault, t.c_str());
     }
     // Hosts.
-    const ImVec2 box(std::min(fs * 9.0f, std::max(fs * 4, step * 1.9f)), fs * 2.3f);
     for (const Host* h : hosts) {
       ImVec2 c0 = P(h->name);
-      std::string role = role_name(h->role);
-      if (!h->domains.empty()) role = h->domains.front();
-      else if (h->role == HostRole::user_agent && !h->user.empty()) role = h->user;
+      const ImVec2 box(box_w[h->name], fs * 2.3f);
+      std::string role = subtitle(*h);
       widgets::host_node(dl, c0, box, h->name, role, p.host_fill, p.text, hosts_down.count(h->name) > 0, p.host_down);
       if (ImGui::IsMouseHoveringRect(ImVec2(c0.x - box.x / 2, c0.y - box.y / 2), ImVec2(c0.x + box.x / 2, c0.y + box.y / 2))) {
         ImGui::BeginTooltip();
@@ -198,8 +225,8 @@ struct TopologyPanel final : Panel {
         float u = seg - static_cast<float>(k);
         ImVec2 e(path[k].x + (path[k + 1].x - path[k].x) * u, path[k].y + (path[k + 1].y - path[k].y) * u);
         widgets::envelope(dl, e, fs * 1.6f, p.envelope, IM_COL32(40, 40, 40, 255));
-        std::string_view label = widgets::fit(r.text, avail.x * 0.45f);
-        dl->AddText(ImVec2(e.x - fs, e.y + fs * 0.7f), p.text, label.data(), label.data() + label.size());
+        const float lx = std::clamp(e.x - fs, o.x + 2, o.x + avail.x * 0.5f);
+        widgets::label(dl, ImVec2(lx, e.y + fs * 0.7f), p.text, r.text, o.x + avail.x - lx - 4);
       }
     }
     if (sc.hosts.empty()) ImGui::TextDisabled("No scenario.");

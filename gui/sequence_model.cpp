@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
+#include <map>
+#include <unordered_map>
 
 namespace smtplab::gui {
 
@@ -53,19 +56,143 @@ bool in_diagram(const Record& r, const SeqFilter& f) {
 
 std::string gap_label(int64_t gap_us) { return "... " + format_duration(SimTime{gap_us}) + " later ..."; }
 
+std::string_view diagram_label(const Record& r) {
+  std::string_view t = r.text;
+  if (r.layer() != Layer::tcp && r.kind != Kind::datagram_sent && r.kind != Kind::datagram_lost) return t;
+  // "192.0.2.1:49152 > 192.0.2.2:25 [SYN] Seq=0 ..." -> "[SYN] Seq=0 ..."
+  size_t gt = t.find(" > ");
+  if (gt == std::string_view::npos) return t;
+  size_t sp = t.find(' ', gt + 3);
+  return sp == std::string_view::npos ? t : t.substr(sp + 1);
+}
+
+namespace {
+bool is_send(Kind k) { return k == Kind::segment_sent || k == Kind::segment_retransmit || k == Kind::datagram_sent; }
+bool is_arrival(Kind k) {
+  return k == Kind::segment_delivered || k == Kind::segment_lost || k == Kind::datagram_delivered || k == Kind::datagram_lost;
+}
+bool is_loss(Kind k) { return k == Kind::segment_lost || k == Kind::datagram_lost; }
+// Sends and their arrivals share session, hosts and text (a loss appends " lost: why").
+std::string flight_key(const Record& r) {
+  std::string_view text = r.text;
+  if (is_loss(r.kind)) text = text.substr(0, text.find(" lost: "));
+  std::string k = std::to_string(r.session);
+  k += '\n';
+  k += r.src;
+  k += '\n';
+  k += r.dst;
+  k += '\n';
+  k += text;
+  return k;
+}
+}  // namespace
+
 void SeqModel::build(const TraceIndex& index, const SeqFilter& filter) {
   items_.clear();
   times_.clear();
   gaps_.clear();
+  ends_.clear();
+  fates_.clear();
+  end_rows_.clear();
+  lost_frac_.clear();
+  merged_.clear();
+  max_flight_us_ = 0;
+  max_flight_rows_ = 0;
   const std::vector<Record>* recs = index.size() ? &index.records() : nullptr;
   if (!recs) return;
+  // Packets waiting for their arrival record, FIFO per identical packet.
+  std::unordered_map<std::string, std::deque<uint32_t>> waiting;
+  // Flights that arrived, per sender and receiver: where a loss on a link
+  // happened is drawn half way along a typical flight between the two.
+  std::map<std::pair<std::string, std::string>, std::pair<int64_t, int64_t>> flights;  // sum, count
+  std::vector<uint32_t> link_losses;
   for (size_t i = 0; i < recs->size(); ++i) {
     const Record& r = (*recs)[i];
+    if (filter.tcp && is_arrival(r.kind) && !waiting.empty()) {
+      auto it = waiting.find(flight_key(r));
+      if (it != waiting.end() && !it->second.empty()) {
+        const uint32_t item = it->second.front();
+        it->second.pop_front();
+        if (it->second.empty()) waiting.erase(it);
+        ends_[item] = r.t.us;
+        if (is_loss(r.kind)) {
+          fates_[item] = static_cast<uint8_t>(Fate::lost);
+          merged_.emplace_back(static_cast<uint32_t>(i), item);
+          // Lost on arrival (host down, port unreachable): at the receiver.
+          // Lost on a link: decided when sent, drawn half way (see flights).
+          const std::string_view why = r.attr("reason");
+          const bool at_receiver = why == "host down" || why == "port unreachable";
+          lost_frac_[item] = at_receiver ? 1.0f : 0.5f;
+          if (!at_receiver) link_losses.push_back(item);
+        } else {
+          fates_[item] = static_cast<uint8_t>(Fate::delivered);
+          auto& f = flights[{r.src, r.dst}];
+          f.first += r.t.us - times_[item];
+          f.second += 1;
+        }
+        continue;  // drawn by its packet's arrow
+      }
+    }
     if (!in_diagram(r, filter)) continue;
     if (!times_.empty() && r.t.us - times_.back() >= kGapUs) gaps_.push_back(static_cast<uint32_t>(items_.size()));
+    const uint32_t item = static_cast<uint32_t>(items_.size());
     items_.push_back(static_cast<uint32_t>(i));
     times_.push_back(r.t.us);
+    ends_.push_back(r.t.us);
+    lost_frac_.push_back(0.5f);
+    if (is_send(r.kind) && is_message(r)) {
+      fates_.push_back(static_cast<uint8_t>(Fate::in_flight));
+      waiting[flight_key(r)].push_back(item);
+    } else {
+      fates_.push_back(static_cast<uint8_t>(is_loss(r.kind) ? Fate::lost : Fate::instant));
+    }
   }
+  // No arrival recorded (the run ended first): drawn at its send time only.
+  for (auto& [key, q] : waiting)
+    for (uint32_t item : q) fates_[item] = static_cast<uint8_t>(Fate::instant);
+  int64_t all_sum = 0, all_n = 0;
+  for (auto& [k, f] : flights) {
+    all_sum += f.first;
+    all_n += f.second;
+  }
+  for (uint32_t item : link_losses) {
+    const Record& r = (*recs)[items_[item]];
+    auto it = flights.find({r.src, r.dst});
+    const int64_t typical = it != flights.end() ? it->second.first / it->second.second : all_n ? all_sum / all_n : 0;
+    ends_[item] = std::max(ends_[item], times_[item] + typical / 2);
+  }
+  std::sort(merged_.begin(), merged_.end());
+  end_rows_.resize(items_.size());
+  for (size_t i = 0; i < items_.size(); ++i) {
+    const double start = row_of(i);
+    end_rows_[i] = ends_[i] == times_[i] ? start : std::max(start, row_at_time(ends_[i]));
+    max_flight_rows_ = std::max(max_flight_rows_, end_rows_[i] - start);
+    max_flight_us_ = std::max(max_flight_us_, ends_[i] - times_[i]);
+  }
+}
+
+double SeqModel::row_at_time(int64_t us) const {
+  const size_t n = times_.size();
+  const size_t k = static_cast<size_t>(std::lower_bound(times_.begin(), times_.end(), us) - times_.begin());
+  if (k == 0) return 0;
+  if (k == n) return row_of(n - 1) + 1;
+  if (times_[k] == us) return row_of(k);
+  const double f = static_cast<double>(us - times_[k - 1]) / static_cast<double>(times_[k] - times_[k - 1]);
+  return row_of(k - 1) + f * (row_of(k) - row_of(k - 1));
+}
+
+size_t SeqModel::item_drawing(size_t record) const {
+  auto m = std::lower_bound(merged_.begin(), merged_.end(), std::make_pair(static_cast<uint32_t>(record), 0u));
+  if (m != merged_.end() && m->first == record) return m->second;
+  size_t i = item_of_record(record);
+  return i < items_.size() && items_[i] == record ? i : items_.size();
+}
+
+uint32_t SeqModel::loss_record(size_t item) const {
+  if (fates_[item] != static_cast<uint8_t>(Fate::lost)) return ~0u;
+  for (const auto& m : merged_)  // rare: only when asked for a lost arrow
+    if (m.second == item) return m.first;
+  return ~0u;
 }
 
 double SeqModel::row_of(size_t item) const {
@@ -89,13 +216,18 @@ size_t SeqModel::item_of_record(size_t record) const {
 }
 
 namespace {
-void place(const TraceIndex& index, const Record& r, SeqItem& it) {
+void place(const SeqModel& model, size_t item, const TraceIndex& index, const Record& r, SeqItem& it) {
   it.from = index.lane_of(r, r.src);
   it.to = is_message(r) ? index.lane_of(r, r.dst) : it.from;
   if (it.from < 0) it.from = it.to;
   if (it.to < 0) it.to = it.from;
   it.type = (is_message(r) && it.from != it.to) ? SeqItemType::arrow : SeqItemType::note;
+  it.fate = model.fate(item);
+  it.end_frac = model.lost_frac(item);
 }
+// Flights that started above the viewport but land inside it are drawn
+// too; looking back is bounded so a frame stays O(visible).
+constexpr size_t kLookBackItems = 256;
 }  // namespace
 
 std::vector<SeqItem> layout_visible(const SeqModel& model, const TraceIndex& index, const SeqViewport& vp) {
@@ -107,28 +239,40 @@ std::vector<SeqItem> layout_visible(const SeqModel& model, const TraceIndex& ind
 
   if (vp.scale == TimeScale::rows) {
     const double row_px = std::max(0.01, vp.row_px);
-    size_t i = model.item_at_row(std::floor(vp.row_top) - 1);
     // Fold several items into one mark when rows are thinner than min_px.
     const size_t stride = row_px >= min_px ? 1 : static_cast<size_t>(std::ceil(min_px / row_px));
+    const size_t first = model.item_at_row(std::floor(vp.row_top) - 1);
+    size_t i = first;
+    if (stride == 1 && model.max_flight_rows() > 0) {
+      const size_t back = model.item_at_row(std::floor(vp.row_top) - 1 - std::ceil(model.max_flight_rows()));
+      i = std::max(back, first > kLookBackItems ? first - kLookBackItems : 0);
+    }
     const auto& gaps = model.gaps();
     while (i < n) {
       double row = model.row_of(i);
       float y = static_cast<float>((row - vp.row_top) * row_px);
       if (y > vp.height + row_px) break;
-      // The gap row sits just above its item.
-      if (stride == 1 && std::binary_search(gaps.begin(), gaps.end(), static_cast<uint32_t>(i))) {
+      if (i < first) {  // above the viewport: only a flight that lands in it
+        if (model.end_row(i) < vp.row_top - 1) {
+          ++i;
+          continue;
+        }
+      } else if (stride == 1 && std::binary_search(gaps.begin(), gaps.end(), static_cast<uint32_t>(i))) {
+        // The gap row sits just above its item.
         SeqItem g;
         g.type = SeqItemType::gap;
         g.record = model.items()[i];
         g.y = static_cast<float>(y - row_px);
+        g.y_end = g.y;
         g.gap_us = model.times()[i] - model.times()[i - 1];
         out.push_back(g);
       }
       SeqItem it;
       it.record = model.items()[i];
       it.y = y;
+      it.y_end = stride == 1 ? static_cast<float>((model.end_row(i) - vp.row_top) * row_px) : y;
       if (stride == 1) {
-        place(index, recs[it.record], it);
+        place(model, i, index, recs[it.record], it);
       } else {
         it.type = SeqItemType::fold;
         it.count = static_cast<uint32_t>(std::min(stride, n - i));
@@ -142,19 +286,40 @@ std::vector<SeqItem> layout_visible(const SeqModel& model, const TraceIndex& ind
   // Proportional: y = (t - t_top) * px_per_us.
   const double ppu = std::max(1e-15, vp.px_per_us);
   const auto& times = model.times();
-  size_t i = static_cast<size_t>(std::lower_bound(times.begin(), times.end(), vp.t_top) - times.begin());
+  const size_t first = static_cast<size_t>(std::lower_bound(times.begin(), times.end(), vp.t_top) - times.begin());
+  size_t i = first;
+  if (model.max_flight_us() > 0) {
+    const size_t back = static_cast<size_t>(
+        std::lower_bound(times.begin(), times.end(), vp.t_top - model.max_flight_us()) - times.begin());
+    i = std::max(back, first > kLookBackItems ? first - kLookBackItems : 0);
+  }
   const int64_t t_bottom = vp.t_top + static_cast<int64_t>(vp.height / ppu) + 1;
   const int64_t fold_us = static_cast<int64_t>(std::ceil(min_px / ppu));
+  auto y_of = [&](int64_t t) { return static_cast<float>(static_cast<double>(t - vp.t_top) * ppu); };
   while (i < n && times[i] <= t_bottom) {
+    if (i < first) {  // above the viewport: only a flight that lands in it, never folded
+      if (model.end_time(i) >= vp.t_top && model.fate(i) != Fate::instant) {
+        SeqItem it;
+        it.record = model.items()[i];
+        it.y = y_of(times[i]);
+        it.y_end = y_of(model.end_time(i));
+        place(model, i, index, recs[it.record], it);
+        out.push_back(it);
+      }
+      ++i;
+      continue;
+    }
     // Everything within min_px below this item folds with it.
     size_t j = static_cast<size_t>(std::lower_bound(times.begin() + static_cast<long>(i), times.end(), times[i] + fold_us) -
                                    times.begin());
     if (j <= i) j = i + 1;
     SeqItem it;
     it.record = model.items()[i];
-    it.y = static_cast<float>(static_cast<double>(times[i] - vp.t_top) * ppu);
+    it.y = y_of(times[i]);
+    it.y_end = it.y;
     if (j - i == 1) {
-      place(index, recs[it.record], it);
+      place(model, i, index, recs[it.record], it);
+      it.y_end = y_of(model.end_time(i));
     } else {
       it.type = SeqItemType::fold;
       it.count = static_cast<uint32_t>(j - i);

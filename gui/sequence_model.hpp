@@ -1,7 +1,12 @@
 // gui/sequence_model.hpp: the sequence diagram as data, apart from drawing.
 //
 // SeqModel is built once per run and filter (O(n)): which records are in the
-// diagram, their times, and where idle gaps are folded. layout_visible() then
+// diagram, their times, and where idle gaps are folded. A packet in flight
+// (a TCP segment, a DNS datagram) is one item from its send to its arrival:
+// the model pairs each send with the record of its delivery or loss, so the
+// arrow slants down by the time it spent on the wire (time runs down), and a
+// lost one ends in a cross where it was lost. The loss record itself is then
+// not a second item; item_of_record maps it to the arrow. layout_visible() then
 // produces only what a viewport shows, the way Tracy draws a timeline: find
 // the first visible item with lower_bound, and when the next items would land
 // within a few pixels, fold them into one "N events" mark found with another
@@ -33,6 +38,18 @@ bool in_diagram(const Record& r, const SeqFilter& f);
 // "... 30 min later ...": the label of a folded idle gap.
 std::string gap_label(int64_t gap_us);
 
+// What became of a message drawn as an arrow.
+enum class Fate : uint8_t {
+  instant,    // no flight recorded (an SMTP command, a DNS query record): horizontal at its time
+  delivered,  // arrived at end time
+  lost,       // lost; the cross is at end time, `lost_frac` of the way to the receiver
+  in_flight,  // while building: sent, arrival not seen yet
+};
+
+// The label a diagram shows for a record: for a packet, what a student
+// reads (flags, Seq, Ack, Len, why it was lost) without the address header.
+std::string_view diagram_label(const Record& r);
+
 class SeqModel {
  public:
   static constexpr int64_t kGapUs = 1'000'000;  // idle time folded into a labelled row in the rows scale
@@ -50,11 +67,35 @@ class SeqModel {
   size_t item_at_row(double row) const;
   // The item position of a record index (first item at or after it).
   size_t item_of_record(size_t record) const;
+  // The item that draws this record (a loss record maps to its packet's
+  // arrow); size() when the record is not in the diagram.
+  size_t item_drawing(size_t record) const;
+
+  // Flight of item i: its end time (== times()[i] when instant), fate, and
+  // where its end falls in the rows scale (a fractional row).
+  int64_t end_time(size_t item) const { return ends_[item]; }
+  Fate fate(size_t item) const { return static_cast<Fate>(fates_[item]); }
+  double end_row(size_t item) const { return end_rows_[item]; }
+  float lost_frac(size_t item) const { return fates_[item] == static_cast<uint8_t>(Fate::lost) ? lost_frac_[item] : 1.0f; }
+  // The record index of the loss record merged into item i, or ~0u.
+  uint32_t loss_record(size_t item) const;
+  // The longest flight, so a viewport also draws arrows that started above it.
+  int64_t max_flight_us() const { return max_flight_us_; }
+  double max_flight_rows() const { return max_flight_rows_; }
 
  private:
+  double row_at_time(int64_t us) const;  // fractional row where this time falls
+
   std::vector<uint32_t> items_;
   std::vector<int64_t> times_;
   std::vector<uint32_t> gaps_;
+  std::vector<int64_t> ends_;
+  std::vector<uint8_t> fates_;
+  std::vector<double> end_rows_;
+  std::vector<float> lost_frac_;
+  std::vector<std::pair<uint32_t, uint32_t>> merged_;  // (loss record, item), sorted by record
+  int64_t max_flight_us_ = 0;
+  double max_flight_rows_ = 0;
 };
 
 enum class SeqItemType { arrow, note, fold, gap };
@@ -64,6 +105,9 @@ struct SeqItem {
   size_t record = 0;   // record index (first one for a fold)
   int from = -1, to = -1;  // lifelines (note: from == to)
   float y = 0;         // pixels from the top of the diagram body
+  float y_end = 0;     // arrow: where it arrives (== y when instant); lost: where the cross is
+  Fate fate = Fate::instant;
+  float end_frac = 1;  // lost: how far towards the receiver the cross is (0..1)
   uint32_t count = 1;  // fold: how many items
   int64_t gap_us = 0;  // gap: idle time
 };

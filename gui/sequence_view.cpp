@@ -2,6 +2,7 @@
 #include "gui/sequence_view.hpp"
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <string>
 
@@ -47,13 +48,26 @@ void SequenceView::sync(const RunView& run, uint64_t generation, const SeqFilter
   last_cursor = ~size_t{0};  // re-reveal the cursor in the new run
 }
 
+void SequenceView::sync_chain(const RunView& run, uint64_t generation, uint64_t selected) {
+  if (chain_sel == selected && chain_gen == generation) return;
+  chain_sel = selected;
+  chain_gen = generation;
+  chain.clear();
+  if (!selected || !run.run) return;
+  for (const Record* r : run.run->trace.cause_chain(selected)) {
+    size_t i = run.index.index_of_seq(r->seq);
+    if (i < run.index.size()) chain.push_back(i);
+  }
+  std::reverse(chain.begin(), chain.end());  // root first: the story in order
+}
+
 void SequenceView::reveal(size_t record) {
   if (!model.size()) return;
   size_t item = std::min(model.item_of_record(record), model.size() - 1);
   if (vp.scale == TimeScale::rows) {
     double row = model.row_of(item);
     double rows_visible = vp.height / std::max(1.0, vp.row_px);
-    if (row < vp.row_top + 1 || row > vp.row_top + rows_visible - 2) vp.row_top = std::max(-1.0, row - rows_visible * 0.6);
+    if (row < vp.row_top + 1.5 || row > vp.row_top + rows_visible - 2) vp.row_top = std::max(-1.0, row - rows_visible * 0.6);
   } else {
     int64_t t = model.times()[item];
     int64_t span = static_cast<int64_t>(vp.height / std::max(1e-15, vp.px_per_us));
@@ -70,8 +84,19 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
   ImVec2 origin = ImGui::GetCursorScreenPos();
   size.x = std::max(size.x, 100.0f);
   size.y = std::max(size.y, 4 * fs);
-  const float header_h = fs * 2.5f;
   const float time_w = ImGui::CalcTextSize("00:00:00.000").x + fs * 0.5f;
+  const auto& lanes = index.lifelines();
+  const int n_lanes = std::max<int>(1, static_cast<int>(lanes.size()));
+  const float lane_w = (size.x - time_w) / static_cast<float>(n_lanes);
+  auto lane_x = [&](int lane) { return origin.x + time_w + (static_cast<float>(lane) + 0.5f) * lane_w; };
+  float widest = 1;
+  for (const Lifeline& l : lanes) widest = std::max(widest, ImGui::CalcTextSize(l.host.c_str()).x);
+  float name_fs = fs * std::min(1.0f, (lane_w - 8) / widest);
+  const bool hdr_stagger = lanes.size() > 1 && name_fs < fs * 0.8f;
+  if (hdr_stagger) name_fs = fs * std::clamp((lane_w * 2 - 10) / widest, 0.7f, 1.0f);
+  name_fs = std::max(name_fs, fs * 0.7f);
+  const float role_fs = fs * 0.78f;
+  const float header_h = name_fs * (hdr_stagger ? 2.3f : 1.15f) + role_fs + 8;
   ImVec2 body0(origin.x, origin.y + header_h);
   ImVec2 body1(origin.x + size.x, origin.y + size.y);
 
@@ -80,11 +105,6 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
   vp.row_px = std::max(0.02, static_cast<double>(s.row_height) * fs);
   vp.px_per_us = s.px_per_second * 1e-6;
   vp.min_px = std::max(4.0f, fs * 0.25f);
-
-  const auto& lanes = index.lifelines();
-  const int n_lanes = std::max<int>(1, static_cast<int>(lanes.size()));
-  const float lane_w = (size.x - time_w) / static_cast<float>(n_lanes);
-  auto lane_x = [&](int lane) { return origin.x + time_w + (static_cast<float>(lane) + 0.5f) * lane_w; };
 
   // Interaction first, so this frame already draws the new viewport.
   ImGui::SetCursorScreenPos(body0);
@@ -131,22 +151,36 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
   else vp.t_top = std::clamp<int64_t>(vp.t_top, -static_cast<int64_t>(fs / vp.px_per_us), std::max<int64_t>(0, index.end_time()));
 
   dl->PushClipRect(origin, body1, true);
-  // Header: one label per lifeline, staggered on two rows so each may be
-  // twice as wide as a lane; the role is in the tooltip and the topology.
-  bool stagger = false;
-  for (const Lifeline& l : lanes) stagger |= lanes.size() > 1 && ImGui::CalcTextSize(l.label.c_str()).x > lane_w - 6;
+  // Header: each lifeline's host name, and under it what it is (a relay's
+  // two lifelines say which side they are). Names shrink a little to fit
+  // their lane; when even that is not enough they alternate on two rows, so
+  // each may be twice as wide as a lane.
+  ImFont* font = ImGui::GetFont();
+  auto text_w = [&](const std::string& t, float size) { return font->CalcTextSizeA(size, FLT_MAX, 0, t.c_str()).x; };
   for (int i = 0; i < static_cast<int>(lanes.size()); ++i) {
     float x = lane_x(i);
     const Lifeline& l = lanes[static_cast<size_t>(i)];
-    const float max_w = stagger ? lane_w * 2 - 8 : lane_w - 6;
-    float w = 0;
-    std::string name(widgets::fit(l.label, max_w, &w));
-    if (name.size() < l.label.size()) name += "...";
-    float y = origin.y + 3 + ((stagger && i % 2) ? fs * 1.1f : (stagger ? 0 : fs * 0.55f));
-    dl->AddRectFilled(ImVec2(x - w / 2 - 4, y - 1), ImVec2(x + w / 2 + 4, y + fs + 1), p.host_fill, 4);
-    dl->AddText(ImVec2(x - w / 2, y), p.text, name.c_str());
-    dl->AddLine(ImVec2(x, y + fs + 1), ImVec2(x, body1.y), p.lifeline, 1.5f);
-    if (interactive && ImGui::IsMouseHoveringRect(ImVec2(x - w / 2 - 4, y), ImVec2(x + w / 2 + 4, y + fs))) {
+    const float max_w = hdr_stagger ? lane_w * 2 - 10 : lane_w - 8;
+    std::string name = l.host;
+    if (text_w(name, name_fs) > max_w) {
+      while (!name.empty() && text_w(name + "...", name_fs) > max_w) name.pop_back();
+      name += "...";
+    }
+    const float w = text_w(name, name_fs);
+    const float y = origin.y + 2 + ((hdr_stagger && i % 2) ? name_fs * 1.15f : 0);
+    dl->AddRectFilled(ImVec2(x - w / 2 - 4, y - 1), ImVec2(x + w / 2 + 4, y + name_fs + 1), p.host_fill, 4);
+    dl->AddText(font, name_fs, ImVec2(x - w / 2, y), p.text, name.c_str());
+    std::string role = l.role.empty() ? role_name(l.host_role) : l.role + " side";
+    if (text_w(role, role_fs) > lane_w - 4) {
+      while (!role.empty() && text_w(role + "..", role_fs) > lane_w - 4) role.pop_back();
+      role += "..";
+    }
+    const float rw = text_w(role, role_fs);
+    const float ry = origin.y + header_h - role_fs - 4;
+    dl->AddText(font, role_fs, ImVec2(x - rw / 2, ry), l.role.empty() ? p.dim : p.smtp, role.c_str());
+    dl->AddLine(ImVec2(x, y + name_fs + 1), ImVec2(x, ry - 1), p.lifeline, 1.5f);
+    dl->AddLine(ImVec2(x, ry + role_fs + 1), ImVec2(x, body1.y), p.lifeline, 1.5f);
+    if (interactive && ImGui::IsMouseHoveringRect(ImVec2(x - lane_w / 2, origin.y), ImVec2(x + lane_w / 2, body0.y))) {
       ImGui::SetTooltip("%s: %s%s", l.host.c_str(), role_name(l.host_role).c_str(),
                         l.role.empty() ? "" : (" (its SMTP " + l.role + " side)").c_str());
     }
@@ -178,7 +212,32 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
   // Labels may run past their arrow, up to the right edge.
   const float label_w_max = std::max(lane_w * 1.6f, fs * 6);
   auto label_room = [&](float x_left) { return std::max(label_w_max, body1.x - x_left - fs); };
+  // The item that draws the selection (a loss draws as its packet's arrow),
+  // and the items of its cause chain: their place in the story, root = 1.
+  const size_t sel_item = sel_index < index.size() ? model.item_drawing(sel_index) : model.size();
+  sync_chain(run, built_for, selected);
+  std::vector<std::pair<size_t, int>> chain_items;  // (item, step number)
+  // A long chain (TCP segments each caused by the one before) would paint
+  // the whole diagram: show its root and the steps nearest the selection.
+  constexpr size_t kChainShown = 12;
+  for (size_t k = 0; k < chain.size(); ++k) {
+    if (k > 0 && k + kChainShown < chain.size()) continue;
+    size_t it = model.item_drawing(chain[k]);
+    // Numbered back from the selection: 1 is its direct cause, the root the highest.
+    if (it < model.size() && chain[k] != sel_index) chain_items.emplace_back(it, static_cast<int>(chain.size() - 1 - k));
+  }
+  std::sort(chain_items.begin(), chain_items.end());
+  auto chain_step = [&](size_t item) {
+    auto c = std::lower_bound(chain_items.begin(), chain_items.end(), std::make_pair(item, 0));
+    return c != chain_items.end() && c->first == item ? c->second : 0;
+  };
+  // Future records stay readable (a projector washes out faint strokes) but
+  // are clearly lighter than the past.
+  const ImU32 future_alpha = s.theme == Theme::light ? 0x78u : 0x68u;
+  auto faded = [&](ImU32 c) { return (c & 0x00FFFFFF) | (future_alpha << 24); };
   float best_d = 1e9f;
+  float prev_chain_y = NAN;
+  const float gutter_x = body0.x + time_w - fs * 0.55f;
   for (const SeqItem& it : items) {
     float y = body0.y + it.y;
     if (it.type == SeqItemType::gap) {
@@ -187,36 +246,73 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
       continue;
     }
     const Record& r = recs[it.record];
+    const size_t item_pos = it.type == SeqItemType::fold ? model.size() : model.item_drawing(it.record);
     const bool future = it.record > cursor;
-    if (it.record == sel_index) {
-      float h = static_cast<float>(std::max(vp.row_px, static_cast<double>(fs) * 1.2));
-      dl->AddRectFilled(ImVec2(body0.x, y - h * 0.6f), ImVec2(body1.x, y + h * 0.4f), p.select);
+    const float band_h = static_cast<float>(std::max(vp.row_px, static_cast<double>(fs) * 1.2));
+    if (const int step = item_pos < model.size() ? chain_step(item_pos) : 0) {
+      // The cause chain: an orange band, its step number in the gutter, and
+      // a thread from each cause down to what it caused.
+      dl->AddRectFilled(ImVec2(body0.x, y - band_h * 0.6f), ImVec2(body1.x, y + band_h * 0.4f), p.cause);
+      if (prev_chain_y == prev_chain_y) dl->AddLine(ImVec2(gutter_x, prev_chain_y + fs * 0.45f), ImVec2(gutter_x, y - fs * 0.45f), p.reply_temp, 2.5f);
+      prev_chain_y = y;
+      char num[16];
+      std::snprintf(num, sizeof num, "%d", step);
+      const float nfs = fs * 0.8f;
+      const ImVec2 ns = ImGui::GetFont()->CalcTextSizeA(nfs, FLT_MAX, 0, num);
+      const float rad = fs * 0.45f;
+      dl->AddRectFilled(ImVec2(gutter_x - std::max(rad, ns.x * 0.5f + 3), y - rad),
+                        ImVec2(gutter_x + std::max(rad, ns.x * 0.5f + 3), y + rad), p.reply_temp, rad);
+      dl->AddText(ImGui::GetFont(), nfs, ImVec2(gutter_x - ns.x * 0.5f, y - ns.y * 0.5f), IM_COL32(0, 0, 0, 255), num);
+    }
+    if (item_pos == sel_item && sel_item < model.size()) {
+      dl->AddRectFilled(ImVec2(body0.x, y - band_h * 0.6f), ImVec2(body1.x, y + band_h * 0.4f), p.select);
     }
     if (it.type == SeqItemType::fold) {
       widgets::fold_mark(dl, body0.x + time_w, body1.x - 4, y, p.dim, it.count);
     } else {
       ImU32 col = record_color(r, p);
-      if (future) col = (col & 0x00FFFFFF) | (0x50u << 24);
+      if (future) col = faded(col);
       // The time of the row, in the left column.
-      if (vp.scale == TimeScale::rows && vp.row_px >= fs * 0.9) {
+      if (vp.scale == TimeScale::rows && vp.row_px >= fs * 0.9 && it.y >= 0) {
         std::string t = format_duration(r.t);
-        std::string_view tv = widgets::fit(t, time_w - 4);
-        dl->AddText(ImVec2(body0.x + 2, y - fs * 0.5f), future ? (p.dim & 0x00FFFFFF) | (0x70u << 24) : p.dim,
-                    tv.data(), tv.data() + tv.size());
+        std::string_view tv = widgets::fit(t, time_w - fs * 1.1f);
+        dl->AddText(ImVec2(body0.x + 2, y - fs * 0.5f), future ? faded(p.dim) : p.dim, tv.data(), tv.data() + tv.size());
       }
       bool labels = vp.scale == TimeScale::proportional || vp.row_px >= fs * 1.05;
-      std::string_view label = labels ? std::string_view(r.text) : std::string_view();
+      std::string_view label = labels ? diagram_label(r) : std::string_view();
       if (it.type == SeqItemType::arrow) {
-        float x0 = lane_x(it.from), x1 = lane_x(it.to);
-        if (r.kind == Kind::segment_lost || r.kind == Kind::datagram_lost)
-          widgets::lost_arrow(dl, x0, x1, y, col, future ? col : p.fault, label, label_room(std::min(x0, x1)));
-        else {
-          // Near the right edge, the label moves left so it is not cut.
-          float lx = std::min(x0, x1) + fs * 0.4f;
-          float tw = label.empty() ? 0 : ImGui::CalcTextSize(label.data(), label.data() + label.size()).x;
-          lx = std::max(body0.x + time_w, std::min(lx, body1.x - tw - fs * 0.5f));
-          widgets::arrow(dl, x0, x1, y, col, label, body1.x - lx - fs * 0.3f, r.kind == Kind::segment_retransmit, 2.0f, lx);
+        const float x0 = lane_x(it.from), x1 = lane_x(it.to);
+        const float y1 = body0.y + std::max(it.y_end, it.y);
+        const bool dashed = r.kind == Kind::segment_retransmit;
+        // Near the right edge, the label moves left so it is not cut.
+        float lx = std::min(x0, x1) + fs * 0.4f;
+        float tw = label.empty() ? 0 : ImGui::CalcTextSize(label.data(), label.data() + label.size()).x;
+        lx = std::max(body0.x + time_w, std::min(lx, body1.x - tw - fs * 0.5f));
+        if (it.fate == Fate::lost) {
+          // Lost on the way: the line stops where it was lost, under a cross.
+          const ImVec2 end(x0 + (x1 - x0) * it.end_frac, y1);
+          const ImU32 lost_col = future ? faded(p.fault) : p.fault;
+          widgets::lost_flight(dl, ImVec2(x0, y), end, col, lost_col, dashed);
+          if (!label.empty()) widgets::label(dl, ImVec2(lx, y - fs - 2), lost_col, label, body1.x - lx - fs * 0.3f);
+        } else {
+          widgets::flight(dl, ImVec2(x0, y), ImVec2(x1, y1), col, dashed);
+          if (!label.empty()) widgets::label(dl, ImVec2(lx, y - fs - 2), col, label, body1.x - lx - fs * 0.3f);
         }
+        if (hovered) {
+          // Distance to the arrow itself, or to its label's line.
+          const ImVec2 m = io.MousePos;
+          const float dx = x1 - x0, dy = y1 - y, len2 = std::max(1.0f, dx * dx + dy * dy);
+          const float u = std::clamp(((m.x - x0) * dx + (m.y - y) * dy) / len2, 0.0f, 1.0f);
+          const float ex = x0 + u * dx - m.x, ey = y + u * dy - m.y;
+          float d = std::sqrt(ex * ex + ey * ey);
+          if (m.x >= lx && m.x <= lx + tw) d = std::min(d, std::fabs(m.y - (y - fs * 0.5f)));
+          if (d < best_d && d < std::max(fs * 0.7f, static_cast<float>(vp.row_px) * 0.5f)) {
+            best_d = d;
+            const uint32_t loss = it.fate == Fate::lost && item_pos < model.size() ? model.loss_record(item_pos) : ~0u;
+            res.hovered = loss != ~0u ? recs[loss].seq : r.seq;
+          }
+        }
+        continue;
       } else if (it.from >= 0) {
         widgets::note(dl, lane_x(it.from), y, col, label, label_room(lane_x(it.from)));
       } else {
@@ -228,6 +324,30 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
       if (d < best_d && d < std::max(fs * 0.7f, static_cast<float>(vp.row_px) * 0.5f)) {
         best_d = d;
         res.hovered = r.seq;
+      }
+    }
+  }
+  // Causes above the view: say so, and a click scrolls to the root cause.
+  if (!chain_items.empty() && !items.empty()) {
+    size_t above = 0;
+    const size_t first_shown = items.front().type == SeqItemType::gap ? model.item_of_record(items.front().record)
+                                                                       : model.item_drawing(items.front().record);
+    for (const auto& c : chain_items) above += c.first < first_shown ? 1 : 0;
+    if (above) {
+      const std::string hint = "^ " + std::to_string(above) + (above == 1 ? " cause" : " causes") +
+                               " of the selection above (click to see the first)";
+      const ImVec2 ts = ImGui::CalcTextSize(hint.c_str());
+      const ImVec2 a(body0.x + time_w, body0.y + 2), b(a.x + ts.x + fs * 0.6f, a.y + ts.y + 4);
+      dl->AddRectFilled(a, b, p.reply_temp, 4);
+      dl->AddText(ImVec2(a.x + fs * 0.3f, a.y + 2), IM_COL32(0, 0, 0, 255), hint.c_str());
+      if (interactive && ImGui::IsMouseHoveringRect(a, b)) {
+        res.hovered = 0;
+        if (ImGui::IsMouseClicked(0)) {
+          const size_t root = chain_items.front().first;
+          if (vp.scale == TimeScale::rows) vp.row_top = std::max(-1.0, model.row_of(root) - 1.5);
+          else vp.t_top = model.times()[root] - static_cast<int64_t>(fs * 1.5 / vp.px_per_us);
+          scrolled_to_cause = true;
+        }
       }
     }
   }

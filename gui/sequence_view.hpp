@@ -27,11 +27,21 @@ struct SequenceView {
   SeqFilter built_filter;
   size_t last_cursor = ~size_t{0};
   bool dragging = false;
+  // The cause chain of the selected record (record indices, root first),
+  // highlighted in the diagram; recomputed when the selection or run changes.
+  std::vector<size_t> chain;
+  uint64_t chain_sel = 0;
+  uint64_t chain_gen = ~0ull;
+  bool scrolled_to_cause = false;  // the "causes above" hint was clicked (tests read it)
+
+  SequenceView() { vp.row_top = -1; }
 
   // Rebuilds the model when the run or the filter changed (O(n), rare).
   void sync(const RunView& run, uint64_t generation, const SeqFilter& filter);
   // Scrolls so that this record index is visible.
   void reveal(size_t record);
+  // Recomputes `chain` for this selection (a seq of run) when it changed.
+  void sync_chain(const RunView& run, uint64_t generation, uint64_t selected);
 
   struct Result {
     uint64_t clicked = 0;  // seq of a clicked record

@@ -17,7 +17,7 @@ const Palette& palette(Theme t) {
       IM_COL32(80, 210, 210, 255),  IM_COL32(255, 80, 80, 255),   IM_COL32(240, 210, 110, 255),
       IM_COL32(255, 255, 255, 60),  IM_COL32(255, 220, 0, 90),    IM_COL32(45, 60, 85, 255),
       IM_COL32(90, 30, 30, 255),    IM_COL32(120, 130, 150, 255), IM_COL32(255, 235, 150, 255),
-      IM_COL32(170, 170, 180, 255)};
+      IM_COL32(170, 170, 180, 255), IM_COL32(255, 120, 40, 50)};
   static constexpr Palette kLight{
       IM_COL32(0, 0, 0, 255),       IM_COL32(70, 70, 70, 255),    IM_COL32(90, 90, 90, 255),
       IM_COL32(0, 60, 200, 255),    IM_COL32(0, 120, 30, 255),    IM_COL32(170, 90, 0, 255),
@@ -25,7 +25,7 @@ const Palette& palette(Theme t) {
       IM_COL32(0, 120, 120, 255),   IM_COL32(210, 0, 0, 255),     IM_COL32(130, 90, 0, 255),
       IM_COL32(0, 0, 0, 40),        IM_COL32(255, 200, 0, 110),   IM_COL32(215, 230, 255, 255),
       IM_COL32(255, 200, 200, 255), IM_COL32(60, 60, 60, 255),    IM_COL32(255, 210, 60, 255),
-      IM_COL32(60, 60, 60, 255)};
+      IM_COL32(60, 60, 60, 255),    IM_COL32(255, 110, 0, 55)};
   return t == Theme::dark ? kDark : kLight;
 }
 
@@ -89,6 +89,35 @@ void arrow(ImDrawList* dl, float x0, float x1, float y, ImU32 col, std::string_v
     float left = label_x == label_x ? label_x : std::min(x0, x1) + fs * 0.4f;  // NaN: at the arrow's start
     label_at(dl, ImVec2(left, y - fs - 2), col, label, max_label_w);
   }
+}
+
+void label(ImDrawList* dl, ImVec2 pos, ImU32 col, std::string_view text, float max_w) { label_at(dl, pos, col, text, max_w); }
+
+namespace {
+void dashed_line(ImDrawList* dl, ImVec2 a, ImVec2 b, ImU32 col, float thickness) {
+  const float dx = b.x - a.x, dy = b.y - a.y, len = std::sqrt(dx * dx + dy * dy), d = 10;
+  if (len < 1) return;
+  for (float s = 0; s < len; s += 2 * d) {
+    const float e = std::min(len, s + d);
+    dl->AddLine(ImVec2(a.x + dx * s / len, a.y + dy * s / len), ImVec2(a.x + dx * e / len, a.y + dy * e / len), col, thickness);
+  }
+}
+}  // namespace
+
+void flight(ImDrawList* dl, ImVec2 a, ImVec2 b, ImU32 col, bool dashed, float thickness) {
+  if (dashed) dashed_line(dl, a, b, col, thickness);
+  else dl->AddLine(a, b, col, thickness);
+  // The head points along the line.
+  const float dx = b.x - a.x, dy = b.y - a.y, len = std::max(1.0f, std::sqrt(dx * dx + dy * dy));
+  const float s = std::max(6.0f, ImGui::GetFontSize() * 0.45f), ux = dx / len, uy = dy / len;
+  dl->AddTriangleFilled(b, ImVec2(b.x - ux * s - uy * s * 0.55f, b.y - uy * s + ux * s * 0.55f),
+                        ImVec2(b.x - ux * s + uy * s * 0.55f, b.y - uy * s - ux * s * 0.55f), col);
+}
+
+void lost_flight(ImDrawList* dl, ImVec2 a, ImVec2 b, ImU32 col, ImU32 cross_col, bool dashed) {
+  if (dashed) dashed_line(dl, a, b, col, 2.0f);
+  else dl->AddLine(a, b, col, 2.0f);
+  cross(dl, b, std::max(5.0f, ImGui::GetFontSize() * 0.35f), cross_col);
 }
 
 void cross(ImDrawList* dl, ImVec2 c, float r, ImU32 col, float thickness) {
@@ -173,9 +202,14 @@ void state_node(ImDrawList* dl, ImVec2 c, ImVec2 size, std::string_view name, bo
 bool seek_bar(const char* id, int64_t now_us, int64_t end_us, const int64_t* marks, size_t n_marks, ImU32 mark_col,
               const Palette& p, int64_t* seek_us) {
   float h = ImGui::GetFrameHeight();
-  float w = std::max(50.0f, ImGui::GetContentRegionAvail().x);
+  float full_w = std::max(50.0f, ImGui::GetContentRegionAvail().x);
   ImVec2 pos = ImGui::GetCursorScreenPos();
-  ImGui::InvisibleButton(id, ImVec2(w, h));
+  ImGui::InvisibleButton(id, ImVec2(full_w, h));
+  // The track is inset by the handle's radius, so the handle at either end
+  // never covers what is beside the bar.
+  const float inset = h * 0.45f;
+  pos.x += inset;
+  const float w = full_w - 2 * inset;
   ImDrawList* dl = ImGui::GetWindowDrawList();
   float y = pos.y + h / 2;
   dl->AddRectFilled(ImVec2(pos.x, y - 3), ImVec2(pos.x + w, y + 3), p.lifeline, 3);

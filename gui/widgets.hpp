@@ -22,6 +22,14 @@ void arrow(ImDrawList* dl, float x0, float x1, float y, ImU32 col, std::string_v
 void lost_arrow(ImDrawList* dl, float x0, float x1, float y, ImU32 col, ImU32 cross, std::string_view label,
                 float max_label_w);
 void cross(ImDrawList* dl, ImVec2 c, float r, ImU32 col, float thickness = 3.0f);
+// A message in flight from a (sent) to b (received): time runs down, so the
+// arrow slants by its latency. Dashed for a retransmission.
+void flight(ImDrawList* dl, ImVec2 a, ImVec2 b, ImU32 col, bool dashed = false, float thickness = 2.0f);
+// A message lost in flight: the line from a stops at b under a cross.
+void lost_flight(ImDrawList* dl, ImVec2 a, ImVec2 b, ImU32 col, ImU32 cross_col, bool dashed = false);
+// A label with a translucent backing so it stays readable over lifelines;
+// cut with "..." at max_w.
+void label(ImDrawList* dl, ImVec2 pos, ImU32 col, std::string_view text, float max_w);
 // A record that stays on one host: a dot on the lifeline with its text.
 void note(ImDrawList* dl, float x, float y, ImU32 col, std::string_view label, float max_label_w);
 // "N events" where several records are closer than a few pixels.

@@ -120,6 +120,14 @@ int run_window(const WindowOptions& opt, std::ostream& err) {
       // the Scenarios panel (the failing open runs again as a command).
       if (!shot && app.controller().open("")) app.controller().post(cmd::OpenFile{opt.scenario_path});
     }
+    if (rc == 0 && !opt.lesson.empty()) {
+      std::string why;
+      if (!app.open_lesson(opt.lesson, &why)) {
+        err << "smtplab gui: --lesson " << opt.lesson << ": " << why << "\n";
+        if (shot) rc = 2;
+      }
+      app.controller().apply_pending();  // the lesson's scenario and first pause
+    }
     if (opt.at) {
       app.controller().post(cmd::Seek{opt.at->us});
     }

@@ -15,6 +15,7 @@ struct WindowOptions {
   int frames = 5;
   std::optional<SimTime> at;          // move the cursor to this time first
   int width = 0, height = 0;          // 0 = from the screen
+  std::string lesson;                 // open this lesson (file or id) in the lesson panel
 };
 
 // Is there a display to open a window on (X11 or Wayland)?
