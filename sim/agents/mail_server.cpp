@@ -536,7 +536,9 @@ void MailServer::try_candidate(std::shared_ptr<Attempt> a) {
     rec.kind = Kind::mx_selected;
     rec.src = host_.name;
     rec.text = a->smarthost ? "smarthost " + a->current.host + " [" + format_ipv4(a->current.address) + "]"
-                            : "MX " + std::to_string(a->current.preference) + " " + a->current.host + " [" +
+                            : (a->current.preference < 0 ? std::string("implicit MX")  // RFC 5321 5.1: the A record
+                                                         : "MX " + std::to_string(a->current.preference)) +
+                                  " " + a->current.host + " [" +
                                   format_ipv4(a->current.address) + "] for " + a->target + " (" +
                                   std::to_string(a->next) + " of " + std::to_string(a->candidates.size()) + ")";
     rec.with("msgid", m.id).with("mx", a->current.host).with("preference", std::to_string(a->current.preference))
