@@ -525,6 +525,28 @@ TEST_CASE("a close issued from inside a callback closes within round trips, not 
       CHECK(cli.closed_at < msec(200));
       CHECK(srv.ends[0]->closed_at < msec(200));
       CHECK(rig.net.stats().retransmissions == 0);
+      // Only the side that closed first keeps TIME-WAIT: the other learned of
+      // the FIN before its application closed (no simultaneous close).
+      auto closed = rig.records(Kind::tcp_closed);
+      REQUIRE(closed.size() == 2);
+      for (const Record* r : closed) {
+        const bool active = r->src == (server_closes ? "server.test" : "client.test");
+        INFO(r->src << ": " << r->text);
+        CHECK((r->text.find("TIME-WAIT") != std::string::npos) == active);
+      }
+      if (server_closes) {
+        // "221" and the close issued in the same callback leave as one segment.
+        auto sent = rig.records(Kind::segment_sent, "server.test");
+        REQUIRE(!sent.empty());
+        int with_fin = 0;
+        for (const Record* r : sent)
+          if (r->attr("flags").find("FIN") != std::string_view::npos) {
+            ++with_fin;
+            CHECK(r->attr("flags") == "FIN,PSH,ACK");
+            CHECK(r->wire == "221 bye\r\n");
+          }
+        CHECK(with_fin == 1);
+      }
     }
   }
 }

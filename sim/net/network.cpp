@@ -319,6 +319,7 @@ struct Network::Impl {
     bool fin_queued = false, fin_sent = false, fin_rcvd = false;
     bool ack_pending = false, rtt_timing = false, rtt_valid = false, app_closed = false;
     uint8_t dupacks = 0;
+    uint8_t in_cb = 0;  // > 0 while the network calls this connection's handler
     uint16_t retries = 0;
     uint32_t iss = 0, snd_una = 0, snd_nxt = 0, fin_seq = 0;
     uint32_t irs = 0, rcv_nxt = 0, peer_wnd = 65535;
@@ -622,6 +623,24 @@ struct Network::Impl {
   ConnId cid(uint32_t i) const { return ConnId{i, conns[i].gen}; }
   TcpConn handle(uint32_t i) { return TcpConn(&self, cid(i)); }
 
+  // While the network calls a connection's handler, the handler's sends and
+  // close on that connection are queued; the caller runs output() once the
+  // handler returns. So a reply leaves with the ACK of what it answers, and
+  // "send; close" leaves as one segment with FIN, the way a stack's send
+  // queue works, and no segment is sent from the middle of processing an
+  // incoming one.
+  struct InCallback {
+    Impl& n;
+    uint32_t i, gen;
+    InCallback(Impl& net, uint32_t idx) : n(net), i(idx), gen(net.conns[idx].gen) { ++n.conns[i].in_cb; }
+    ~InCallback() {
+      Conn& c = n.conns[i];
+      if (c.gen == gen && c.state != St::free) --c.in_cb;
+    }
+    InCallback(const InCallback&) = delete;
+    InCallback& operator=(const InCallback&) = delete;
+  };
+
   void init_rto(Conn& c) {
     c.rto = params.initial_rto.us;
     c.rtt_valid = false;
@@ -796,10 +815,19 @@ struct Network::Impl {
         if (in_flight >= wnd) break;
         uint32_t len = std::min({params.mss, data_end - c.snd_nxt, wnd - in_flight});
         const bool last = c.snd_nxt + len == data_end;
+        // Closed with this data still queued: the FIN rides on the last
+        // segment (as a real stack sets FIN on the tail of its send queue).
+        const bool fin = last && c.fin_queued && can_send;
         const uint32_t seq = c.snd_nxt;
         c.snd_nxt += len;
+        if (fin) {
+          c.fin_sent = true;
+          c.fin_seq = c.snd_nxt;
+          c.snd_nxt += 1;
+          c.state = c.state == St::established ? St::fin_wait_1 : St::last_ack;
+        }
         start_rtt(c, seq);
-        send_segment(c, static_cast<uint8_t>(kAck | (last ? kPsh : 0)), seq, len, false);
+        send_segment(c, static_cast<uint8_t>(kAck | (last ? kPsh : 0) | (fin ? kFin : 0)), seq, len, false);
         if (c.deadline < 0) arm(i, engine.now().us + c.rto);
       }
       if (c.fin_queued && !c.fin_sent && c.snd_nxt == data_end && (can_send)) {
@@ -830,7 +858,8 @@ struct Network::Impl {
     if (seq_lt(c.snd_una, data_end)) {
       const uint32_t len = std::min(params.mss, std::min(data_end, c.snd_nxt) - c.snd_una);
       if (len > 0) {
-        send_segment(c, static_cast<uint8_t>(kAck | kPsh), c.snd_una, len, true, reason);
+        const bool fin = c.fin_sent && c.snd_una + len == c.fin_seq;  // the FIN rode on this data
+        send_segment(c, static_cast<uint8_t>(kAck | kPsh | (fin ? kFin : 0)), c.snd_una, len, true, reason);
         return;
       }
     }
@@ -1075,7 +1104,10 @@ struct Network::Impl {
         c.ack_pending = true;
         conn_record(Kind::tcp_established, c, [&] { return "connection " + endpoint_text(c) + " established"; });
         const uint32_t gen = c.gen;
-        if (c.handler) c.handler->on_connected(handle(i));
+        if (c.handler) {
+          InCallback cb(*this, i);
+          c.handler->on_connected(handle(i));
+        }
         if (conns[i].gen != gen || conns[i].state == St::free) return;
         output(i);
         return;
@@ -1130,7 +1162,11 @@ struct Network::Impl {
       c.state = St::established;
       conn_record(Kind::tcp_established, c, [&] { return "connection " + endpoint_text(c) + " established"; });
       const uint32_t gen = c.gen;
-      TcpHandler* h = c.acceptor ? c.acceptor->on_accept(handle(i)) : nullptr;
+      TcpHandler* h = nullptr;
+      if (c.acceptor) {
+        InCallback cb(*this, i);
+        h = c.acceptor->on_accept(handle(i));
+      }
       if (conns[i].gen != gen || conns[i].state == St::free) {
         free_packet(pi);
         return;
@@ -1141,7 +1177,10 @@ struct Network::Impl {
         return;
       }
       conns[i].handler = h;
-      h->on_connected(handle(i));
+      {
+        InCallback cb(*this, i);
+        h->on_connected(handle(i));
+      }
       if (conns[i].gen != gen || conns[i].state == St::free) {
         free_packet(pi);
         return;
@@ -1270,6 +1309,7 @@ struct Network::Impl {
       c.rcv_nxt += 1;
     }
     if (!data.empty() && c.handler && !c.app_closed) {
+      InCallback cb(*this, i);
       c.handler->on_data(handle(i), data);
       if (conns[i].gen != gen || conns[i].state == St::free) return false;
     }
@@ -1280,6 +1320,7 @@ struct Network::Impl {
         case St::established:
           cc.state = St::close_wait;
           if (cc.handler && !cc.app_closed) {
+            InCallback cb(*this, i);
             cc.handler->on_peer_closed(handle(i));
             if (conns[i].gen != gen || conns[i].state == St::free) return false;
           }
@@ -1570,7 +1611,7 @@ size_t Network::conn_send(ConnId id, std::string_view bytes) {
   if (c->state != St::established && c->state != St::close_wait && c->state != St::syn_sent && c->state != St::syn_rcvd)
     return 0;
   c->sbuf.append(bytes);
-  impl_->output(id.index);
+  if (!c->in_cb) impl_->output(id.index);  // else the network sends when the handler returns
   return bytes.size();
 }
 
@@ -1580,7 +1621,7 @@ void Network::conn_close(ConnId id) {
   c->fin_queued = true;
   // In SYN-SENT / SYN-RECEIVED the FIN waits for the handshake (RFC 9293
   // 3.10.4 queues it behind the data already handed to send()).
-  impl_->output(id.index);
+  if (!c->in_cb) impl_->output(id.index);
 }
 
 void Network::conn_abort(ConnId id) {
