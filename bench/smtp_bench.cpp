@@ -6,7 +6,12 @@
 // the figure is the cost of the two protocol machines themselves. Trace
 // records are off for the headline figure (the simulator's hot path can turn
 // the smtp layer off) and on for a second figure. Target: 200,000 tx/s on one core.
+//
+// Both wall-clock and CPU time (this process, CLOCK_PROCESS_CPUTIME_ID) are
+// printed: on a shared machine the wall figure measures the neighbours, the
+// CPU figure measures us. The target is judged on the CPU figure.
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <ostream>
 #include <string>
@@ -64,7 +69,18 @@ bool one(const smtp::ServerConfig& scfg, CountPolicy& policy, const smtp::Client
   return c.done() && !c.results().empty() && c.results()[0].accepted;
 }
 
-double measure(bool tracing, uint64_t n, uint64_t& ok, uint64_t& records) {
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+struct Timing {
+  double wall = 0;
+  double cpu = 0;
+};
+
+Timing measure(bool tracing, uint64_t n, uint64_t& ok, uint64_t& records) {
   smtp::ServerConfig scfg;
   scfg.hostname = "mx.yahoo.test";
   scfg.starttls = false;  // plain MX hop: EHLO MAIL RCPT DATA QUIT
@@ -80,33 +96,40 @@ double measure(bool tracing, uint64_t n, uint64_t& ok, uint64_t& records) {
   std::vector<smtp::Transaction> txns{t};
   ok = 0;
   records = 0;
-  auto t0 = Clock::now();
+  const auto t0 = Clock::now();
+  const double c0 = cpu_seconds();
   for (uint64_t i = 0; i < n; ++i) ok += one(scfg, policy, ccfg, txns, tracing, records) ? 1 : 0;
-  return std::chrono::duration<double>(Clock::now() - t0).count();
+  return Timing{std::chrono::duration<double>(Clock::now() - t0).count(), cpu_seconds() - c0};
 }
 
 }  // namespace
 
 int run_smtp(std::ostream& out, const Options& options) {
   const uint64_t n = options.quick ? 20000 : 300000;
-  char line[200];
+  char line[512];
   out << "smtp: in-memory client+server, full transactions (EHLO..QUIT, 1 recipient, 2 KB body), one core\n";
   uint64_t ok = 0, records = 0;
-  double secs = measure(false, n, ok, records);
-  double rate = static_cast<double>(n) / secs;
-  std::snprintf(line, sizeof line, "  no trace records:   %8.0f transactions/s  (%llu/%llu completed)   target >= 200000/s  %s\n",
-                rate, static_cast<unsigned long long>(ok), static_cast<unsigned long long>(n),
-                rate >= 200000 ? "met" : "NOT met");
+  const Timing t1 = measure(false, n, ok, records);
+  const uint64_t ok1 = ok;
+  const double cpu_rate = static_cast<double>(n) / t1.cpu;
+  const double wall_rate = static_cast<double>(n) / t1.wall;
+  std::snprintf(line, sizeof line,
+                "  no trace records:   %8.0f transactions/s of CPU time (%.3f s CPU for %llu; %llu completed)\n"
+                "                      %8.0f transactions/s of wall time (%.3f s wall)\n"
+                "  target >= 200000 transactions/s on one core (CPU time): %s\n",
+                cpu_rate, t1.cpu, static_cast<unsigned long long>(n), static_cast<unsigned long long>(ok1), wall_rate,
+                t1.wall, cpu_rate >= 200000 ? "met" : "NOT met");
   out << line;
-  uint64_t n2 = n / 4;
-  secs = measure(true, n2, ok, records);
-  double rate2 = static_cast<double>(n2) / secs;
-  std::snprintf(line, sizeof line, "  with trace records: %8.0f transactions/s  (%.1f records per transaction)\n", rate2,
-                static_cast<double>(records) / static_cast<double>(n2));
+  const uint64_t n2 = n / 4;
+  const Timing t2 = measure(true, n2, ok, records);
+  const double cpu_rate2 = static_cast<double>(n2) / t2.cpu;
+  std::snprintf(line, sizeof line,
+                "  with trace records: %8.0f transactions/s of CPU time (%.3f s CPU; %.1f records per transaction)\n",
+                cpu_rate2, t2.cpu, static_cast<double>(records) / static_cast<double>(n2));
   out << line;
-  std::snprintf(line, sizeof line, "  ratio traced/untraced: %.2f\n", rate2 / rate);
+  std::snprintf(line, sizeof line, "  ratio traced/untraced (CPU): %.2f\n", cpu_rate2 / cpu_rate);
   out << line;
-  return ok == n2 ? 0 : 1;
+  return ok1 == n && ok == n2 ? 0 : 1;
 }
 
 }  // namespace smtplab::bench

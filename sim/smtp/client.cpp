@@ -13,8 +13,11 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <cstring>
 
 #include "sim/smtp/command.hpp"
+#include "sim/smtp/scan.hpp"
 
 namespace smtplab::smtp {
 
@@ -53,37 +56,98 @@ std::string_view rcpt_status_name(RcptStatus s) {
   return "?";
 }
 
-bool has_8bit(std::string_view content) {
-  for (char c : content)
-    if (static_cast<unsigned char>(c) >= 128) return true;
-  return false;
+namespace {
+
+// Any octet >= 128? Eight octets at a time: the OR loop vectorises, where a
+// byte loop with an early exit does not (a 2 KB body is the common case).
+bool any_high_bit(const char* p, size_t n) {
+  uint64_t acc = 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    acc |= w;
+  }
+  for (; i < n; ++i) acc |= static_cast<unsigned char>(p[i]);
+  return (acc & 0x8080808080808080ull) != 0;
 }
 
+// Appends an unsigned decimal number without a temporary string.
+void append_number(std::string& out, int64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, static_cast<size_t>(r.ptr - buf));
+}
+
+}  // namespace
+
+bool has_8bit(std::string_view content) { return any_high_bit(content.data(), content.size()); }
+
 void append_dot_stuffed(std::string& out, std::string_view content, bool stuff) {
+  // Works on runs: bytes are copied in as few appends as possible, and a run
+  // is cut only where the wire form differs from the content (a leading "."
+  // doubled, a bare CR or LF normalised). Line ends are found 16 octets at a
+  // time (scan.hpp).
+  const char* p = content.data();
+  const char* const end = p + content.size();
+  out.reserve(out.size() + content.size() + content.size() / 64 + 8);
+  const char* run = p;  // first byte not yet copied
   bool line_start = true;
-  size_t i = 0;
-  const size_t n = content.size();
-  while (i < n) {
-    if (line_start && stuff && content[i] == '.') out.push_back('.');  // RFC 5321 4.5.2
-    // Copy up to the line end.
-    size_t j = i;
-    while (j < n && content[j] != '\n' && content[j] != '\r') ++j;
-    out.append(content.data() + i, j - i);
-    if (j == n) {
+  while (p < end) {
+    if (line_start && stuff && *p == '.') {  // RFC 5321 4.5.2
+      out.append(run, static_cast<size_t>(p - run));
+      out.push_back('.');
+      run = p;
+    }
+    const char* eol = scan::find_cr_or_lf(p, end);
+    if (eol == end) {  // last line, no line end
+      p = end;
       line_start = false;
-      i = j;
       break;
     }
-    // Normalise LF, CRLF and a lone CR to CRLF (RFC 5321 2.3.8).
+    if (*eol == '\r' && eol + 1 < end && eol[1] == '\n') {  // CRLF: already in wire form
+      p = eol + 2;
+      line_start = true;
+      continue;
+    }
+    // Normalise a bare LF or a lone CR to CRLF (RFC 5321 2.3.8).
+    out.append(run, static_cast<size_t>(eol - run));
     out += "\r\n";
-    if (content[j] == '\r' && j + 1 < n && content[j + 1] == '\n') j += 2;
-    else ++j;
-    i = j;
+    p = eol + 1;
+    run = p;
     line_start = true;
   }
+  out.append(run, static_cast<size_t>(p - run));
   if (!line_start) out += "\r\n";
   out += ".\r\n";
 }
+
+namespace {
+
+// The extensions the client acts on, as bits (looked up once per EHLO reply,
+// not by string on every command).
+enum ExtBit : uint32_t {
+  kExtPipelining = 1,
+  kExtSize = 2,
+  kExt8bitmime = 4,
+  kExtDsn = 8,
+  kExtStarttls = 16,
+  kExtAuth = 32,
+};
+
+uint32_t ext_bit(std::string_view keyword) {
+  struct Known {
+    std::string_view name;
+    uint32_t bit;
+  };
+  static constexpr Known kKnown[] = {{"PIPELINING", kExtPipelining}, {"SIZE", kExtSize}, {"8BITMIME", kExt8bitmime},
+                                     {"DSN", kExtDsn},  {"STARTTLS", kExtStarttls}, {"AUTH", kExtAuth}};
+  for (const Known& k : kKnown)
+    if (keyword == k.name) return k.bit;
+  return 0;
+}
+
+}  // namespace
 
 struct ClientSession::Impl {
   using C = ClientSession;
@@ -117,11 +181,16 @@ struct ClientSession::Impl {
     c.out_.records.push_back(std::move(r));
   }
 
-  // Sends one command line and expects one reply in `state`.
-  static void send(C& c, ClientState state, std::string line, std::string_view verb, size_t rcpt_index = 0,
-                   std::string shown = {}) {
-    size_t start = c.out_.bytes.size();
-    c.out_.bytes += line;
+  // Sends one command line and expects one reply in `state`. `write`
+  // appends the command (without CRLF) straight into the output, so no
+  // temporary string is built per command; the trace record, when wanted,
+  // copies it from there.
+  template <class Write>
+  static void send_with(C& c, ClientState state, std::string_view verb, size_t rcpt_index, Write&& write,
+                        std::string_view shown = {}) {
+    const size_t start = c.out_.bytes.size();
+    write(c.out_.bytes);
+    const size_t text_end = c.out_.bytes.size();
     c.out_.bytes += "\r\n";
     if (c.tracing_) {
       Record r;
@@ -129,7 +198,8 @@ struct ClientSession::Impl {
       r.src = c.info_.local_host;
       r.dst = c.info_.peer_host;
       r.session = c.info_.session_id;
-      r.text = shown.empty() ? std::move(line) : std::move(shown);
+      if (shown.empty()) r.text.assign(c.out_.bytes, start, text_end - start);
+      else r.text.assign(shown);
       r.wire.assign(c.out_.bytes, start, std::string::npos);
       r.with("verb", std::string(verb));
       c.out_.records.push_back(std::move(r));
@@ -138,21 +208,33 @@ struct ClientSession::Impl {
     set_state(c, state);
   }
 
-  static bool offered(const C& c, std::string_view kw) {
-    for (const std::string& e : c.extensions_) {
-      if (e.size() >= kw.size() && iequals(std::string_view(e).substr(0, kw.size()), kw) &&
-          (e.size() == kw.size() || e[kw.size()] == ' '))
-        return true;
-    }
-    return false;
+  static void send(C& c, ClientState state, std::string_view line, std::string_view verb, size_t rcpt_index = 0,
+                   std::string_view shown = {}) {
+    send_with(c, state, verb, rcpt_index, [&](std::string& out) { out += line; }, shown);
+  }
+
+  static void send_hello(C& c, ClientState state) {
+    const bool ehlo = state == ClientState::ehlo;
+    send_with(c, state, ehlo ? "EHLO" : "HELO", 0, [&](std::string& out) {
+      out += ehlo ? "EHLO " : "HELO ";
+      out += c.cfg_.helo_name;
+    });
+  }
+
+  static bool offered(const C& c, uint32_t bit) { return (c.ext_mask_ & bit) != 0; }
+
+  static bool has_pending(const C& c) { return c.pending_head_ < c.pending_.size(); }
+  static void clear_pending(C& c) {
+    c.pending_.clear();
+    c.pending_head_ = 0;
   }
 
   static void rearm(C& c) {
-    if (c.state_ == ClientState::done || c.pending_.empty()) {
+    if (c.state_ == ClientState::done || !has_pending(c)) {
       c.deadline_ = SimTime::max();
       return;
     }
-    SimTime d = client_state_info(c.pending_.front().state).timeout;
+    SimTime d = client_state_info(c.pending_[c.pending_head_].state).timeout;
     c.deadline_ = c.now_ > SimTime::max() - d ? SimTime::max() : c.now_ + d;  // saturate
   }
 
@@ -189,12 +271,12 @@ struct ClientSession::Impl {
   }
 
   static void close(C& c, std::string_view why) {
-    c.pending_.clear();
+    clear_pending(c);
     set_state(c, ClientState::done, why);
     if (!c.out_.closed) {
       c.out_.effects.push_back(Effect{EffectKind::close, 0, std::string(why)});
       c.out_.closed = true;
-      record(c, Kind::smtp_session_end, "client session ends: " + std::string(why));
+      if (c.tracing_) record(c, Kind::smtp_session_end, "client session ends: " + std::string(why));
     }
     c.deadline_ = SimTime::max();
   }
@@ -206,7 +288,7 @@ struct ClientSession::Impl {
 
   // After the greeting/EHLO: STARTTLS, then AUTH, then the transactions.
   static void after_hello(C& c) {
-    if (c.esmtp_ && !c.tls_ && !c.tried_tls_ && c.cfg_.use_starttls && offered(c, "STARTTLS")) {
+    if (c.esmtp_ && !c.tls_ && !c.tried_tls_ && c.cfg_.use_starttls && offered(c, kExtStarttls)) {
       c.tried_tls_ = true;
       send(c, ClientState::starttls, "STARTTLS", "STARTTLS");
       return;
@@ -217,7 +299,7 @@ struct ClientSession::Impl {
       return;
     }
     if (c.esmtp_ && !c.authenticated_ && !c.tried_auth_ && c.cfg_.use_auth && !c.cfg_.auth_user.empty() &&
-        offered(c, "AUTH")) {
+        offered(c, kExtAuth)) {
       c.tried_auth_ = true;
       start_auth(c);
       return;
@@ -241,21 +323,27 @@ struct ClientSession::Impl {
     }
   }
 
-  static std::string mail_command(C& c, const Transaction& t, int64_t wire_size) {
-    std::string cmd = "MAIL FROM:<" + t.envelope.reverse_path + ">";
-    if (c.cfg_.use_size && offered(c, "SIZE")) cmd += " SIZE=" + std::to_string(wire_size);
-    if (c.eight_bit_[c.txn_] && offered(c, "8BITMIME")) cmd += " BODY=8BITMIME";
-    if (c.cfg_.use_dsn && offered(c, "DSN")) {
+  static void write_mail_command(C& c, const Transaction& t, int64_t wire_size, std::string& cmd) {
+    cmd += "MAIL FROM:<";
+    cmd += t.envelope.reverse_path;
+    cmd += '>';
+    if (c.cfg_.use_size && offered(c, kExtSize)) {
+      cmd += " SIZE=";
+      append_number(cmd, wire_size);
+    }
+    if (c.info_txn_[c.txn_].eight_bit && offered(c, kExt8bitmime)) cmd += " BODY=8BITMIME";
+    if (c.cfg_.use_dsn && offered(c, kExtDsn)) {
       if (t.envelope.ret == DsnRet::full) cmd += " RET=FULL";
       if (t.envelope.ret == DsnRet::hdrs) cmd += " RET=HDRS";
       if (!t.envelope.envid.empty()) cmd += " ENVID=" + encode_xtext(t.envelope.envid);
     }
-    return cmd;
   }
 
-  static std::string rcpt_command(C& c, const Recipient& r) {
-    std::string cmd = "RCPT TO:<" + r.address + ">";
-    if (c.cfg_.use_dsn && offered(c, "DSN")) {
+  static void write_rcpt_command(C& c, const Recipient& r, std::string& cmd) {
+    cmd += "RCPT TO:<";
+    cmd += r.address;
+    cmd += '>';
+    if (c.cfg_.use_dsn && offered(c, kExtDsn)) {
       if (r.notify != kNotifyUnset) cmd += " NOTIFY=" + notify_to_string(r.notify);
       if (!r.orcpt.empty()) {
         size_t semi = r.orcpt.find(';');
@@ -263,7 +351,11 @@ struct ClientSession::Impl {
           cmd += " ORCPT=" + r.orcpt.substr(0, semi + 1) + encode_xtext(r.orcpt.substr(semi + 1));
       }
     }
-    return cmd;
+  }
+
+  static void send_rcpt(C& c, size_t i) {
+    const Recipient& r = c.txns_[c.txn_].envelope.recipients[i];
+    send_with(c, ClientState::rcpt, "RCPT", i, [&](std::string& out) { write_rcpt_command(c, r, out); });
   }
 
   static void next_transaction(C& c) {
@@ -275,13 +367,13 @@ struct ClientSession::Impl {
       }
       // RFC 6152 3: 8-bit data only to a server that offered 8BITMIME. We
       // cannot downgrade (that needs MIME re-encoding), so the message fails.
-      if (c.eight_bit_[c.txn_] && !offered(c, "8BITMIME")) {
+      if (c.info_txn_[c.txn_].eight_bit && !offered(c, kExt8bitmime)) {
         Reply r = synthetic(554, "5.6.3", "8-bit message, but the server does not offer 8BITMIME (RFC 6152)");
         for (RecipientOutcome& o : c.results_[c.txn_].recipients) set_outcome(o, r, "MAIL", true);
         finish_txn(c, false, r);
         continue;
       }
-      int64_t size = c.wire_sizes_[c.txn_];
+      const int64_t size = c.info_txn_[c.txn_].wire_size;
       if (c.cfg_.use_size && c.server_size_limit_ > 0 && size > c.server_size_limit_) {
         // RFC 1870 5: do not send a message larger than the server's limit.
         Reply r = synthetic(552, "5.3.4", "Message too big for the server's SIZE limit");
@@ -293,11 +385,10 @@ struct ClientSession::Impl {
       c.data_failed_ = false;
       c.rcpt_accepted_ = 0;
       c.rcpt_ok_.assign(t.envelope.recipients.size(), false);
-      send(c, ClientState::mail, mail_command(c, t, size), "MAIL");
+      send_with(c, ClientState::mail, "MAIL", 0, [&](std::string& out) { write_mail_command(c, t, size, out); });
       if (pipelining(c)) {
         // RFC 2920 3.1: MAIL, RCPTs and DATA in one group; DATA is last.
-        for (size_t i = 0; i < t.envelope.recipients.size(); ++i)
-          send(c, ClientState::rcpt, rcpt_command(c, t.envelope.recipients[i]), "RCPT", i);
+        for (size_t i = 0; i < t.envelope.recipients.size(); ++i) send_rcpt(c, i);
         send(c, ClientState::data, "DATA", "DATA");
       }
       return;
@@ -305,12 +396,22 @@ struct ClientSession::Impl {
     quit(c);
   }
 
-  static bool pipelining(const C& c) { return c.cfg_.use_pipelining && c.esmtp_ && offered(c, "PIPELINING"); }
+  static bool pipelining(const C& c) { return c.cfg_.use_pipelining && c.esmtp_ && offered(c, kExtPipelining); }
 
   static void send_body(C& c) {
     const Transaction& t = c.txns_[c.txn_];
     size_t start = c.out_.bytes.size();
-    append_dot_stuffed(c.out_.bytes, t.content, c.cfg_.dot_stuffing);
+    if (c.info_txn_[c.txn_].wire_ready) {
+      // Known from the constructor's scan: stuffing would change nothing, so
+      // the body goes out as one copy (append_dot_stuffed gives the same bytes).
+      std::string& out = c.out_.bytes;
+      out.reserve(out.size() + t.content.size() + 5);
+      out += t.content;
+      if (!t.content.empty() && t.content.back() != '\n') out += "\r\n";
+      out += ".\r\n";
+    } else {
+      append_dot_stuffed(c.out_.bytes, t.content, c.cfg_.dot_stuffing);
+    }
     if (c.tracing_) {
       Record r;
       r.kind = Kind::smtp_data;
@@ -331,18 +432,18 @@ struct ClientSession::Impl {
   // ---- reply handlers
 
   static void on_reply(C& c, const Reply& r) {
-    if (c.pending_.empty()) {
+    if (!has_pending(c)) {
       // RFC 5321 4.1.4: a reply nobody asked for. Note it and ignore it.
-      record(c, Kind::smtp_error, "unexpected reply " + r.summary());
+      if (c.tracing_) record(c, Kind::smtp_error, "unexpected reply " + r.summary());
       return;
     }
-    Pending p = c.pending_.front();
-    c.pending_.pop_front();
+    Pending p = c.pending_[c.pending_head_++];
+    if (!has_pending(c)) clear_pending(c);  // drained: reuse the storage from the start
     switch (p.state) {
       case ClientState::greeting: {
         if (r.code == 220) {
           c.esmtp_ = true;
-          send(c, ClientState::ehlo, "EHLO " + c.cfg_.helo_name, "EHLO");
+          send_hello(c, ClientState::ehlo);
         } else {
           // RFC 5321 3.1: 554 greeting -> QUIT; 421 -> the server closes.
           fail_all(c, r, "CONNECT", false);
@@ -354,10 +455,12 @@ struct ClientSession::Impl {
       case ClientState::ehlo: {
         if (r.code == 250) {
           c.extensions_.clear();
+          c.ext_mask_ = 0;
           c.server_size_limit_ = 0;
           for (size_t i = 1; i < r.lines.size(); ++i) {
             c.extensions_.push_back(ascii_upper(r.lines[i]));
             const std::string& e = c.extensions_.back();
+            c.ext_mask_ |= ext_bit(std::string_view(e).substr(0, e.find(' ')));
             if (e.rfind("SIZE ", 0) == 0) {
               std::string v = e.substr(5);
               if (!v.empty() && v.size() < 19 && std::all_of(v.begin(), v.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
@@ -369,7 +472,8 @@ struct ClientSession::Impl {
           // RFC 5321 3.2: an old server; fall back to HELO.
           c.esmtp_ = false;
           c.extensions_.clear();
-          send(c, ClientState::helo, "HELO " + c.cfg_.helo_name, "HELO");
+          c.ext_mask_ = 0;
+          send_hello(c, ClientState::helo);
         } else {
           fail_session(c, r, "EHLO");
         }
@@ -388,7 +492,8 @@ struct ClientSession::Impl {
           if (c.tracing_) c.out_.records.back().with("state", "established");
           c.out_.effects.push_back(Effect{EffectKind::tls_started, 0, "STARTTLS"});
           c.extensions_.clear();
-          send(c, ClientState::ehlo, "EHLO " + c.cfg_.helo_name, "EHLO");
+          c.ext_mask_ = 0;
+          send_hello(c, ClientState::ehlo);
         } else if (c.cfg_.require_starttls) {
           fail_session(c, r.failure() ? r : synthetic(421, "4.7.0", "STARTTLS refused"), "STARTTLS");
         } else {
@@ -506,9 +611,7 @@ struct ClientSession::Impl {
     }
   }
 
-  static void send_next_rcpt(C& c, size_t i) {
-    send(c, ClientState::rcpt, rcpt_command(c, c.txns_[c.txn_].envelope.recipients[i]), "RCPT", i);
-  }
+  static void send_next_rcpt(C& c, size_t i) { send_rcpt(c, i); }
 
   // A reply that ends the session before (or between) transactions.
   static void fail_session(C& c, const Reply& r, std::string_view stage) {
@@ -521,18 +624,12 @@ struct ClientSession::Impl {
 ClientSession::ClientSession(ClientConfig config, SessionInfo info, std::vector<Transaction> transactions)
     : cfg_(std::move(config)), info_(std::move(info)), txns_(std::move(transactions)) {
   results_.resize(txns_.size());
+  info_txn_.reserve(txns_.size());
+  // Per message: its SIZE= value and whether it needs 8BITMIME (vectorised
+  // scans: this runs over every body once per session).
   for (const Transaction& t : txns_) {
-    // One pass per message: its SIZE= value and whether it needs 8BITMIME.
-    int64_t n = static_cast<int64_t>(t.content.size());
-    unsigned char high = 0;
-    char prev = 0;
-    for (char ch : t.content) {
-      high |= static_cast<unsigned char>(ch);
-      if (ch == '\n' && prev != '\r') ++n;
-      prev = ch;
-    }
-    wire_sizes_.push_back(n);
-    eight_bit_.push_back((high & 0x80) != 0);
+    const scan::ContentFacts f = scan::content_facts(t.content);
+    info_txn_.push_back(TxnInfo{f.crlf_size, f.eight_bit, f.crlf_clean && !f.dot_line});
   }
   for (size_t t = 0; t < txns_.size(); ++t)
     for (const Recipient& r : txns_[t].envelope.recipients) results_[t].recipients.push_back(RecipientOutcome{r.address, RcptStatus::pending, {}, {}, false});
@@ -541,7 +638,10 @@ ClientSession::ClientSession(ClientConfig config, SessionInfo info, std::vector<
 void ClientSession::start(SimTime now) {
   now_ = now;
   if (state_ != ClientState::idle) return;
-  Impl::record(*this, Kind::smtp_session_open, "client session opens (" + info_.local_host + " -> " + info_.peer_host + ")");
+  out_.bytes.reserve(256);  // commands; a body reserves what it needs
+  pending_.reserve(8);
+  if (tracing_)
+    Impl::record(*this, Kind::smtp_session_open, "client session opens (" + info_.local_host + " -> " + info_.peer_host + ")");
   pending_.push_back(Pending{ClientState::greeting, 0});
   Impl::set_state(*this, ClientState::greeting, "connected");
   Impl::rearm(*this);
@@ -551,8 +651,9 @@ void ClientSession::receive(SimTime now, std::string_view bytes) {
   now_ = now;
   if (state_ == ClientState::done || state_ == ClientState::idle) return;
   parser_.feed(bytes);
-  Reply r;
-  std::string err;
+  // Scratch reply and error kept in the session: their buffers are reused.
+  Reply& r = reply_;
+  std::string& err = parse_error_;
   for (;;) {
     ReplyParser::Status st = parser_.next(r, err);
     if (st == ReplyParser::Status::need_more) break;
@@ -582,8 +683,8 @@ void ClientSession::receive(SimTime now, std::string_view bytes) {
 
 void ClientSession::on_timer(SimTime now) {
   now_ = now;
-  if (state_ == ClientState::done || pending_.empty() || now < deadline_) return;
-  const ClientStateInfo& si = client_state_info(pending_.front().state);
+  if (state_ == ClientState::done || !Impl::has_pending(*this) || now < deadline_) return;
+  const ClientStateInfo& si = client_state_info(pending_[pending_head_].state);
   Impl::record(*this, Kind::smtp_timeout,
                "client timeout: no reply while " + std::string(si.description) + " after " +
                    format_duration(si.timeout) + " (" + std::string(si.rfc) + ")");

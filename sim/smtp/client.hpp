@@ -20,7 +20,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <span>
 #include <string>
 #include <string_view>
@@ -141,6 +140,13 @@ class ClientSession {
     ClientState state;
     size_t rcpt_index;  // for rcpt
   };
+  // What the constructor learns about each message in one pass.
+  struct TxnInfo {
+    int64_t wire_size = 0;   // octets with CRLF line ends (SIZE=, RFC 1870)
+    bool eight_bit = false;  // content has octets >= 128 (needs 8BITMIME)
+    bool wire_ready = false; // CRLF line ends only and no line starting with ".":
+                             // dot-stuffing leaves it as it is (one copy)
+  };
 
   ClientConfig cfg_;
   SessionInfo info_;
@@ -150,10 +156,15 @@ class ClientSession {
   Output out_;
   ReplyParser parser_;
   ClientState state_ = ClientState::idle;
-  std::deque<Pending> pending_;  // commands sent, replies awaited, oldest first
+  // Commands sent, replies awaited, oldest first: pending_[pending_head_ ..].
+  // A vector with a head index (not a deque, which allocates even when empty):
+  // a session has at most one pipelined group in flight.
+  std::vector<Pending> pending_;
+  size_t pending_head_ = 0;
   SimTime now_{0};
   SimTime deadline_ = SimTime::max();
   std::vector<std::string> extensions_;
+  uint32_t ext_mask_ = 0;  // the extensions we act on, as bits (see client.cpp)
   bool esmtp_ = false;
   bool tls_ = false;
   bool authenticated_ = false;
@@ -168,8 +179,9 @@ class ClientSession {
   bool data_failed_ = false;
   std::vector<bool> rcpt_ok_;  // per recipient of the current transaction: RCPT got 2yz
   int64_t server_size_limit_ = 0;  // SIZE n advertised (0 = none or unlimited)
-  std::vector<int64_t> wire_sizes_;  // per transaction: octets with CRLF line ends
-  std::vector<bool> eight_bit_;      // per transaction: content has octets >= 128
+  std::vector<TxnInfo> info_txn_;   // per transaction
+  Reply reply_;                      // scratch: the reply being handled (keeps its capacity)
+  std::string parse_error_;          // scratch for the reply parser
 };
 
 // Dot-stuffs a message for DATA (RFC 5321 4.5.2): normalises line ends to

@@ -7,6 +7,8 @@
 
 #include <array>
 
+#include "sim/smtp/scan.hpp"
+
 namespace smtplab::smtp {
 
 namespace {
@@ -138,13 +140,13 @@ bool iequals(std::string_view a, std::string_view b) {
 
 CommandLine split_command(std::string_view line) {
   CommandLine c;
-  size_t sp = line.find(' ');
+  size_t sp = scan::find_byte(line, ' ');
   std::string_view verb = line.substr(0, sp);
-  c.verb_text.assign(verb);
+  c.verb_text = verb;
   c.verb = verb_from_name(verb);
   if (sp != std::string_view::npos) {
     c.had_separator = true;
-    c.argument.assign(line.substr(sp + 1));
+    c.argument = line.substr(sp + 1);
   }
   return c;
 }

@@ -29,10 +29,13 @@ std::string_view verb_name(Verb v);  // "EHLO"
 Verb verb_from_name(std::string_view name);
 
 // One command line split into verb and argument. `line` excludes the CRLF.
+// The views point into the line given to split_command: a CommandLine lives
+// no longer than that line (the server splits and dispatches in one go, so a
+// command costs no copies).
 struct CommandLine {
   Verb verb = Verb::unknown;
-  std::string verb_text;  // as sent (for 500 messages, trace)
-  std::string argument;   // after the first space, as sent (may be empty)
+  std::string_view verb_text;  // as sent (for 500 messages, trace)
+  std::string_view argument;   // after the first space, as sent (may be empty)
   bool had_separator = false;  // a space followed the verb
 };
 CommandLine split_command(std::string_view line);

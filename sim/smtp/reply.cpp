@@ -4,6 +4,10 @@
 // separator is neither "-" nor " " (RFC 5321 4.2.1); grow without bound.
 #include "sim/smtp/reply.hpp"
 
+#include <cstring>
+
+#include "sim/smtp/scan.hpp"
+
 namespace smtplab::smtp {
 
 namespace {
@@ -18,6 +22,10 @@ bool digits_1_3(std::string_view s) {
 }
 
 void append_clean(std::string& out, std::string_view text) {
+  if (!scan::has_cr_or_lf(text)) {  // the usual case: one append
+    out += text;
+    return;
+  }
   for (char c : text) out.push_back(c == '\r' || c == '\n' ? ' ' : c);
 }
 
@@ -32,9 +40,10 @@ void append_code(std::string& out, int code) {
 
 bool is_enhanced_status(std::string_view s) {
   // RFC 3463 2: class "." subject "." detail
-  size_t a = s.find('.');
+  if (s.size() < 5 || s[1] != '.') return false;  // quick reject (most reply texts)
+  size_t a = scan::find_byte(s, '.');
   if (a == std::string_view::npos) return false;
-  size_t b = s.find('.', a + 1);
+  size_t b = scan::find_byte(s, '.', a + 1);
   if (b == std::string_view::npos) return false;
   std::string_view cls = s.substr(0, a), subj = s.substr(a + 1, b - a - 1), det = s.substr(b + 1);
   if (cls.size() != 1 || (cls[0] != '2' && cls[0] != '4' && cls[0] != '5')) return false;
@@ -65,18 +74,46 @@ std::string Reply::summary() const {
   return s;
 }
 
-void append_reply(std::string& out, const Reply& reply) {
-  const size_t count = reply.lines.empty() ? 1 : reply.lines.size();
-  for (size_t i = 0; i < count; ++i) {
-    append_code(out, reply.code);
-    out.push_back(i + 1 < count ? '-' : ' ');
-    if (!reply.enhanced.empty()) {
-      out += reply.enhanced;
-      if (!reply.lines.empty() && !reply.lines[i].empty()) out.push_back(' ');
+void append_reply_line(std::string& out, int code, bool last, std::string_view enhanced, std::string_view text) {
+  // The usual short line is composed on the stack and appended once.
+  char buf[256];
+  const size_t n = 4 + enhanced.size() + 1 + text.size() + 2;
+  if (n <= sizeof buf && !scan::has_cr_or_lf(text)) {
+    int c = code < 0 ? 0 : (code > 999 ? 999 : code);
+    char* w = buf;
+    *w++ = static_cast<char>('0' + c / 100);
+    *w++ = static_cast<char>('0' + (c / 10) % 10);
+    *w++ = static_cast<char>('0' + c % 10);
+    *w++ = last ? ' ' : '-';
+    if (!enhanced.empty()) {
+      std::memcpy(w, enhanced.data(), enhanced.size());
+      w += enhanced.size();
+      if (!text.empty()) *w++ = ' ';
     }
-    if (!reply.lines.empty()) append_clean(out, reply.lines[i]);
-    out += "\r\n";
+    if (!text.empty()) std::memcpy(w, text.data(), text.size());
+    w += text.size();
+    *w++ = '\r';
+    *w++ = '\n';
+    out.append(buf, static_cast<size_t>(w - buf));
+    return;
   }
+  append_code(out, code);
+  out.push_back(last ? ' ' : '-');
+  if (!enhanced.empty()) {
+    out += enhanced;
+    if (!text.empty()) out.push_back(' ');
+  }
+  append_clean(out, text);
+  out += "\r\n";
+}
+
+void append_reply(std::string& out, const Reply& reply) {
+  if (reply.lines.empty()) {
+    append_reply_line(out, reply.code, true, reply.enhanced, {});
+    return;
+  }
+  const size_t count = reply.lines.size();
+  for (size_t i = 0; i < count; ++i) append_reply_line(out, reply.code, i + 1 == count, reply.enhanced, reply.lines[i]);
 }
 
 std::string format_reply(const Reply& reply) {
@@ -85,16 +122,27 @@ std::string format_reply(const Reply& reply) {
   return s;
 }
 
-void split_enhanced(int code, std::string_view text, std::string& enhanced, std::string& rest) {
-  enhanced.clear();
-  size_t sp = text.find(' ');
+namespace {
+// split_enhanced on views (no copies): `enhanced` is empty when the text
+// does not start with an enhanced code of the reply's class.
+void split_enhanced_view(int code, std::string_view text, std::string_view& enhanced, std::string_view& rest) {
+  size_t sp = scan::find_byte(text, ' ');
   std::string_view first = text.substr(0, sp);
   if (is_enhanced_status(first) && first[0] == static_cast<char>('0' + code / 100)) {
-    enhanced.assign(first);
-    rest.assign(sp == std::string_view::npos ? std::string_view{} : text.substr(sp + 1));
+    enhanced = first;
+    rest = sp == std::string_view::npos ? std::string_view{} : text.substr(sp + 1);
   } else {
-    rest.assign(text);
+    enhanced = {};
+    rest = text;
   }
+}
+}  // namespace
+
+void split_enhanced(int code, std::string_view text, std::string& enhanced, std::string& rest) {
+  std::string_view e, r;
+  split_enhanced_view(code, text, e, r);
+  enhanced.assign(e);
+  rest.assign(r);
 }
 
 void ReplyParser::feed(std::string_view bytes) {
@@ -134,7 +182,7 @@ ReplyParser::Status ReplyParser::next(Reply& out, std::string& error) {
   size_t nlines = 0;
   int code = -1;
   for (;;) {
-    size_t lf = buf_.find('\n', p);
+    size_t lf = scan::find_lf(buf_, p);
     if (lf == std::string::npos) {
       if (buf_.size() - p > kMaxLine) return poison("reply line longer than " + std::to_string(kMaxLine) + " octets");
       return Status::need_more;
@@ -160,39 +208,53 @@ ReplyParser::Status ReplyParser::next(Reply& out, std::string& error) {
     p = lf + 1;
     if (sep == ' ') break;
   }
-  // Second pass: build the reply.
+  // Second pass: build the reply. `out` keeps its buffers: a caller that
+  // reuses one Reply parses without allocating once they are big enough.
   out.code = code;
   out.enhanced.clear();
-  out.lines.clear();
+  out.lines.resize(nlines);
+  // The enhanced code counts only when every line carries the same one
+  // (RFC 2034 4); otherwise the text is kept as sent (decided after the loop).
+  std::string_view first_enh;
+  bool same = true;
   size_t q = pos_;
-  std::string enh, rest;
-  bool all_enh = true;
-  std::vector<std::string> enh_per_line;
-  while (q < p) {
-    size_t lf = buf_.find('\n', q);
+  for (size_t i = 0; q < p; ++i) {
+    size_t lf = scan::find_lf(buf_, q);
     size_t end = lf;
     if (end > q && buf_[end - 1] == '\r') --end;
     else lenient_ = true;
     std::string_view line(buf_.data() + q, end - q);
     std::string_view text = line.size() > 4 ? line.substr(4) : std::string_view{};
-    split_enhanced(code, text, enh, rest);
-    if (enh.empty()) all_enh = false;
-    enh_per_line.push_back(enh);
-    out.lines.push_back(rest);
+    std::string_view enh, rest;
+    split_enhanced_view(code, text, enh, rest);
+    if (i == 0) first_enh = enh;
+    if (enh.empty() || enh != first_enh) same = false;
+    out.lines[i].assign(rest);
     q = lf + 1;
   }
-  // The enhanced code counts only when every line carries the same one
-  // (RFC 2034 4); otherwise the text is kept as sent.
-  bool same = all_enh;
-  for (const std::string& e : enh_per_line)
-    if (e != enh_per_line.front()) same = false;
-  if (same && !enh_per_line.empty()) {
-    out.enhanced = enh_per_line.front();
-  } else if (!enh_per_line.empty()) {
-    // Put back the enhanced codes we split off.
-    for (size_t i = 0; i < out.lines.size(); ++i)
-      if (!enh_per_line[i].empty())
-        out.lines[i] = enh_per_line[i] + (out.lines[i].empty() ? "" : " " + out.lines[i]);
+  if (same) {
+    out.enhanced.assign(first_enh);
+  } else {
+    // Put back the enhanced codes we split off: a second walk over the lines.
+    q = pos_;
+    for (size_t i = 0; q < p; ++i) {
+      size_t lf = scan::find_lf(buf_, q);
+      size_t end = lf;
+      if (end > q && buf_[end - 1] == '\r') --end;
+      std::string_view line(buf_.data() + q, end - q);
+      std::string_view text = line.size() > 4 ? line.substr(4) : std::string_view{};
+      std::string_view enh, rest;
+      split_enhanced_view(code, text, enh, rest);
+      if (!enh.empty()) {
+        std::string joined(enh);
+        if (!rest.empty()) {
+          joined.push_back(' ');
+          joined += rest;
+        }
+        out.lines[i] = std::move(joined);
+      }
+      q = lf + 1;
+    }
   }
   pos_ = p;
   return Status::reply;

@@ -60,6 +60,11 @@ struct Reply {
 // byte is replaced with a space so a reply can never smuggle a second line.
 void append_reply(std::string& out, const Reply& reply);
 std::string format_reply(const Reply& reply);
+// One line of that wire form: "CODE" ("-" unless `last`, else " ")
+// ["ENH" [" "]] text CRLF, with CR/LF in the text turned into spaces.
+// append_reply is built on it; the server uses it directly so a reply needs
+// no Reply value (and no allocation) when nobody records it.
+void append_reply_line(std::string& out, int code, bool last, std::string_view enhanced, std::string_view text);
 
 // Incremental reply parser for the client. Feed bytes as they arrive; take
 // complete replies out with next(). Lines end with CRLF; a bare LF is

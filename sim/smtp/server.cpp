@@ -16,6 +16,9 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
+
+#include "sim/smtp/scan.hpp"
 
 namespace smtplab::smtp {
 
@@ -263,18 +266,23 @@ struct ServerSession::Impl {
     s.out_.records.push_back(std::move(r));
   }
 
+  // A one-line reply, written straight into the output; a Reply value is
+  // built only for the trace record, when there is one.
   static void reply(S& s, int code, std::string_view enh, std::string_view text, std::string_view verb = {}) {
-    Reply r;
-    r.code = code;
-    if (enhanced_on(s) && code / 100 != 3 && !enh.empty()) r.enhanced.assign(enh);
-    r.lines.emplace_back(text);
-    send_reply(s, r, verb);
+    if (!enhanced_on(s) || code / 100 == 3) enh = {};
+    const size_t start = s.out_.bytes.size();
+    append_reply_line(s.out_.bytes, code, true, enh, text);
+    if (s.tracing_) record_reply(s, Reply(code, std::string(enh), std::string(text)), start, verb);
   }
 
   static void send_reply(S& s, const Reply& r, std::string_view verb) {
-    size_t start = s.out_.bytes.size();
+    const size_t start = s.out_.bytes.size();
     append_reply(s.out_.bytes, r);
-    if (!s.tracing_) return;
+    if (s.tracing_) record_reply(s, r, start, verb);
+  }
+
+  // The smtp-reply record for the bytes appended since `start`.
+  static void record_reply(S& s, const Reply& r, size_t start, std::string_view verb) {
     Record rec;
     rec.kind = Kind::smtp_reply;
     rec.src = s.info_.local_host;
@@ -306,6 +314,8 @@ struct ServerSession::Impl {
 
   static void close(S& s, std::string_view why) {
     if (s.state_ == ServerState::closed) return;
+    // Whatever input remains is never read (see process()).
+    s.in_view_ = s.in_view_.substr(0, s.in_pos_);
     enter(s, ServerState::closed, why);
     s.out_.effects.push_back(Effect{EffectKind::close, 0, std::string(why)});
     s.out_.closed = true;
@@ -313,8 +323,7 @@ struct ServerSession::Impl {
     s.body_.clear();
     s.body_.shrink_to_fit();
     s.in_.clear();
-    s.in_pos_ = 0;
-    record(s, Kind::smtp_session_end, "server session ends: " + std::string(why));
+    if (s.tracing_) record(s, Kind::smtp_session_end, "server session ends: " + std::string(why));
   }
 
   static void reset_txn(S& s) {
@@ -364,20 +373,38 @@ struct ServerSession::Impl {
     s.helo_seen_ = true;
     s.helo_name_ = c.argument;
     s.esmtp_ = ehlo;
-    Reply r;
-    r.code = 250;
-    r.lines.push_back(s.cfg_.hostname + " Hello " + c.argument);
+    // The lines as views (the extension keywords are constants), written
+    // straight into the output: no Reply is built unless it is recorded.
+    std::string hello;
+    hello.reserve(s.cfg_.hostname.size() + 7 + c.argument.size());
+    hello += s.cfg_.hostname;
+    hello += " Hello ";
+    hello += c.argument;
+    char size_line[32] = "SIZE ";
+    std::array<std::string_view, 9> lines;
+    size_t n = 0;
+    lines[n++] = hello;
     if (ehlo) {
-      if (s.cfg_.pipelining) r.lines.emplace_back("PIPELINING");
-      if (s.cfg_.size) r.lines.push_back("SIZE " + std::to_string(s.cfg_.max_message_size));
-      if (s.cfg_.eightbitmime) r.lines.emplace_back("8BITMIME");
-      if (s.cfg_.enhanced_status) r.lines.emplace_back("ENHANCEDSTATUSCODES");
-      if (s.cfg_.dsn) r.lines.emplace_back("DSN");
-      if (s.cfg_.starttls && !s.tls_) r.lines.emplace_back("STARTTLS");
-      if (auth_offered(s)) r.lines.emplace_back("AUTH PLAIN LOGIN");
-      r.lines.emplace_back("HELP");
+      if (s.cfg_.pipelining) lines[n++] = "PIPELINING";
+      if (s.cfg_.size) {
+        auto res = std::to_chars(size_line + 5, size_line + sizeof size_line, s.cfg_.max_message_size);
+        lines[n++] = std::string_view(size_line, static_cast<size_t>(res.ptr - size_line));
+      }
+      if (s.cfg_.eightbitmime) lines[n++] = "8BITMIME";
+      if (s.cfg_.enhanced_status) lines[n++] = "ENHANCEDSTATUSCODES";
+      if (s.cfg_.dsn) lines[n++] = "DSN";
+      if (s.cfg_.starttls && !s.tls_) lines[n++] = "STARTTLS";
+      if (auth_offered(s)) lines[n++] = "AUTH PLAIN LOGIN";
+      lines[n++] = "HELP";
     }
-    send_reply(s, r, c.verb_text);
+    const size_t start = s.out_.bytes.size();
+    for (size_t i = 0; i < n; ++i) append_reply_line(s.out_.bytes, 250, i + 1 == n, {}, lines[i]);
+    if (s.tracing_) {
+      Reply r;
+      r.code = 250;
+      for (size_t i = 0; i < n; ++i) r.lines.emplace_back(lines[i]);
+      record_reply(s, r, start, c.verb_text);
+    }
     enter(s, ServerState::ready, ehlo ? "EHLO" : "HELO");
   }
 
@@ -411,14 +438,22 @@ struct ServerSession::Impl {
   }
 
   // Validates MAIL parameters into a fresh envelope; false after a reply.
+  // A keyword seen before index i of the parameter list (lists are short:
+  // the line limit bounds them, so a quadratic scan beats a set).
+  static bool duplicate_param(const std::vector<Param>& params, size_t i) {
+    for (size_t j = 0; j < i; ++j)
+      if (params[j].keyword == params[i].keyword) return true;
+    return false;
+  }
+
   static bool mail_params(S& s, const CommandLine& c, Envelope& env) {
-    std::vector<std::string_view> seen;
-    for (const Param& p : s.parsed_.params) {
-      if (std::find(seen.begin(), seen.end(), p.keyword) != seen.end()) {
+    const std::vector<Param>& params = s.parsed_.params;
+    for (size_t i = 0; i < params.size(); ++i) {
+      const Param& p = params[i];
+      if (duplicate_param(params, i)) {
         reply(s, 501, "5.5.4", "Duplicate parameter " + p.keyword, c.verb_text);
         return false;
       }
-      seen.push_back(p.keyword);
       if (p.keyword == "SIZE" && s.cfg_.size && s.esmtp_) {
         // RFC 1870 6: size-value = 1*20DIGIT
         if (!p.has_value || p.value.size() > 18 ||
@@ -512,14 +547,14 @@ struct ServerSession::Impl {
 
   static void proceed_rcpt(S& s, const CommandLine& c) {
     Recipient r;
-    r.address = s.parsed_.path.mailbox;
-    std::vector<std::string_view> seen;
-    for (const Param& p : s.parsed_.params) {
-      if (std::find(seen.begin(), seen.end(), p.keyword) != seen.end()) {
+    r.address = std::move(s.parsed_.path.mailbox);
+    const std::vector<Param>& params = s.parsed_.params;
+    for (size_t i = 0; i < params.size(); ++i) {
+      const Param& p = params[i];
+      if (duplicate_param(params, i)) {
         reply(s, 501, "5.5.4", "Duplicate parameter " + p.keyword, c.verb_text);
         return;
       }
-      seen.push_back(p.keyword);
       if (p.keyword == "NOTIFY" && s.cfg_.dsn && s.esmtp_) {
         // RFC 3461 4.1: NEVER alone, or a list of SUCCESS, FAILURE, DELAY
         uint8_t n = 0;
@@ -591,6 +626,10 @@ struct ServerSession::Impl {
 
   static void proceed_data(S& s, const CommandLine& c) {
     s.body_.clear();
+    // RFC 1870: the declared SIZE saves regrowing the buffer while the data
+    // arrives. Capped, so a client that declares much and sends nothing
+    // cannot make us hold memory for it.
+    if (s.env_.size > 0) s.body_.reserve(static_cast<size_t>(std::min<int64_t>(s.env_.size, 64 * 1024)));
     s.body_size_ = 0;
     s.body_too_big_ = false;
     s.body_line_too_long_ = false;
@@ -650,7 +689,7 @@ struct ServerSession::Impl {
 
   static bool check_help(S& s, const CommandLine& c) {
     if (!c.argument.empty() && verb_from_name(c.argument) == Verb::unknown) {
-      reply(s, 504, "5.5.4", "HELP topic \"" + c.argument.substr(0, 40) + "\" unknown", c.verb_text);
+      reply(s, 504, "5.5.4", "HELP topic \"" + std::string(c.argument.substr(0, 40)) + "\" unknown", c.verb_text);
       return false;
     }
     return true;
@@ -719,11 +758,12 @@ struct ServerSession::Impl {
     // RFC 3207 5 (and CVE-2011-0411): commands pipelined after STARTTLS
     // arrived in plaintext; executing them after the switch would let an
     // attacker inject commands into the protected session. Discard them.
-    if (s.in_pos_ < s.in_.size()) {
-      record(s, Kind::smtp_error,
-             "discarding " + std::to_string(s.in_.size() - s.in_pos_) +
-                 " plaintext octets pipelined after STARTTLS (RFC 3207 5)");
-      s.in_.erase(s.in_pos_);
+    if (s.in_pos_ < s.in_view_.size()) {
+      if (s.tracing_)
+        record(s, Kind::smtp_error,
+               "discarding " + std::to_string(s.in_view_.size() - s.in_pos_) +
+                   " plaintext octets pipelined after STARTTLS (RFC 3207 5)");
+      s.in_view_ = s.in_view_.substr(0, s.in_pos_);
     }
     record(s, Kind::smtp_tls, "TLS handshake (simulated): TLS 1.3, no real cryptography");
     if (s.tracing_) s.out_.records.back().with("state", "established");
@@ -767,7 +807,7 @@ struct ServerSession::Impl {
   static void proceed_auth(S& s, const CommandLine& c) {
     size_t sp = c.argument.find(' ');
     std::string mech = ascii_upper(c.argument.substr(0, sp));
-    std::string initial = sp == std::string::npos ? std::string() : c.argument.substr(sp + 1);
+    std::string initial(sp == std::string_view::npos ? std::string_view() : c.argument.substr(sp + 1));
     s.auth_return_ = s.state_;
     if (mech == "PLAIN") {
       if (initial.empty()) {
@@ -988,7 +1028,8 @@ struct ServerSession::Impl {
   static void dispatch(S& s, std::string_view line) {
     ++s.commands_;
     CommandLine c = split_command(line);
-    if (s.record_received_) record_received(s, Kind::smtp_command, std::string(line), std::string(line) + "\r\n", c.verb_text);
+    if (s.record_received_ && s.tracing_)
+      record_received(s, Kind::smtp_command, std::string(line), std::string(line) + "\r\n", c.verb_text);
     if (c.verb == Verb::unknown) {
       // RFC 5321 4.2.4: 500 for an unrecognised command (never closes).
       reply(s, 500, "5.5.2", line.empty() ? "Error: empty command" : "Error: command not recognized", c.verb_text);
@@ -1085,8 +1126,9 @@ struct ServerSession::Impl {
   // line ends, so refusing costs nothing legitimate, and nothing ambiguous is
   // ever queued or relayed.
   static void receive_data(S& s) {
-    const char* p = s.in_.data() + s.in_pos_;
-    const char* end = s.in_.data() + s.in_.size();
+    const char* const base = s.in_view_.data();
+    const char* p = base + s.in_pos_;
+    const char* end = base + s.in_view_.size();
     const int64_t limit = s.cfg_.max_message_size;
     const size_t max_text = s.cfg_.max_text_line >= 2 ? s.cfg_.max_text_line - 2 : 0;
     auto store = [&](const char* a, size_t n) {
@@ -1101,10 +1143,19 @@ struct ServerSession::Impl {
       s.body_line_len_ += n;
       if (s.body_line_len_ > max_text) s.body_line_too_long_ = true;
     };
+    // Whole lines that end in CRLF are kept as they arrived: they join a run
+    // [run, p) stored in one append, cut only where the stored message
+    // differs from the wire (a removed dot, a bare CR or LF) or the input ends.
+    const char* run = nullptr;
+    auto flush = [&] {
+      if (run) store(run, static_cast<size_t>(p - run));
+      run = nullptr;
+    };
     while (p < end) {
       switch (s.body_dot_state_) {
         case 0: {  // at the start of a line
           if (*p == '.') {
+            flush();
             s.body_dot_state_ = 1;
             ++p;
           } else {
@@ -1127,18 +1178,20 @@ struct ServerSession::Impl {
         case 2: {  // ".\r" at line start
           if (*p == '\n') {
             ++p;
-            s.in_pos_ = static_cast<size_t>(p - s.in_.data());
+            s.in_pos_ = static_cast<size_t>(p - base);
             end_of_data(s);
             return;
           }
           // ".\r" then something else: a bare CR.
           s.body_bad_line_end_ = true;
+          flush();
           store("\r", 1);
           line_octets(2);
           s.body_dot_state_ = 4;
           break;
         }
         case 3: {  // CR seen in the middle of a line
+          flush();
           if (*p == '\n') {
             store("\r\n", 2);
             ++p;
@@ -1153,8 +1206,18 @@ struct ServerSession::Impl {
           break;
         }
         default: {  // 4: inside a line: copy up to the next CR or LF in one go
-          const char* q = p;
-          while (q < end && *q != '\r' && *q != '\n') ++q;
+          // The line end is found 16 octets at a time (scan.hpp); the common
+          // CRLF is stored with its line in one append, back to state 0.
+          const char* q = scan::find_cr_or_lf(p, end);
+          if (q + 1 < end && q[0] == '\r' && q[1] == '\n') {
+            line_octets(static_cast<size_t>(q - p));
+            if (!run) run = p;
+            p = q + 2;
+            s.body_line_len_ = 0;
+            s.body_dot_state_ = 0;
+            break;
+          }
+          flush();
           if (q > p) {
             store(p, static_cast<size_t>(q - p));
             line_octets(static_cast<size_t>(q - p));
@@ -1174,13 +1237,32 @@ struct ServerSession::Impl {
         }
       }
     }
-    s.in_pos_ = static_cast<size_t>(p - s.in_.data());
+    flush();
+    s.in_pos_ = static_cast<size_t>(p - base);
   }
 
   // ---- input loop
 
-  static void process(S& s) {
-    while (s.state_ != ServerState::closed && s.hold_until_ == SimTime::max() && s.in_pos_ < s.in_.size()) {
+  // Runs the machine over `data` (the caller's bytes when nothing was left
+  // over, so the usual case copies nothing; else in_ with the new bytes
+  // appended). While it runs, in_view_/in_pos_ are the input and the read
+  // position; dropping the rest of the input (STARTTLS, a server that does
+  // not honour pipelining, close) truncates in_view_. What is left unread at
+  // the end (a partial line, input held back by a delay fault) is kept in in_.
+  static void process(S& s, std::string_view data) {
+    s.in_view_ = data;
+    s.in_pos_ = 0;
+    run(s);
+    std::string_view rest = s.in_view_.substr(std::min(s.in_pos_, s.in_view_.size()));
+    if (rest.empty()) s.in_.clear();
+    else if (rest.data() >= s.in_.data() && rest.data() < s.in_.data() + s.in_.size()) s.in_.erase(0, static_cast<size_t>(rest.data() - s.in_.data()));
+    else s.in_.assign(rest);
+    s.in_view_ = {};
+    s.in_pos_ = 0;
+  }
+
+  static void run(S& s) {
+    while (s.state_ != ServerState::closed && s.hold_until_ == SimTime::max() && s.in_pos_ < s.in_view_.size()) {
       if (s.state_ == ServerState::data) {
         receive_data(s);
         continue;
@@ -1188,22 +1270,21 @@ struct ServerSession::Impl {
       const size_t limit = s.state_ == ServerState::auth ? s.cfg_.max_auth_line : s.cfg_.max_command_line;
       // A command ends only at CRLF (RFC 5321 2.3.8); bare CR/LF inside a
       // command line make it invalid (reply at the CRLF).
-      size_t crlf = s.in_.find("\r\n", s.in_pos_);
-      if (crlf == std::string::npos) {
-        size_t have = s.in_.size() - s.in_pos_;
+      size_t crlf = s.in_view_.find("\r\n", s.in_pos_);
+      if (crlf == std::string_view::npos) {
+        size_t have = s.in_view_.size() - s.in_pos_;
         if (have + 2 > limit || s.discarding_line_) {
           // RFC 5321 4.5.3.1.4: too long; drop it (keeping a trailing CR that
           // may start the CRLF) and answer when the line finally ends.
-          if (!s.discarding_line_) record(s, Kind::smtp_error, "command line longer than " + std::to_string(limit) + " octets");
+          if (!s.discarding_line_ && s.tracing_)
+            record(s, Kind::smtp_error, "command line longer than " + std::to_string(limit) + " octets");
           s.discarding_line_ = true;
-          bool keep_cr = s.in_.back() == '\r';
-          s.in_.clear();
-          s.in_pos_ = 0;
-          if (keep_cr) s.in_.push_back('\r');
+          const bool keep_cr = s.in_view_.back() == '\r';
+          s.in_pos_ = s.in_view_.size() - (keep_cr ? 1 : 0);
         }
         break;
       }
-      std::string_view line(s.in_.data() + s.in_pos_, crlf - s.in_pos_);
+      std::string_view line = s.in_view_.substr(s.in_pos_, crlf - s.in_pos_);
       s.in_pos_ = crlf + 2;
       if (s.discarding_line_) {
         s.discarding_line_ = false;
@@ -1211,12 +1292,12 @@ struct ServerSession::Impl {
         continue;
       }
       if (line.size() + 2 > limit) {
-        record(s, Kind::smtp_error, "command line longer than " + std::to_string(limit) + " octets");
+        if (s.tracing_) record(s, Kind::smtp_error, "command line longer than " + std::to_string(limit) + " octets");
         reply(s, 500, "5.5.2", "Error: line too long", "");
         continue;
       }
-      if (line.find_first_of("\r\n") != std::string_view::npos) {
-        record(s, Kind::smtp_error, "bare CR or LF inside a command line");
+      if (scan::has_cr_or_lf(line)) {
+        if (s.tracing_) record(s, Kind::smtp_error, "bare CR or LF inside a command line");
         reply(s, 500, "5.5.2", "Error: bare CR or LF in command (RFC 5321 2.3.8)", "");
         continue;
       }
@@ -1226,17 +1307,12 @@ struct ServerSession::Impl {
       // A server that does not honour pipelining loses whatever the client
       // sent before seeing this reply (the lesson of RFC 2920 2).
       if (!s.cfg_.honour_pipelining && s.state_ != ServerState::data && s.state_ != ServerState::closed &&
-          before == s.in_pos_ && s.in_pos_ < s.in_.size()) {
-        record(s, Kind::smtp_error,
-               "pipelining not honoured: discarding " + std::to_string(s.in_.size() - s.in_pos_) + " octets");
-        s.in_.erase(s.in_pos_);
+          before == s.in_pos_ && s.in_pos_ < s.in_view_.size()) {
+        if (s.tracing_)
+          record(s, Kind::smtp_error,
+                 "pipelining not honoured: discarding " + std::to_string(s.in_view_.size() - s.in_pos_) + " octets");
+        s.in_view_ = s.in_view_.substr(0, s.in_pos_);
       }
-    }
-    // Compact.
-    if (s.in_pos_ > 0) {
-      if (s.in_pos_ >= s.in_.size()) s.in_.clear();
-      else s.in_.erase(0, s.in_pos_);
-      s.in_pos_ = 0;
     }
   }
 
@@ -1283,7 +1359,9 @@ ServerSession::ServerSession(const ServerConfig& config, ServerPolicy& policy, S
 void ServerSession::start(SimTime now) {
   now_ = now;
   if (state_ != ServerState::idle) return;
-  Impl::record(*this, Kind::smtp_session_open, "server session opens (" + info_.peer_host + " -> " + info_.local_host + ")");
+  out_.bytes.reserve(512);  // one allocation for a session's replies, not one per doubling
+  if (tracing_)
+    Impl::record(*this, Kind::smtp_session_open, "server session opens (" + info_.peer_host + " -> " + info_.local_host + ")");
   const ServerFault* f = nullptr;
   Impl::Mark m = Impl::mark(*this);
   Impl::FaultResult fr = Impl::apply_fault(*this, FaultVerb::connect, "", "CONNECT", &f);
@@ -1304,8 +1382,12 @@ void ServerSession::start(SimTime now) {
 void ServerSession::receive(SimTime now, std::string_view bytes) {
   now_ = now;
   if (state_ == ServerState::closed || state_ == ServerState::idle) return;
-  in_.append(bytes);
-  Impl::process(*this);
+  if (in_.empty()) {
+    Impl::process(*this, bytes);  // nothing left over: read the caller's bytes in place
+  } else {
+    in_.append(bytes);
+    Impl::process(*this, in_);
+  }
   Impl::rearm(*this);
 }
 
@@ -1313,7 +1395,7 @@ void ServerSession::on_timer(SimTime now) {
   now_ = now;
   if (hold_until_ != SimTime::max() && now >= hold_until_) {
     Impl::release(*this);
-    if (state_ != ServerState::closed) Impl::process(*this);
+    if (state_ != ServerState::closed && !in_.empty()) Impl::process(*this, in_);
     Impl::rearm(*this);
     return;
   }

@@ -327,8 +327,9 @@ class ServerSession {
   std::string held_bytes_;               // reply bytes held by a delay fault
   bool close_after_hold_ = false;
 
-  std::string in_;        // unprocessed input
-  size_t in_pos_ = 0;
+  std::string in_;             // input left over between receive() calls
+  std::string_view in_view_;   // while processing: the input being read (see Impl::process)
+  size_t in_pos_ = 0;          // while processing: read position in in_view_
   bool discarding_line_ = false;  // inside an over-long command line (500 once it ends)
   bool tracing_ = true;
   bool record_received_ = false;
