@@ -106,6 +106,9 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
   vp.px_per_us = s.px_per_second * 1e-6;
   vp.min_px = std::max(4.0f, fs * 0.25f);
 
+  body_min = body0;
+  lanes_x = origin.x + time_w;
+  this->lane_w = lane_w;
   // Interaction first, so this frame already draws the new viewport.
   ImGui::SetCursorScreenPos(body0);
   ImGui::InvisibleButton("##seqbody", ImVec2(size.x, std::max(1.0f, vp.height)),
@@ -347,6 +350,7 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
           if (vp.scale == TimeScale::rows) vp.row_top = std::max(-1.0, model.row_of(root) - 1.5);
           else vp.t_top = model.times()[root] - static_cast<int64_t>(fs * 1.5 / vp.px_per_us);
           scrolled_to_cause = true;
+          hint_pressed = true;  // this press scrolls; its release selects nothing
         }
       }
     }
@@ -377,8 +381,9 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
     }
   }
   if (released) {
-    if (!dragging && res.hovered) res.clicked = res.hovered;
+    if (!dragging && !hint_pressed && res.hovered) res.clicked = res.hovered;
     dragging = false;
+    hint_pressed = false;
   }
   if (!model.size()) {
     const char* msg = index.size() ? "No records in the diagram with the current layer toggles." : "No run yet.";

@@ -27,12 +27,17 @@ struct SequenceView {
   SeqFilter built_filter;
   size_t last_cursor = ~size_t{0};
   bool dragging = false;
+  bool hint_pressed = false;
   // The cause chain of the selected record (record indices, root first),
   // highlighted in the diagram; recomputed when the selection or run changes.
   std::vector<size_t> chain;
   uint64_t chain_sel = 0;
   uint64_t chain_gen = ~0ull;
   bool scrolled_to_cause = false;  // the "causes above" hint was clicked (tests read it)
+  // Where the last frame drew (screen pixels), so tests can click an arrow:
+  // item y is relative to body_min.y; lane i is centred at lanes_x + (i + 0.5) * lane_w.
+  ImVec2 body_min{0, 0};
+  float lanes_x = 0, lane_w = 0;
 
   SequenceView() { vp.row_top = -1; }
 

@@ -7,6 +7,8 @@
 #include <catch2/catch.hpp>
 #include <imgui.h>
 
+#include <algorithm>
+#include <cfloat>
 #include <filesystem>
 #include <set>
 #include <fstream>
@@ -16,6 +18,7 @@
 #include "gui/gui_app.hpp"
 #include "gui/headless.hpp"
 #include "gui/panel_events.hpp"
+#include "gui/panel_lesson.hpp"
 #include "gui/panel_sequence.hpp"
 #include "gui/scenario_writer.hpp"
 #include "gui/sequence_model.hpp"
@@ -566,4 +569,352 @@ TEST_CASE("the open scenario reloads when its file changes; a broken edit keeps 
   CHECK(c.scenario().name == "Bob writes to Alice again");
   CHECK(c.size() > 0);
   fs::remove(path);
+}
+
+// ---------------------------------------------------------------------------
+// Interactive paths, driven as a user would: through the whole app in a
+// headless ImGui context, asserting on what the controller and the diagram
+// hold afterwards (cursor, selection, the rows the sequence model draws).
+
+namespace {
+
+std::string scenario_file(const char* name) { return smtplab::testing::source_dir() + "/scenarios/" + name; }
+
+SequencePanel& sequence_panel(GuiApp& app) {
+  auto* p = dynamic_cast<SequencePanel*>(app.panel("sequence"));
+  REQUIRE(p);
+  return *p;
+}
+
+// The records the diagram holds, as record indices.
+std::set<size_t> model_records(const SeqModel& m) { return {m.items().begin(), m.items().end()}; }
+
+void click(HeadlessImGui& ui, GuiApp& app, ImVec2 at) {
+  ImGuiIO& io = ImGui::GetIO();
+  io.MousePos = at;
+  frame(ui, app);
+  io.MouseDown[0] = true;
+  frame(ui, app);
+  io.MouseDown[0] = false;
+  frame(ui, app);
+  io.MousePos = ImVec2(-FLT_MAX, -FLT_MAX);
+}
+
+}  // namespace
+
+TEST_CASE("TCP segments slant from send to arrival; a lost one is one arrow ending in a cross", "[gui][sequence][tcp]") {
+  LoadResult lr = load_scenario_file(scenario_file("lossy-link.json"));
+  REQUIRE(lr.ok());
+  RunResult run = run_scenario(*lr.scenario);
+  TraceIndex index;
+  index.build(&run.trace.records(), &*lr.scenario);
+  SeqModel model;
+  SeqFilter f;
+  f.tcp = true;
+  model.build(index, f);
+  const auto& recs = index.records();
+  size_t delivered = 0, lost = 0;
+  for (size_t i = 0; i < model.size(); ++i) {
+    const Record& r = recs[model.items()[i]];
+    INFO(r.seq << " " << r.text);
+    CHECK(r.kind != Kind::segment_delivered);  // an arrival is the end of an arrow, not a row
+    if (r.kind != Kind::segment_sent && r.kind != Kind::segment_retransmit) continue;
+    if (model.fate(i) == Fate::delivered) {
+      ++delivered;
+      CHECK(model.end_time(i) > model.times()[i]);  // latency: the arrow goes down
+      CHECK(model.end_row(i) >= model.row_of(i));
+    } else if (model.fate(i) == Fate::lost) {
+      ++lost;
+      const uint32_t loss = model.loss_record(i);
+      REQUIRE(loss != ~0u);
+      CHECK(recs[loss].kind == Kind::segment_lost);
+      CHECK(recs[loss].text.rfind(r.text, 0) == 0);  // the same packet
+      CHECK(model.item_drawing(loss) == i);          // selecting the loss highlights this arrow
+      CHECK(model.end_time(i) >= model.times()[i]);
+    }
+  }
+  CHECK(delivered > 20);
+  CHECK(lost > 0);
+  // Every loss in the trace is drawn (as the cross of its packet's arrow).
+  for (size_t i = 0; i < recs.size(); ++i)
+    if (recs[i].kind == Kind::segment_lost) CHECK(model.item_drawing(i) < model.size());
+  // Laid out one row per event around the first loss: arrows end below
+  // where they start, at the row where their arrival falls.
+  size_t first_loss = 0;
+  while (first_loss < recs.size() && recs[first_loss].kind != Kind::segment_lost) ++first_loss;
+  REQUIRE(first_loss < recs.size());
+  SeqViewport vp;
+  vp.scale = TimeScale::rows;
+  vp.height = 800;
+  vp.row_px = 20;
+  vp.row_top = model.row_of(model.item_drawing(first_loss)) - 10;
+  size_t slanted = 0, crosses = 0;
+  for (const SeqItem& it : layout_visible(model, index, vp)) {
+    if (it.type != SeqItemType::arrow) continue;
+    slanted += it.fate == Fate::delivered && it.y_end > it.y + 1 ? 1 : 0;
+    if (it.fate == Fate::lost) {
+      ++crosses;
+      CHECK(it.end_frac > 0);
+      CHECK(it.end_frac <= 1);
+      CHECK(it.y_end >= it.y);
+    }
+  }
+  CHECK(slanted > 5);
+  CHECK(crosses > 0);
+  // SMTP stays horizontal: its records carry no flight.
+  for (size_t i = 0; i < model.size(); ++i)
+    if (recs[model.items()[i]].kind == Kind::smtp_command) CHECK(model.fate(i) == Fate::instant);
+  CHECK(diagram_label(recs[model.items()[0]]).find(" > ") == std::string_view::npos);
+}
+
+TEST_CASE("toggling the TCP layer adds and removes exactly the packet rows", "[gui][sequence][tcp]") {
+  HeadlessImGui ui(1600, 1000);
+  GuiApp app(false);
+  REQUIRE(app.controller().open(scenario_file("lossy-link.json")));
+  frame(ui, app);
+  SequencePanel& seq = sequence_panel(app);
+  const std::set<size_t> without = model_records(seq.view.model);
+  for (size_t i : without) CHECK(app.controller().records()[i].layer() != Layer::tcp);
+  app.settings().show_tcp = true;  // what the "TCP" checkbox does
+  frame(ui, app);
+  const std::set<size_t> with = model_records(seq.view.model);
+  CHECK(with.size() > without.size() + 100);
+  for (size_t i : without) CHECK(with.count(i) == 1);
+  size_t tcp_rows = 0;
+  for (size_t i : with) tcp_rows += app.controller().records()[i].layer() == Layer::tcp ? 1 : 0;
+  CHECK(tcp_rows == with.size() - without.size() -
+                        std::count_if(with.begin(), with.end(), [&](size_t i) {
+                          return app.controller().records()[i].kind == Kind::datagram_sent ||
+                                 app.controller().records()[i].kind == Kind::datagram_lost;
+                        }));
+  app.settings().show_tcp = false;
+  frame(ui, app);
+  CHECK(model_records(seq.view.model) == without);
+}
+
+TEST_CASE("clicking an arrow in the diagram selects its record and moves the cursor there", "[gui][sequence][mouse]") {
+  HeadlessImGui ui(1600, 1000);
+  GuiApp app(false);
+  REQUIRE(app.controller().open(""));
+  app.controller().post(cmd::Seek{sec(1).us});
+  frame(ui, app);
+  frame(ui, app);
+  SequencePanel& seq = sequence_panel(app);
+  const SeqItem* target = nullptr;
+  for (const SeqItem& it : seq.view.items) {
+    if (it.type != SeqItemType::arrow) continue;
+    const Record& r = app.controller().records()[it.record];
+    if (r.kind == Kind::smtp_command && r.text.rfind("EHLO", 0) == 0) {
+      target = &it;
+      break;
+    }
+  }
+  REQUIRE(target);
+  const size_t want = target->record;
+  const float x = seq.view.lanes_x + (static_cast<float>(target->from + target->to) * 0.5f + 0.5f) * seq.view.lane_w;
+  click(ui, app, ImVec2(x, seq.view.body_min.y + target->y));
+  CHECK(app.controller().selected() == app.controller().records()[want].seq);
+  CHECK(app.controller().cursor() == want);
+  // Right arrow (the keyboard) then steps on from the clicked record.
+  ImGuiIO& io = ImGui::GetIO();
+  io.KeyMap[ImGuiKey_RightArrow] = 262;
+  io.KeysDown[262] = true;
+  frame(ui, app);
+  io.KeysDown[262] = false;
+  frame(ui, app);
+  CHECK(app.controller().cursor() == want + 1);
+}
+
+TEST_CASE("seeking, Home and End move the cursor to the last record at or before the time", "[gui][playback]") {
+  HeadlessImGui ui(1280, 720);
+  GuiApp app(false);
+  REQUIRE(app.controller().open(scenario_file("server-down-retry-bounce.json")));
+  Controller& c = app.controller();
+  for (int64_t t : {int64_t{0}, sec(1).us, sec(90).us, minutes(10).us, c.end_time() / 2}) {
+    INFO("seek to " << t);
+    c.post(cmd::Seek{t});
+    frame(ui, app);
+    CHECK(c.now() == t);
+    CHECK(c.records()[c.cursor()].t.us <= t);
+    if (c.cursor() + 1 < c.size()) CHECK(c.records()[c.cursor() + 1].t.us > t);
+  }
+  ImGuiIO& io = ImGui::GetIO();
+  io.KeyMap[ImGuiKey_End] = 269;
+  io.KeyMap[ImGuiKey_Home] = 268;
+  io.KeysDown[269] = true;
+  frame(ui, app);
+  io.KeysDown[269] = false;
+  frame(ui, app);
+  CHECK(c.cursor() == c.size() - 1);
+  io.KeysDown[268] = true;
+  frame(ui, app);
+  io.KeysDown[268] = false;
+  frame(ui, app);
+  CHECK(c.now() == 0);
+  // The diagram follows the cursor: the cursor's row (or the last drawn one
+  // before it) is in view after every move.
+  c.post(cmd::Seek{minutes(31).us});
+  frame(ui, app);
+  frame(ui, app);
+  SequencePanel& seq = sequence_panel(app);
+  bool cursor_row_visible = false;
+  const size_t want_item = seq.view.model.item_of_record(c.cursor() + 1);
+  for (const SeqItem& it : seq.view.items)
+    if (it.type != SeqItemType::gap && want_item > 0 && it.record == seq.view.model.items()[want_item - 1])
+      cursor_row_visible = true;
+  CHECK(cursor_row_visible);
+}
+
+TEST_CASE("selecting a bounce highlights its cause chain back to the fault", "[gui][sequence][causes]") {
+  HeadlessImGui ui(1600, 1000);
+  GuiApp app(false);
+  Controller& c = app.controller();
+  REQUIRE(c.open(scenario_file("server-down-retry-bounce.json")));
+  const Record* bounce = nullptr;
+  for (const Record& r : c.records())
+    if (r.kind == Kind::dsn_created && r.text.find("bounce") != std::string::npos) bounce = &r;
+  REQUIRE(bounce);
+  const uint64_t seq_bounce = bounce->seq;
+  c.post(cmd::Select{seq_bounce, true});
+  frame(ui, app);
+  frame(ui, app);
+  SequencePanel& seq = sequence_panel(app);
+  const auto want = c.current().run->trace.cause_chain(seq_bounce);
+  REQUIRE(want.size() >= 2);
+  REQUIRE(seq.view.chain.size() == want.size());
+  // Root first in the view, newest first in the trace's chain.
+  for (size_t k = 0; k < want.size(); ++k) CHECK(c.records()[seq.view.chain[k]].seq == want[want.size() - 1 - k]->seq);
+  CHECK(c.records()[seq.view.chain.back()].seq == seq_bounce);
+  const Record& root = c.records()[seq.view.chain.front()];
+  CHECK((root.kind == Kind::fault_injected || root.kind == Kind::host_down));
+  // Every step of the chain is a row of the diagram (notes are shown).
+  for (size_t i : seq.view.chain) CHECK(seq.view.model.item_drawing(i) < seq.view.model.size());
+  // The fault is far above the bounce: the view offers to scroll to it, and
+  // clicking that shows the root cause's row.
+  bool root_visible = false;
+  for (const SeqItem& it : seq.view.items) root_visible |= it.type != SeqItemType::gap && it.record == seq.view.chain.front();
+  if (!root_visible) {
+    click(ui, app, ImVec2(seq.view.lanes_x + 10, seq.view.body_min.y + ImGui::GetFontSize() * 0.5f + 3));
+    CHECK(seq.view.scrolled_to_cause);
+    for (const SeqItem& it : seq.view.items) root_visible |= it.type != SeqItemType::gap && it.record == seq.view.chain.front();
+    CHECK(c.selected() == seq_bounce);  // scrolling to a cause keeps the selection
+  }
+  CHECK(root_visible);
+  // Selecting the root itself: no causes.
+  c.post(cmd::Select{root.seq, true});
+  frame(ui, app);  // applies the selection
+  frame(ui, app);  // draws it
+  CHECK(seq.view.chain.size() == 1);
+}
+
+TEST_CASE("injecting a fault from the GUI re-runs: the diagram's rows after the cursor change, before it not", "[gui][failures]") {
+  HeadlessImGui ui(1600, 1000);
+  GuiApp app(false);
+  Controller& c = app.controller();
+  REQUIRE(c.open(scenario_file("bob-to-alice.json")));
+  frame(ui, app);
+  SequencePanel& seq = sequence_panel(app);
+  auto rows = [&] {
+    std::vector<std::string> out;
+    for (uint32_t i : seq.view.model.items()) {
+      const Record& r = c.records()[i];
+      out.push_back(format_duration(r.t) + " " + std::string(kind_name(r.kind)) + " " + r.text);
+    }
+    return out;
+  };
+  auto delivered_to_alice = [&] {
+    for (const Record& r : c.records())
+      if (r.kind == Kind::message_delivered && r.text.find("alice") != std::string::npos) return true;
+    return false;
+  };
+  const std::vector<std::string> before = rows();
+  REQUIRE(delivered_to_alice());
+  // Alice's server goes down just before Bob's relay reaches it.
+  c.post(cmd::Seek{msec(1200).us});
+  frame(ui, app);
+  const int64_t at = c.now();
+  Fault f;
+  f.type = "host-down";
+  f.host = "mx.yahoo.test";
+  f.at = SimTime{-1};
+  c.post(cmd::InjectFault{f});
+  frame(ui, app);
+  frame(ui, app);
+  INFO(c.status());
+  REQUIRE(c.added_faults().size() == 1);
+  const std::vector<std::string> after = rows();
+  CHECK(after != before);
+  CHECK_FALSE(delivered_to_alice());
+  // Rows strictly before the fault's time are the same rows.
+  size_t same = 0;
+  while (same < before.size() && same < after.size() && before[same] == after[same]) ++same;
+  for (size_t i = 0; i < seq.view.model.size() && seq.view.model.times()[i] < at; ++i) CHECK(i < same);
+  // The fault is a row of the diagram, and stepping to the next failure from
+  // the start lands on it or after it.
+  bool fault_row = false;
+  for (uint32_t i : seq.view.model.items()) fault_row |= c.records()[i].kind == Kind::fault_injected && c.records()[i].t.us == at;
+  CHECK(fault_row);
+  c.post(cmd::Seek{at});
+  c.post(cmd::Step{+1, StepUnit::failure});
+  frame(ui, app);
+  CHECK(is_failure(*c.cursor_record()));
+  CHECK(c.now() >= at);
+  // Removing it from the GUI gives back the first run's rows.
+  c.post(cmd::RemoveFault{0});
+  frame(ui, app);
+  frame(ui, app);
+  CHECK(rows() == before);
+}
+
+TEST_CASE("stepping forward and back through the playback panel's path keeps cursor, selection and time together", "[gui][playback]") {
+  HeadlessImGui ui(1280, 720);
+  GuiApp app(false);
+  Controller& c = app.controller();
+  REQUIRE(c.open(""));
+  frame(ui, app);
+  const size_t start = c.cursor();
+  std::vector<size_t> seen;
+  for (int i = 0; i < 12; ++i) {
+    c.post(cmd::Step{+1, StepUnit::exchange});
+    frame(ui, app);
+    seen.push_back(c.cursor());
+    CHECK(starts_exchange(*c.cursor_record()));
+    CHECK(c.selected() == c.cursor_record()->seq);
+    CHECK(c.now() == c.cursor_record()->t.us);
+  }
+  for (size_t i = 1; i < seen.size(); ++i) CHECK(seen[i] > seen[i - 1]);
+  for (int i = 11; i > 0; --i) {
+    c.post(cmd::Step{-1, StepUnit::exchange});
+    frame(ui, app);
+    CHECK(c.cursor() == seen[static_cast<size_t>(i - 1)]);
+  }
+  c.post(cmd::Step{-1, StepUnit::event});
+  frame(ui, app);
+  CHECK(c.cursor() == seen[0] - 1);
+  CHECK(c.cursor() >= start);
+}
+
+TEST_CASE("opening a lesson from the app opens its scenario at the first pause, in front", "[gui][lesson]") {
+  HeadlessImGui ui(1600, 1000);
+  GuiApp app(false);
+  REQUIRE(app.controller().open(""));
+  std::string why;
+  CHECK_FALSE(app.open_lesson("no-such-lesson", &why));
+  CHECK(why.find("no-such-lesson") != std::string::npos);
+  REQUIRE(app.open_lesson("08", &why));
+  frame(ui, app);
+  frame(ui, app);
+  CHECK(app.panel_open(*app.panel("lesson")));
+  auto* lp = dynamic_cast<LessonPanel*>(app.panel("lesson"));
+  REQUIRE(lp);
+  REQUIRE(lp->lesson());
+  CHECK(lp->lesson()->id.rfind("08", 0) == 0);
+  CHECK(app.controller().scenario().name == lp->lesson()->scenario.name);
+  CHECK(app.controller().errors().empty());
+  REQUIRE(!lp->plans().empty());
+  if (lp->plans()[0].pause) {
+    CHECK(app.controller().selected() == lp->plans()[0].pause);
+    CHECK(app.controller().cursor() == app.controller().index().index_of_seq(lp->plans()[0].pause));
+  }
+  CHECK(ImGui::GetDrawData()->TotalVtxCount > 1000);
 }
