@@ -591,3 +591,75 @@ TEST_CASE("the server stores exactly what the client stuffed, for every tricky b
     }
   }
 }
+
+TEST_CASE("8-bit content to a server without 8BITMIME: the host's downgrade, or 554 5.6.3", "[smtp][client][8bitmime]") {
+  const std::string body = "MIME-Version: 1.0\r\nContent-Transfer-Encoding: 8bit\r\n\r\nd\xc3\xa9j\xc3\xa0 vu\r\n";
+  const std::string seven = "MIME-Version: 1.0\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nd=C3=A9j=C3=A0 vu\r\n";
+  {
+    // Converted: the 7-bit form goes out with no BODY= and is what the server stores.
+    Pair p;
+    p.scfg = test_config();
+    p.scfg.eightbitmime = false;
+    ClientConfig cc;
+    int calls = 0;
+    cc.downgrade_8bit = [&](std::string_view content, std::string&) -> std::optional<std::string> {
+      ++calls;
+      CHECK(content == body);
+      return seven;
+    };
+    auto res = run_pair(p, cc, {txn({"alice@yahoo.test"}, body)});
+    CHECK(calls == 1);
+    REQUIRE(res.at(0).accepted);
+    CHECK(res[0].recipients[0].status == RcptStatus::delivered);
+    CHECK(p.client_wire.find("BODY=") == std::string::npos);
+    CHECK(p.client_wire.find("SIZE=" + std::to_string(seven.size())) != std::string::npos);
+    REQUIRE(p.policy.stored.size() == 1);
+    CHECK(p.policy.stored[0].content == seven);
+  }
+  {
+    // Offered 8BITMIME: the hook is never asked.
+    Pair p;
+    p.scfg = test_config();
+    ClientConfig cc;
+    cc.downgrade_8bit = [&](std::string_view, std::string&) -> std::optional<std::string> {
+      FAIL("downgrade asked although the server offers 8BITMIME");
+      return std::nullopt;
+    };
+    auto res = run_pair(p, cc, {txn({"alice@yahoo.test"}, body)});
+    CHECK(res.at(0).accepted);
+    CHECK(p.client_wire.find("BODY=8BITMIME") != std::string::npos);
+  }
+  struct Case {
+    const char* name;
+    bool set;
+    std::optional<std::string> result;
+    const char* want_text;
+  };
+  const Case cases[] = {
+      {"no downgrade configured (bounce)", false, std::nullopt, "does not offer 8BITMIME"},
+      {"cannot convert", true, std::nullopt, "no MIME here"},
+      {"still 8-bit after conversion", true, std::string("Subject: \xc3\xa9\r\n\r\nx\r\n"), "remain"},
+  };
+  for (const Case& k : cases) {
+    INFO(k.name);
+    Pair p;
+    p.scfg = test_config();
+    p.scfg.eightbitmime = false;
+    ClientConfig cc;
+    if (k.set)
+      cc.downgrade_8bit = [&](std::string_view, std::string& why) {
+        why = "no MIME here";
+        return k.result;
+      };
+    auto res = run_pair(p, cc, {txn({"alice@yahoo.test"}, body)});
+    CHECK_FALSE(res.at(0).accepted);
+    const RecipientOutcome& o = res[0].recipients[0];
+    CHECK(o.status == RcptStatus::permanent);
+    CHECK(o.synthetic);
+    CHECK(o.reply.code == 554);
+    CHECK(o.reply.enhanced == "5.6.3");
+    CHECK(o.reply.text().find(k.want_text) != std::string::npos);
+    CHECK(p.client_wire.find("MAIL FROM") == std::string::npos);  // nothing of it was sent
+    CHECK(p.policy.stored.empty());
+  }
+}

@@ -12,6 +12,7 @@
 #include "sim/agents/world.hpp"
 #include "sim/mail/dsn.hpp"
 #include "sim/mail/message.hpp"
+#include "sim/mail/mime.hpp"
 #include "sim/scenario/loader.hpp"
 #include "sim/scenario/run.hpp"
 #include "tests/test_helpers.hpp"
@@ -191,4 +192,45 @@ TEST_CASE("mail-loop: the hop limit stops the loop; the looping bounce is discar
   CHECK(count(t, Kind::dsn_created) == 1);        // only about the original
   CHECK(count(t, Kind::message_discarded) == 1);  // the bounce's own failure
   CHECK(count(t, Kind::message_delivered) == 0);
+}
+
+TEST_CASE("eight-bit-legacy: MIME is converted to 7 bit for a server without 8BITMIME, raw 8-bit bounces (RFC 6152 3)") {
+  Outcome o = run_named("eight-bit-legacy");
+  const Trace& t = o.run.trace;
+  // One conversion (the MIME message), named with its size cost.
+  REQUIRE(count(t, Kind::message_converted) == 1);
+  const Record* conv = last_of(t, Kind::message_converted);
+  CHECK(conv->text.find("quoted-printable") != std::string::npos);
+  CHECK(conv->attr("mx") == "mx.yahoo.test");
+  // Alice's copy (as stored in her mailbox; POP3 has fetched it since) is
+  // 7-bit and decodes to what Bob wrote.
+  const Record* delivered = nullptr;
+  for (const Record& r : t.records())
+    if (r.kind == Kind::message_delivered && r.attr("rcpt") == "alice@yahoo.test") delivered = &r;
+  REQUIRE(delivered != nullptr);
+  const std::string& stored = delivered->wire;
+  for (char c : stored) REQUIRE(static_cast<unsigned char>(c) < 128);
+  mail::Message m = mail::parse_message(stored);
+  CHECK(mail::iequals(m.get("Content-Transfer-Encoding").value_or(""), "quoted-printable"));
+  const std::string text = mail::parse_mime(m).decoded();
+  CHECK(text.find("Gr\xc3\xbc\xc3\x9f" "e aus M\xc3\xbc" "nchen!") != std::string::npos);
+  // The raw message cannot be converted: bounced with 5.6.3, and Bob's DSN says so.
+  REQUIRE(count(t, Kind::message_bounced) == 1);
+  const Record* b = last_of(t, Kind::message_bounced);
+  CHECK(b->attr("status") == "5.6.3");
+  CHECK(b->attr("error").find("without MIME") != std::string::npos);
+  CHECK(count(t, Kind::dsn_created) == 1);
+  const Record* dsn = last_of(t, Kind::dsn_created);
+  REQUIRE(dsn != nullptr);
+  CHECK(dsn->wire.find("5.6.3") != std::string::npos);
+
+  // The same world with "eight_bit_relay": "bounce": both messages come back.
+  auto loaded = load_scenario_file(smtplab::testing::source_dir() + "/scenarios/eight-bit-legacy.json");
+  REQUIRE(loaded.ok());
+  for (Host& h : loaded.scenario->hosts)
+    if (h.name == "smtp.gmail.test") h.smtp.downgrade_8bit = false;
+  RunResult r = run_scenario(*loaded.scenario, RunOptions{});
+  CHECK(r.trace.count(Kind::message_converted) == 0);
+  CHECK(r.trace.count(Kind::message_bounced) == 2);
+  CHECK(r.trace.count(Kind::message_relayed) == 0);
 }

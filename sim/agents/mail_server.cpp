@@ -5,6 +5,7 @@
 
 #include "sim/mail/dsn.hpp"
 #include "sim/mail/message.hpp"
+#include "sim/mail/mime.hpp"
 
 namespace smtplab::agents {
 
@@ -27,6 +28,35 @@ std::string join(const std::vector<std::string>& v, std::string_view sep = ",") 
 std::string status_of(const smtp::Reply& r) {
   if (!r.enhanced.empty()) return r.enhanced;
   return r.permanent() ? "5.0.0" : r.positive() ? "2.0.0" : "4.0.0";
+}
+
+// RFC 2045 4: a MIME message says "MIME-Version: 1.0" (comments aside).
+bool is_mime(const mail::Message& m) {
+  std::optional<std::string_view> v = m.get("MIME-Version");
+  if (!v) return false;
+  std::string_view t = *v;
+  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+  return t.substr(0, 3) == "1.0" && (t.size() == 3 || t[3] == ' ' || t[3] == '(' || t[3] == '\t');
+}
+
+// RFC 6152 3 / RFC 1652: the 7-bit form of an 8-bit MIME message, for a
+// next hop without 8BITMIME. nullopt (and `why`) when it is not MIME: plain
+// 8-bit text has no Content-Transfer-Encoding to rewrite, so it cannot be
+// converted and must go back to the sender. `what` lists each conversion
+// and its size cost.
+std::optional<std::string> downgrade_for_relay(std::string_view content, std::string& why, std::string& what) {
+  mail::Message m = mail::parse_message(content);
+  if (!is_mime(m)) {
+    why = "8-bit message without MIME (no \"MIME-Version: 1.0\"): it cannot be converted to 7 bit";
+    return std::nullopt;
+  }
+  const std::vector<mail::EncodingCost> costs = mail::downgrade_to_7bit(m);
+  if (costs.empty()) {
+    why = "8-bit octets outside any MIME body part (in the header?): nothing to convert";
+    return std::nullopt;
+  }
+  for (const mail::EncodingCost& c : costs) what += (what.empty() ? "" : "; ") + c.describe();
+  return m.serialize();
 }
 
 bool greeting_stage(std::string_view stage) {
@@ -553,6 +583,25 @@ void MailServer::try_candidate(std::shared_ptr<Attempt> a) {
   cfg.helo_name = host_.name;
   cfg.use_auth = false;
   cfg.dot_stuffing = host_.dot_stuffing && no_stuffing_ <= 0;
+  if (host_.smtp.downgrade_8bit) {
+    // RFC 6152 3: convert for a next hop without 8BITMIME (Postfix does by
+    // default); only this copy changes, the queued message stays as it came.
+    cfg.downgrade_8bit = [this, qid = m.id, message_id = m.message_id, mx = a->current.host](
+                             std::string_view content, std::string& why) -> std::optional<std::string> {
+      std::string what;
+      std::optional<std::string> seven = downgrade_for_relay(content, why, what);
+      if (seven && s_.trace.enabled(Layer::mail)) {
+        Record rec;
+        rec.kind = Kind::message_converted;
+        rec.src = host_.name;
+        rec.dst = mx;
+        rec.text = qid + ": " + mx + " does not offer 8BITMIME: converted to 7 bit (" + what + ")";
+        rec.with("msgid", qid).with("message-id", message_id).with("mx", mx).with("conversion", what);
+        s_.trace.emit(std::move(rec));
+      }
+      return seven;
+    };
+  }
   const uint64_t serial = s_.net.next_serial();
   smtp::SessionInfo info{host_.name, a->current.host, format_ipv4(a->current.address), serial, false};
   std::vector<smtp::Transaction> txns;

@@ -53,7 +53,8 @@ const std::vector<std::string> kUserAgentKeys{"user",       "password", "server"
 const std::vector<std::string> kDnsServerKeys{"zones", "auto_records"};
 const std::vector<std::string> kMailboxKeys{"user", "password", "quota"};
 const std::vector<std::string> kSmtpKeys{"banner",      "extensions",     "max_message_size",  "max_recipients",
-                                         "pipelining", "greylisting", "greylist_delay", "refuse_connections"};
+                                         "pipelining", "greylisting", "greylist_delay", "refuse_connections",
+                                         "eight_bit_relay"};
 const std::vector<std::string> kQueueKeys{"schedule", "min_backoff",   "max_backoff", "interval",
                                           "lifetime", "delay_warning", "hop_limit"};
 const std::vector<std::string> kFetchKeys{"protocol", "every", "first", "keep"};
@@ -393,6 +394,7 @@ void read_smtp(Reader& rd, const json& obj, const std::string& ptr, SmtpPersonal
   rd.boolean(*v, "greylisting", p, s.greylisting);
   rd.duration(*v, "greylist_delay", p, s.greylist_delay);
   rd.boolean(*v, "refuse_connections", p, s.refuse_connections);
+  rd.enumeration(*v, "eight_bit_relay", p, s.downgrade_8bit, {{"downgrade", true}, {"bounce", false}});
 }
 
 void read_queue(Reader& rd, const json& obj, const std::string& ptr, QueuePolicy& q) {

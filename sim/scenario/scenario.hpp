@@ -40,6 +40,10 @@ struct SmtpPersonality {
   bool greylisting = false;                     // 451 on the first try of a new triple
   SimTime greylist_delay = minutes(5);          // how long a triple must wait
   bool refuse_connections = false;              // 554 greeting (RFC 5321 3.1)
+  // RFC 6152 3: when relaying 8-bit content to a server that does not offer
+  // 8BITMIME, convert the MIME parts to quoted-printable/base64 (true,
+  // "downgrade": Postfix's default) or return the message (false, "bounce").
+  bool downgrade_8bit = true;
 };
 
 enum class RetrySchedule { postfix, fixed, quadratic };

@@ -365,13 +365,28 @@ struct ClientSession::Impl {
         finish_txn(c, false, synthetic(554, "5.5.1", "No recipients"));
         continue;
       }
-      // RFC 6152 3: 8-bit data only to a server that offered 8BITMIME. We
-      // cannot downgrade (that needs MIME re-encoding), so the message fails.
+      // RFC 6152 3: 8-bit data only to a server that offered 8BITMIME.
+      // Otherwise convert it to 7-bit MIME when the host gave us a way
+      // (downgrade_8bit), or fail the message so the queue returns it.
       if (c.info_txn_[c.txn_].eight_bit && !offered(c, kExt8bitmime)) {
-        Reply r = synthetic(554, "5.6.3", "8-bit message, but the server does not offer 8BITMIME (RFC 6152)");
-        for (RecipientOutcome& o : c.results_[c.txn_].recipients) set_outcome(o, r, "MAIL", true);
-        finish_txn(c, false, r);
-        continue;
+        std::string why = "the server does not offer 8BITMIME";
+        if (c.cfg_.downgrade_8bit) {
+          if (std::optional<std::string> seven = c.cfg_.downgrade_8bit(c.txns_[c.txn_].content, why)) {
+            const scan::ContentFacts f = scan::content_facts(*seven);
+            if (!f.eight_bit) {
+              c.txns_[c.txn_].content = std::move(*seven);
+              c.info_txn_[c.txn_] = TxnInfo{f.crlf_size, false, f.crlf_clean && !f.dot_line};
+            } else {
+              why = "8-bit octets remain after conversion (in the header?)";
+            }
+          }
+        }
+        if (c.info_txn_[c.txn_].eight_bit) {
+          Reply r = synthetic(554, "5.6.3", "8-bit message not sent: " + why + " (RFC 6152 3)");
+          for (RecipientOutcome& o : c.results_[c.txn_].recipients) set_outcome(o, r, "MAIL", true);
+          finish_txn(c, false, r);
+          continue;
+        }
       }
       const int64_t size = c.info_txn_[c.txn_].wire_size;
       if (c.cfg_.use_size && c.server_size_limit_ > 0 && size > c.server_size_limit_) {

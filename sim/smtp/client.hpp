@@ -20,6 +20,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -72,6 +74,13 @@ struct ClientConfig {
   bool use_size = true;
   bool use_dsn = true;            // send NOTIFY/ORCPT/RET/ENVID when the server offers DSN
   bool dot_stuffing = true;       // false: the no-dot-stuffing fault (a lone "." ends the data early)
+  // RFC 6152 3: a relay holding 8-bit content for a server that did not
+  // offer 8BITMIME must either return it (unset: the message fails with a
+  // synthetic 554 5.6.3) or convert it to 7-bit MIME. When set, this is
+  // called with the content and returns the 7-bit form to send instead, or
+  // nullopt with `why` set when it cannot convert (no MIME structure). A
+  // pure function: the host decides how to convert and what to record.
+  std::function<std::optional<std::string>(std::string_view content, std::string& why)> downgrade_8bit;
   // Data block timeout of 4.5.3.2.5 (3 min) applies per sent chunk; the
   // simulator sends the whole body at once, so it bounds the final reply wait.
 };

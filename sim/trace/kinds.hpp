@@ -84,7 +84,8 @@ inline constexpr int kLayerCount = 9;
   X(message_fetched, mail, "message-fetched", "A user agent downloads a message (POP3 RETR or IMAP FETCH)")  \
   X(message_discarded, mail, "message-discarded", "A message is dropped on purpose (a bounce that bounced)") \
   X(fault_injected, fault, "fault-injected", "A scheduled fault takes effect")                              \
-  X(fault_cleared, fault, "fault-cleared", "A scheduled fault ends")
+  X(fault_cleared, fault, "fault-cleared", "A scheduled fault ends")                                        \
+  X(message_converted, mail, "message-converted", "8-bit MIME parts re-encoded to 7 bit for a next hop without 8BITMIME (RFC 6152 3)")
 
 enum class Kind : uint16_t {
 #define SMTPLAB_KIND_ENUM(id, layer, name, desc) id,
