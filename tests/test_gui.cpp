@@ -794,7 +794,9 @@ TEST_CASE("selecting a bounce highlights its cause chain back to the fault", "[g
   bool root_visible = false;
   for (const SeqItem& it : seq.view.items) root_visible |= it.type != SeqItemType::gap && it.record == seq.view.chain.front();
   if (!root_visible) {
-    click(ui, app, ImVec2(seq.view.lanes_x + 10, seq.view.body_min.y + ImGui::GetFontSize() * 0.5f + 3));
+    // The hint sits at the top right of the diagram's body.
+    const float right = seq.view.lanes_x + seq.view.lane_w * static_cast<float>(c.index().lifelines().size());
+    click(ui, app, ImVec2(right - ImGui::GetFontSize() * 2, seq.view.body_min.y + ImGui::GetFontSize() * 0.5f + 3));
     CHECK(seq.view.scrolled_to_cause);
     for (const SeqItem& it : seq.view.items) root_visible |= it.type != SeqItemType::gap && it.record == seq.view.chain.front();
     CHECK(c.selected() == seq_bounce);  // scrolling to a cause keeps the selection
