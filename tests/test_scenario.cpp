@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "sim/dns/zone_record.hpp"
 #include "sim/faults/catalog.hpp"
 #include "sim/scenario/loader.hpp"
 #include "test_helpers.hpp"
@@ -243,6 +244,10 @@ TEST_CASE("malformed files get one clear error with a position, never a crash", 
       {"\"just a string\"", "x.json: /: expected a scenario (a JSON object), got a string"},
       {std::string(40, '[') + std::string(40, ']'),
        "x.json:1:33: nesting deeper than 32 levels; a scenario never needs that"},
+      // Found by fuzz_scenario: a number beyond a double used to abort.
+      {"9999E99999ro9ell", "x.json:1:1: JSON error: number overflow parsing '9999E99999' (too large for a number)"},
+      {"{\"smtplab\": 1,\n \"seed\": 1E400}",
+       "x.json:2:10: JSON error: number overflow parsing '1E400' (too large for a number)"},
   };
   for (const Case& c : cases) {
     const auto errs = errors_of(c.text);
@@ -298,4 +303,27 @@ TEST_CASE("scenarios/schema.json lists exactly the keys the loader accepts", "[s
   std::set<std::string> catalog_types;
   for (const FaultType& f : fault_catalog()) catalog_types.insert(std::string(f.name));
   CHECK(schema_types == catalog_types);
+}
+
+TEST_CASE("zone records: names that outgrow 253 characters with the origin are rejected (fuzz_zone)", "[scenario][dns]") {
+  // 62 labels of "ab" (185 characters) are a valid relative name, but with a
+  // 70-character origin the qualified name passes the limit.
+  std::string rel;
+  for (int i = 0; i < 62; ++i) rel += (i ? ".ab" : "ab");
+  const std::string origin = std::string(60, 'o') + ".yahoo.test";
+  std::string why;
+  REQUIRE(parse_zone_record(rel + " IN A 192.0.2.1", "", &why));
+  CHECK_FALSE(parse_zone_record(rel + " IN A 192.0.2.1", origin, &why));
+  CHECK(why.find("is too long once qualified with the origin (at most 253 characters, RFC 1035 2.3.4)") !=
+        std::string::npos);
+  CHECK_FALSE(parse_zone_record("@ IN MX 10 " + rel, origin, &why));
+  CHECK_FALSE(parse_zone_record("www IN CNAME " + rel, origin, &why));
+  // Whatever parses prints as text that parses to the same text.
+  for (const std::string& text : {std::string("mail 300 IN MX 5 mx"), rel + " IN A 192.0.2.1"}) {
+    auto r = parse_zone_record(text, "yahoo.test.", &why);
+    if (!r) continue;
+    auto again = parse_zone_record(r->to_text(), "yahoo.test.", &why);
+    REQUIRE(again);
+    CHECK(again->to_text() == r->to_text());
+  }
 }

@@ -128,7 +128,18 @@ TEST_CASE("JSON Lines: fixed fields, escaping, attrs in order, and a round trip"
 
   for (const char* bad : {"", "{", "[]", "{\"v\":2}", "{\"v\":1,\"seq\":1}",
                           "{\"v\":1,\"seq\":1,\"t_us\":0,\"layer\":\"smtp\",\"kind\":\"nope\",\"src\":\"\",\"dst\":\"\","
-                          "\"text\":\"\",\"cause\":0}"}) {
+                          "\"text\":\"\",\"cause\":0}",
+                          // Found by fuzz_jsonl: numbers that do not fit the field were UB to convert.
+                          "{\"v\":1,\"seq\":888888888888888888888888,\"t_us\":0,\"layer\":\"smtp\",\"kind\":\"smtp-command\","
+                          "\"src\":\"\",\"dst\":\"\",\"text\":\"\",\"cause\":0}",
+                          "{\"v\":1,\"seq\":1,\"t_us\":1e300,\"layer\":\"smtp\",\"kind\":\"smtp-command\","
+                          "\"src\":\"\",\"dst\":\"\",\"text\":\"\",\"cause\":0}",
+                          "{\"v\":1,\"seq\":-1,\"t_us\":0,\"layer\":\"smtp\",\"kind\":\"smtp-command\","
+                          "\"src\":\"\",\"dst\":\"\",\"text\":\"\",\"cause\":0}",
+                          "{\"v\":1.5,\"seq\":1,\"t_us\":0,\"layer\":\"smtp\",\"kind\":\"smtp-command\","
+                          "\"src\":\"\",\"dst\":\"\",\"text\":\"\",\"cause\":0}",
+                          "{\"v\":1,\"seq\":1,\"t_us\":0,\"layer\":\"smtp\",\"kind\":\"smtp-command\","
+                          "\"src\":\"\",\"dst\":\"\",\"text\":\"\",\"cause\":1e999}"}) {
     INFO(bad);
     CHECK_FALSE(parse_jsonl(bad, &why));
     CHECK_FALSE(why.empty());

@@ -85,7 +85,7 @@ RecipientVerdict RecipientPolicy::classify(std::string_view address) const {
     return v;
   }
   bool scenario_domain = std::any_of(host_.relay_domains.begin(), host_.relay_domains.end(),
-                                     [&](const std::string& x) { return lower_ascii(x) == domain; });
+                                     [&d = domain](const std::string& x) { return lower_ascii(x) == d; });
   for (const Host& h : scenario_.hosts) {
     if (h.role != HostRole::mail_server) continue;
     if (lower_ascii(h.name) == domain) scenario_domain = true;

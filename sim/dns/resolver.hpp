@@ -153,7 +153,6 @@ class Resolver : public UdpReceiver {
   std::unordered_map<std::string, CacheEntry> cache_;
   std::unordered_map<std::string, std::unique_ptr<Pending>> pending_;  // by "qname|type"
   std::unordered_map<uint16_t, std::string> by_id_;
-  bool alive_ = true;
   std::shared_ptr<bool> alive_flag_;
 };
 

@@ -103,6 +103,11 @@ std::optional<ZoneRecord> parse_zone_record(std::string_view text, std::string_v
   size_t k = 0;
   if (tok[k] != "@" && !is_valid_hostname(tok[k])) return fail("\"" + tok[k] + "\" is not a valid domain name");
   r.name = qualify(tok[k++], origin);
+  // A relative name can become too long once the origin is appended (found by
+  // fuzz_zone): RFC 1035 2.3.4 limits a name to 255 octets on the wire, 253
+  // characters in text.
+  if (!is_valid_hostname(r.name))
+    return fail("\"" + r.name + "\" is too long once qualified with the origin (at most 253 characters, RFC 1035 2.3.4)");
   if (k < tok.size() && std::isdigit(static_cast<unsigned char>(tok[k][0]))) {
     if (tok[k].size() > 10) return fail("TTL \"" + tok[k] + "\" is too large");
     const unsigned long long ttl = std::stoull(tok[k]);
@@ -134,12 +139,16 @@ std::optional<ZoneRecord> parse_zone_record(std::string_view text, std::string_v
     } else {
       if (!is_valid_hostname(tok[k + 1])) return fail("\"" + tok[k + 1] + "\" is not a valid host name");
       r.target = qualify(tok[k + 1], origin);
+    if (!is_valid_hostname(r.target))
+      return fail("\"" + r.target + "\" is too long once qualified with the origin (at most 253 characters, RFC 1035 2.3.4)");
     }
   } else if (type == "CNAME") {
     r.type = RrType::CNAME;
     if (left != 1) return fail("a CNAME record takes one target name");
     if (!is_valid_hostname(tok[k])) return fail("\"" + tok[k] + "\" is not a valid domain name");
     r.target = qualify(tok[k], origin);
+    if (!is_valid_hostname(r.target))
+      return fail("\"" + r.target + "\" is too long once qualified with the origin (at most 253 characters, RFC 1035 2.3.4)");
   } else {
     return fail("record type \"" + type + "\" is not supported; expected one of: A, MX, CNAME");
   }

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "sim/lesson/lesson.hpp"
+#include "sim/scenario/json_text.hpp"
 #include "sim/trace/writers.hpp"
 
 namespace smtplab {
@@ -524,56 +525,6 @@ void read_step(Ctx& cx, const json& j, const std::string& ptr, Step& s) {
   if (const json* v = rd.field(j, "exercise", ptr, false)) s.exercise = read_exercise(cx, *v, child(ptr, "exercise"));
 }
 
-std::pair<int, int> line_col(std::string_view text, size_t offset) {
-  int line = 1, col = 1;
-  for (size_t i = 0; i < offset && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      col = 1;
-    } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
-      ++col;
-    }
-  }
-  return {line, col};
-}
-
-bool precheck(std::string_view text, const std::string& source, std::vector<ScenarioError>& errors) {
-  auto add = [&](size_t offset, std::string message, bool with_pos) {
-    ScenarioError e{source, "", 0, 0, std::move(message)};
-    if (with_pos) std::tie(e.line, e.column) = line_col(text, offset);
-    errors.push_back(std::move(e));
-    return false;
-  };
-  if (text.size() > kMaxLessonBytes)
-    return add(0, "file is too large (" + std::to_string(text.size()) + " bytes; a lesson may be at most 1 MiB)", false);
-  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
-    return add(0, "file is empty; a lesson is a JSON object such as {\"smtplab_lesson\": 1, \"steps\": [...]}", false);
-  const size_t nul = text.find('\0');
-  if (nul != std::string_view::npos) return add(nul, "this looks like a binary file (NUL byte), not a JSON lesson", true);
-  const size_t bad = utf8_error_offset(text);
-  if (bad != std::string_view::npos) return add(bad, "text is not valid UTF-8 (save the file as UTF-8)", true);
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > kMaxLessonDepth)
-        return add(i, "nesting deeper than " + std::to_string(kMaxLessonDepth) + " levels; a lesson never needs that", true);
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return true;
-}
-
 bool read_text_file(const std::string& path, size_t limit, std::string& out, std::string& why) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -692,19 +643,11 @@ LoadResult scenario_with(const Lesson& lesson, const ScenarioAdditions& addition
 LessonLoad load_lesson_text(std::string_view text, const std::string& source_name, const std::string& id,
                             const std::string& scenarios_dir) {
   LessonLoad result;
-  if (!precheck(text, source_name, result.errors)) return result;
-  json root;
-  try {
-    root = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
-    ScenarioError err{source_name, "", 0, 0, ""};
-    std::tie(err.line, err.column) = line_col(text, e.byte > 0 ? e.byte - 1 : 0);
-    std::string what = e.what();
-    const size_t colon = what.find(": ", what.find("parse error"));
-    err.message = "JSON syntax error: " + (colon == std::string::npos ? what : what.substr(colon + 2));
-    result.errors.push_back(std::move(err));
-    return result;
-  }
+  static constexpr JsonDocumentKind kKind{"lesson", "{\"smtplab_lesson\": 1, \"steps\": [...]}", kMaxLessonBytes,
+                                          kMaxLessonDepth};
+  std::optional<json> parsed = parse_json_document(text, source_name, kKind, result.errors);
+  if (!parsed) return result;
+  const json& root = *parsed;
   Reader rd(source_name, result.errors);
   Ctx cx{rd, {}};
   Lesson lesson;

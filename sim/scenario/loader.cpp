@@ -11,6 +11,7 @@
 
 #include "sim/dns/zone_record.hpp"
 #include "sim/faults/catalog.hpp"
+#include "sim/scenario/json_text.hpp"
 #include "sim/trace/writers.hpp"
 
 namespace smtplab {
@@ -829,64 +830,6 @@ void cross_check(Reader& rd, const json& root, Scenario& sc) {
   }
 }
 
-// ---- pre-parse checks on raw bytes
-
-std::pair<int, int> line_col(std::string_view text, size_t offset) {
-  int line = 1, col = 1;
-  for (size_t i = 0; i < offset && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      col = 1;
-    } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
-      ++col;
-    }
-  }
-  return {line, col};
-}
-
-bool precheck(std::string_view text, const std::string& source, std::vector<ScenarioError>& errors) {
-  auto add = [&](size_t offset, std::string message, bool with_pos) {
-    ScenarioError e{source, "", 0, 0, std::move(message)};
-    if (with_pos) std::tie(e.line, e.column) = line_col(text, offset);
-    errors.push_back(std::move(e));
-    return false;
-  };
-  if (text.size() > kMaxScenarioBytes)
-    return add(0, "file is too large (" + std::to_string(text.size()) + " bytes; a scenario may be at most " +
-                      std::to_string(kMaxScenarioBytes / (1024 * 1024)) + " MiB)", false);
-  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
-    return add(0, "file is empty; a scenario is a JSON object such as {\"smtplab\": 1, \"hosts\": [...]}", false);
-  const size_t nul = text.find('\0');
-  if (nul != std::string_view::npos)
-    return add(nul, "this looks like a binary file (NUL byte), not a JSON scenario", true);
-  const size_t bad = utf8_error_offset(text);
-  if (bad != std::string_view::npos) return add(bad, "text is not valid UTF-8 (save the file as UTF-8)", true);
-  // Nesting depth, ignoring brackets inside strings.
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (escaped)
-        escaped = false;
-      else if (c == '\\')
-        escaped = true;
-      else if (c == '"')
-        in_string = false;
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > kMaxScenarioDepth)
-        return add(i, "nesting deeper than " + std::to_string(kMaxScenarioDepth) + " levels; a scenario never needs that", true);
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 const std::map<std::string, std::vector<std::string>>& scenario_allowed_keys() {
@@ -934,21 +877,11 @@ std::optional<int64_t> parse_bandwidth(std::string_view text, std::string* error
 
 LoadResult load_scenario_text(std::string_view text, const std::string& source_name) {
   LoadResult result;
-  if (!precheck(text, source_name, result.errors)) return result;
-  json root;
-  try {
-    root = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
-    ScenarioError err{source_name, "", 0, 0, ""};
-    const size_t offset = e.byte > 0 ? e.byte - 1 : 0;
-    std::tie(err.line, err.column) = line_col(text, offset);
-    std::string what = e.what();
-    // nlohmann: "[json.exception.parse_error.101] parse error at line 1, column 2: syntax error ..."
-    const size_t colon = what.find(": ", what.find("parse error"));
-    err.message = "JSON syntax error: " + (colon == std::string::npos ? what : what.substr(colon + 2));
-    result.errors.push_back(std::move(err));
-    return result;
-  }
+  static constexpr JsonDocumentKind kKind{"scenario", "{\"smtplab\": 1, \"hosts\": [...]}", kMaxScenarioBytes,
+                                          kMaxScenarioDepth};
+  std::optional<json> parsed = parse_json_document(text, source_name, kKind, result.errors);
+  if (!parsed) return result;
+  const json& root = *parsed;
   Reader rd(source_name, result.errors);
   Scenario sc;
   sc.source = source_name;

@@ -160,6 +160,34 @@ void write_jsonl(std::ostream& out, const Trace& trace) {
   }
 }
 
+namespace {
+
+// An integer field, checked before conversion: nlohmann's get<uint64_t>() of
+// a float or of an out-of-range number is undefined behaviour (found by
+// fuzz_jsonl), so anything but an in-range integer is a "bad field".
+struct BadField {
+  std::string why;
+};
+
+uint64_t get_u64(const nlohmann::json& j, const char* key) {
+  const nlohmann::json& v = j.at(key);
+  if (v.is_number_unsigned()) return v.get<uint64_t>();
+  if (v.is_number_integer() && v.get<int64_t>() >= 0) return static_cast<uint64_t>(v.get<int64_t>());
+  throw BadField{std::string(key) + " must be a non-negative integer"};
+}
+
+int64_t get_i64(const nlohmann::json& j, const char* key) {
+  const nlohmann::json& v = j.at(key);
+  if (v.is_number_unsigned()) {
+    if (v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) throw BadField{std::string(key) + " is out of range"};
+    return static_cast<int64_t>(v.get<uint64_t>());
+  }
+  if (v.is_number_integer()) return v.get<int64_t>();
+  throw BadField{std::string(key) + " must be an integer"};
+}
+
+}  // namespace
+
 std::optional<Record> parse_jsonl(std::string_view line, std::string* error) {
   auto fail = [&](std::string why) -> std::optional<Record> {
     if (error) *error = std::move(why);
@@ -168,10 +196,10 @@ std::optional<Record> parse_jsonl(std::string_view line, std::string* error) {
   nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return fail("not a JSON object");
   try {
-    if (j.at("v").get<int>() != kTraceVersion) return fail("unsupported trace version");
+    if (get_i64(j, "v") != kTraceVersion) return fail("unsupported trace version");
     Record r;
-    r.seq = j.at("seq").get<uint64_t>();
-    r.t = SimTime{j.at("t_us").get<int64_t>()};
+    r.seq = get_u64(j, "seq");
+    r.t = SimTime{get_i64(j, "t_us")};
     const auto kind = kind_from_name(j.at("kind").get<std::string>());
     if (!kind) return fail("unknown kind \"" + j.at("kind").get<std::string>() + "\"");
     r.kind = *kind;
@@ -179,8 +207,8 @@ std::optional<Record> parse_jsonl(std::string_view line, std::string* error) {
     r.src = j.at("src").get<std::string>();
     r.dst = j.at("dst").get<std::string>();
     r.text = j.at("text").get<std::string>();
-    r.cause = j.at("cause").get<uint64_t>();
-    if (j.contains("session")) r.session = j["session"].get<uint64_t>();
+    r.cause = get_u64(j, "cause");
+    if (j.contains("session")) r.session = get_u64(j, "session");
     if (j.contains("wire")) r.wire = j["wire"].get<std::string>();
     if (j.contains("wire_hex")) {
       auto bytes = unhex(j["wire_hex"].get<std::string>());
@@ -204,6 +232,8 @@ std::optional<Record> parse_jsonl(std::string_view line, std::string* error) {
     return r;
   } catch (const nlohmann::json::exception& e) {
     return fail(std::string("bad field: ") + e.what());
+  } catch (const BadField& e) {
+    return fail("bad field: " + e.why);
   }
 }
 

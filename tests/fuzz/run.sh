@@ -3,7 +3,8 @@
 # for SECONDS (default 25) each on its seed corpus, in a scratch copy (the
 # checked-in corpus is never modified). Fails if any target finds a crash,
 # leak, timeout or sanitizer report; the reproducer is kept in BUILD_DIR/fuzz-crashes/.
-# Turn each into a regression test (tests/test_smtp_fuzz_regressions.cpp).
+# Turn each into a regression test in the owner's tests and add the input to
+# corpus/<target>/ as regress-<what>, so every later run replays it.
 set -u
 build=${1:?usage: run.sh BUILD_DIR [SECONDS]}
 secs=${2:-25}
