@@ -7,10 +7,17 @@
 //     packet, whatever the path length.
 //   - Per link direction, departures are FIFO (busy_until): serialisation
 //     delay queues packets behind each other, as on a real interface.
-//   - Connections live in recycled slots (index + generation) found through a
-//     hash of the 4-tuple: O(1) per segment. Packets live in a recycled pool
-//     whose payload strings keep their capacity: no allocation per segment in
-//     steady state.
+//   - Connections and packets live in recycled slots (index + generation) of
+//     chunked slabs: references stay valid while handlers open connections.
+//     A connection is found through an open-addressing table of the 4-tuple:
+//     O(1) per segment, no heap node per connection. Send buffers and
+//     payloads borrow heap buffers from one pool and return them when empty:
+//     no allocation per segment in steady state, and memory follows the
+//     bytes in flight.
+//   - Connection deadlines (RTO, FIN-WAIT-2) sit in one min-heap with one
+//     engine event for the earliest; TIME-WAIT entries expire lazily.
+//   - A handler's sends and close on its own connection, issued inside a
+//     callback, go out when the callback returns (InCallback).
 //   - Sequence-number comparisons are modulo 2^32 (RFC 9293 3.4).
 #include "sim/net/network.hpp"
 
@@ -166,6 +173,7 @@ class Slab {
   T& operator[](uint32_t i) { return chunks_[i >> kShift][i & (kChunk - 1)]; }
   const T& operator[](uint32_t i) const { return chunks_[i >> kShift][i & (kChunk - 1)]; }
   uint32_t size() const { return size_; }
+  size_t allocated() const { return chunks_.size() * kChunk; }
   uint32_t grow() {
     if ((size_ >> kShift) == chunks_.size()) chunks_.push_back(std::make_unique<T[]>(kChunk));
     return size_++;
@@ -185,6 +193,7 @@ class FlatTable {
  public:
   size_t size() const { return count_; }
   bool empty() const { return count_ == 0; }
+  size_t bytes() const { return slots_.capacity() * sizeof(Slot); }
   Slot* find(const ConnKey& k) {
     if (count_ == 0) return nullptr;
     for (size_t i = ConnKeyHash{}(k) & mask_;; i = (i + 1) & mask_) {
@@ -262,10 +271,18 @@ struct ConnSlot {
 struct TwSlot {
   ConnKey key{};
   uint32_t snd_nxt = 0, rcv_nxt = 0, iss = 0, irs = 0;
-  int64_t expiry = -1;  // -1: unused slot
+  uint32_t expiry = 0;  // in kTwTick units (10 ms), rounded up; 0: unused slot. 40 bytes a slot
   uint64_t serial = 0;
-  bool used() const { return expiry >= 0; }
+  bool used() const { return expiry != 0; }
 };
+// TIME-WAIT clock: 10 ms ticks in 32 bits last 497 days of simulated time.
+// An expiry is rounded up to a tick and compared with the current tick
+// rounded down, so 2*MSL lasts 60 s to 60.01 s, never less.
+constexpr int64_t kTwTick = 10'000;
+inline uint32_t tw_ticks(int64_t us, bool up) {
+  const int64_t t = up ? (us + kTwTick - 1) / kTwTick : us / kTwTick;
+  return t >= int64_t{UINT32_MAX} ? UINT32_MAX : static_cast<uint32_t>(t);
+}
 
 }  // namespace
 
@@ -327,10 +344,13 @@ struct Network::Impl {
     uint32_t sbuf_off = 0;  // sbuf[sbuf_off] has sequence number snd_una (after the SYN)
     uint64_t serial = 0;
     int64_t rtt_start = 0, srtt = 0, rttvar = 0, rto = 0;
-    int64_t deadline = -1;  // retransmission / time-wait deadline (us), -1 = none
-    int64_t timer_at = -1;
+    int64_t deadline = -1;  // retransmission / FIN-WAIT-2 deadline (us), -1 = none
+    int64_t heap_key = 0;    // the deadline as the timer heap knows it (<= deadline, or stale)
+    uint64_t heap_seq = 0;   // order among equal keys: the order they were keyed
     uint64_t timer_cause = 0;
-    EventId timer_ev{};
+    uint32_t heap_pos = UINT32_MAX;  // place in Impl::timers while a deadline is set
+    uint32_t route_gen = 0;
+    const std::vector<Hop>* route = nullptr;  // cached find_route(lhost, rhost) of generation route_gen
     TcpHandler* handler = nullptr;
     TcpAcceptor* acceptor = nullptr;
     std::string sbuf;
@@ -353,7 +373,8 @@ struct Network::Impl {
   std::vector<LinkRec> links;
   std::unordered_map<std::string, HostId> host_by_name;
   std::unordered_map<Ipv4, HostId> host_by_addr;
-  std::unordered_map<uint64_t, std::vector<Hop>> routes;
+  std::unordered_map<uint64_t, std::vector<Hop>> routes;  // nodes: pointers stay valid until clear()
+  uint32_t routes_gen = 0;  // bumped whenever routes is cleared
   std::unordered_map<uint64_t, TcpAcceptor*> listeners;  // host << 16 | port
   std::unordered_map<uint64_t, UdpReceiver*> udp_binds;
 
@@ -369,6 +390,30 @@ struct Network::Impl {
   EventId tw_sweep_ev{};
 
   Slab<Packet> packets;
+
+  // Heap buffers (send buffers, segment payloads) are lent from one pool and
+  // returned as soon as they hold nothing: memory follows the bytes in
+  // flight, not the largest message each connection or packet slot ever
+  // carried, and steady state needs no malloc. Bulk-sized buffers are freed.
+  std::vector<std::string> buf_pool;
+  static constexpr size_t kPoolMax = 4096, kPoolBufMax = 4096;
+  void take_buf(std::string& s) {
+    if (s.capacity() > 15 || buf_pool.empty()) return;
+    std::string& b = buf_pool.back();
+    b.assign(s);  // keep what s already holds (at most 15 bytes)
+    s.swap(b);
+    buf_pool.pop_back();
+  }
+  void give_buf(std::string& s) {
+    s.clear();
+    if (s.capacity() <= 15) return;
+    if (s.capacity() <= kPoolBufMax && buf_pool.size() < kPoolMax) {
+      buf_pool.emplace_back();
+      buf_pool.back().swap(s);
+    } else {
+      std::string().swap(s);
+    }
+  }
   uint32_t packet_free = UINT32_MAX;
   DropHook drop_hook = nullptr;
   void* drop_ctx = nullptr;
@@ -404,7 +449,7 @@ struct Network::Impl {
     Packet& p = packets[i];
     if (!p.live) throw std::logic_error("network: packet freed twice");
     p.live = false;
-    if (p.payload.capacity() > 4096) std::string().swap(p.payload);  // bulk data: do not hoard
+    give_buf(p.payload);
     p.next_free = packet_free;
     packet_free = i;
   }
@@ -461,7 +506,7 @@ struct Network::Impl {
   // ------------------------------------------------------------ packets
 
   // Decides the packet's fate and schedules its arrival (or reports its loss).
-  void transmit(uint32_t pi) {
+  void transmit(uint32_t pi, const std::vector<Hop>* path = nullptr) {
     Packet& p = packets[pi];
     const bool is_tcp = p.proto == kProtoTcp;
     if (is_tcp) ++stats.segments_sent;
@@ -479,7 +524,7 @@ struct Network::Impl {
     } else if (p.dst_host == kNoHost) {
       why = "no host has this address";
     } else if (p.dst_host != p.src_host) {
-      const std::vector<Hop>* path = find_route(p.src_host, p.dst_host);
+      if (!path) path = find_route(p.src_host, p.dst_host);
       if (path->empty()) why = "no route to host";
       const int64_t bytes = static_cast<int64_t>(p.payload.size()) + (is_tcp ? 40 : 28);  // IPv4 + TCP/UDP headers
       for (const Hop& hop : *path) {
@@ -610,7 +655,8 @@ struct Network::Impl {
   void free_conn(uint32_t i) {
     Conn& c = conns[i];
     if (ConnSlot* s = conn_map.find(c.key); s && s->index == i) conn_map.erase(s);
-    engine.cancel(c.timer_ev);
+    timer_remove(c);
+    give_buf(c.sbuf);
     const uint32_t gen = c.gen + 1;
     c.~Conn();
     new (&c) Conn();
@@ -692,6 +738,7 @@ struct Network::Impl {
     p.serial = c.serial;
     if (len > 0) {
       const size_t off = c.sbuf_off + (seq - c.snd_una);
+      if (len > 15) take_buf(p.payload);
       p.payload.assign(c.sbuf, off, len);
     }
     if (flags & kAck) c.ack_pending = false;
@@ -704,8 +751,14 @@ struct Network::Impl {
       }
       trace.emit(std::move(r));
     }
+    // The connection keeps its route (one hash lookup saved per segment)
+    // until the topology changes.
+    if (c.route_gen != routes_gen || !c.route) {
+      c.route = p.dst_host == kNoHost || p.dst_host == p.src_host ? nullptr : find_route(p.src_host, p.dst_host);
+      c.route_gen = routes_gen;
+    }
     sending_retransmit = retransmit;
-    transmit(pi);
+    transmit(pi, c.route);
     sending_retransmit = false;
   }
 
@@ -746,37 +799,113 @@ struct Network::Impl {
     transmit(pi);
   }
 
+  // ---- timers
+  // Every connection with a deadline has one entry in a binary min-heap of
+  // connection slots, ordered by (key, the order keys were set), and one
+  // engine event waits for the earliest key. Entries are lazy: an ACK that
+  // restarts the timer later, or stops it, only writes the deadline; the
+  // entry is re-keyed or dropped when it comes up. So the common case costs
+  // no heap work and nothing lingers in the engine's queue (an engine event
+  // per connection, cancelled at each ACK, would stay there until its time).
+  std::vector<uint32_t> timers;
+  uint64_t timer_counter = 0;
+  EventId timer_ev{};
+  int64_t timer_at = -1;  // time of timer_ev while pending
+
+  bool timer_less(uint32_t a, uint32_t b) const {
+    const Conn& x = conns[a];
+    const Conn& y = conns[b];
+    return x.heap_key != y.heap_key ? x.heap_key < y.heap_key : x.heap_seq < y.heap_seq;
+  }
+  void timer_place(size_t pos, uint32_t i) {
+    timers[pos] = i;
+    conns[i].heap_pos = static_cast<uint32_t>(pos);
+  }
+  void timer_sift(size_t pos) {
+    const uint32_t i = timers[pos];
+    while (pos > 0) {
+      const size_t parent = (pos - 1) / 2;
+      if (!timer_less(i, timers[parent])) break;
+      timer_place(pos, timers[parent]);
+      pos = parent;
+    }
+    for (;;) {
+      size_t child = 2 * pos + 1;
+      if (child >= timers.size()) break;
+      if (child + 1 < timers.size() && timer_less(timers[child + 1], timers[child])) ++child;
+      if (!timer_less(timers[child], i)) break;
+      timer_place(pos, timers[child]);
+      pos = child;
+    }
+    timer_place(pos, i);
+  }
+  void timer_key(uint32_t i, int64_t key) {
+    Conn& c = conns[i];
+    c.heap_key = key;
+    c.heap_seq = ++timer_counter;
+    if (c.heap_pos == UINT32_MAX) {
+      timers.push_back(i);
+      c.heap_pos = static_cast<uint32_t>(timers.size() - 1);
+    }
+    timer_sift(c.heap_pos);
+  }
+  void timer_remove(Conn& c) {
+    if (c.heap_pos == UINT32_MAX) return;
+    const size_t pos = c.heap_pos;
+    c.heap_pos = UINT32_MAX;
+    const uint32_t last = timers.back();
+    timers.pop_back();
+    if (pos < timers.size()) {
+      timer_place(pos, last);
+      timer_sift(pos);
+    }
+  }
+  // The engine event must fire no later than the earliest key. A later
+  // pending one stays: it fires, finds nothing due, and re-arms (rare: new
+  // deadlines are RTOs from now, rarely earlier than all the others).
+  void timer_schedule() {
+    if (timers.empty()) return;
+    const int64_t first = conns[timers[0]].heap_key;
+    if (engine.is_pending(timer_ev) && timer_at <= first) return;
+    timer_at = first;
+    timer_ev = engine.schedule_at(SimTime{first}, &Impl::timer_cb, this, 0);
+  }
+
   void arm(uint32_t i, int64_t deadline) {
     Conn& c = conns[i];
     c.deadline = deadline;
     c.timer_cause = engine.cause();
-    if (engine.is_pending(c.timer_ev) && c.timer_at <= deadline) return;  // fires first, re-arms lazily
-    engine.cancel(c.timer_ev);
-    c.timer_at = deadline;
-    c.timer_ev = engine.schedule_at(SimTime{deadline}, &Impl::timer_cb, this, uint64_t{c.gen} << 32 | i);
+    if (c.heap_pos != UINT32_MAX && c.heap_key <= deadline) return;  // comes up first, re-keyed then
+    timer_key(i, deadline);
+    timer_schedule();
   }
-  void disarm(Conn& c) { c.deadline = -1; }
+  void disarm(Conn& c) { c.deadline = -1; }  // the entry is dropped when it comes up
 
-  static void timer_cb(void* ctx, uint64_t arg) {
+  static void timer_cb(void* ctx, uint64_t) {
     Impl* self = static_cast<Impl*>(ctx);
-    const uint32_t i = static_cast<uint32_t>(arg);
-    const uint32_t gen = static_cast<uint32_t>(arg >> 32);
-    if (i >= self->conns.size() || self->conns[i].gen != gen || self->conns[i].state == St::free) return;
-    Conn& c = self->conns[i];
-    c.timer_ev = EventId{};
-    c.timer_at = -1;
-    if (c.deadline < 0) return;
-    if (self->engine.now().us < c.deadline) {
-      const int64_t d = c.deadline;
-      const uint64_t cause = self->engine.cause();
-      self->engine.set_cause(c.timer_cause);
-      self->arm(i, d);
-      self->engine.set_cause(cause);
-      return;
+    self->timer_ev = EventId{};
+    self->timer_at = -1;
+    const int64_t now = self->engine.now().us;
+    const uint64_t cause = self->engine.cause();
+    // Each expiry may set, move or clear deadlines (its own and, through the
+    // application, others'): take the earliest again every time.
+    while (!self->timers.empty()) {
+      const uint32_t i = self->timers[0];
+      Conn& c = self->conns[i];
+      if (c.heap_key > now) break;
+      if (c.deadline < 0) {
+        self->timer_remove(c);
+      } else if (c.deadline > now) {
+        self->timer_key(i, c.deadline);
+      } else {
+        self->timer_remove(c);
+        c.deadline = -1;
+        self->engine.set_cause(c.timer_cause);
+        self->expire(i);
+      }
     }
-    c.deadline = -1;
-    self->engine.set_cause(c.timer_cause);
-    self->expire(i);
+    self->engine.set_cause(cause);
+    self->timer_schedule();
   }
 
   void start_rtt(Conn& c, uint32_t seq) {
@@ -931,9 +1060,9 @@ struct Network::Impl {
     tw.iss = iss;
     tw.irs = irs;
     tw.serial = serial;
-    tw.expiry = engine.now().us + params.time_wait.us;
+    tw.expiry = tw_ticks(engine.now().us + params.time_wait.us, true);
     stats.time_wait = tw_map.size();
-    arm_tw_sweep(tw.expiry);
+    arm_tw_sweep(int64_t{tw.expiry} * kTwTick);
     if (h) h->on_closed(TcpConn(&self, id), CloseReason::normal);
   }
 
@@ -950,8 +1079,9 @@ struct Network::Impl {
   void tw_sweep() {
     const int64_t now = engine.now().us;
     int64_t earliest = std::numeric_limits<int64_t>::max();
-    tw_map.sweep([now](const TwSlot& t) { return t.expiry <= now; },  // 2*MSL is over
-                 [&earliest](const TwSlot& t) { earliest = std::min(earliest, t.expiry); });
+    const uint32_t now_t = tw_ticks(now, false);
+    tw_map.sweep([now_t](const TwSlot& t) { return t.expiry <= now_t; },  // 2*MSL is over
+                 [&earliest](const TwSlot& t) { earliest = std::min(earliest, int64_t{t.expiry} * kTwTick); });
     stats.time_wait = tw_map.size();
     // Batch the next sweep: at the earliest expiry, but no sooner than a
     // quarter of 2*MSL from now (an entry past its expiry is already ignored).
@@ -960,7 +1090,7 @@ struct Network::Impl {
   // The live TIME-WAIT entry for `key`, if any (an expired one is dropped).
   TwSlot* tw_find(const ConnKey& key) {
     TwSlot* t = tw_map.find(key);
-    if (t && t->expiry <= engine.now().us) {
+    if (t && t->expiry <= tw_ticks(engine.now().us, false)) {
       tw_map.erase(t);
       stats.time_wait = tw_map.size();
       return nullptr;
@@ -984,7 +1114,7 @@ struct Network::Impl {
       return;
     } else if ((p.flags & kFin) || !p.payload.empty() || (p.flags & kSyn)) {
       // The peer did not get our last ACK: acknowledge again, restart 2*MSL.
-      tw->expiry = engine.now().us + params.time_wait.us;
+      tw->expiry = tw_ticks(engine.now().us + params.time_wait.us, true);
       const uint32_t qi = alloc_packet();
       Packet& q = packets[qi];
       q.src = tw->key.laddr;
@@ -1208,7 +1338,7 @@ struct Network::Impl {
       c.sbuf_off += acked;
       c.snd_una = ack;
       if (c.sbuf_off == c.sbuf.size()) {
-        c.sbuf.clear();
+        give_buf(c.sbuf);
         c.sbuf_off = 0;
       } else if (c.sbuf_off > 4096 && c.sbuf_off * 2 > c.sbuf.size()) {
         c.sbuf.erase(0, c.sbuf_off);
@@ -1415,7 +1545,7 @@ Network::Network(Engine& engine, Trace& trace, uint64_t seed, TcpParams tcp)
 
 Network::~Network() {
   // Pending engine events point at the pool; make them harmless.
-  for (uint32_t i = 0; i < impl_->conns.size(); ++i) impl_->engine.cancel(impl_->conns[i].timer_ev);
+  impl_->engine.cancel(impl_->timer_ev);
   for (uint32_t i = 0; i < impl_->packets.size(); ++i) impl_->engine.cancel(impl_->packets[i].ev);
   impl_->engine.cancel(impl_->tw_sweep_ev);
 }
@@ -1441,6 +1571,7 @@ LinkId Network::add_link(HostId a, HostId b, const LinkParams& params) {
   impl_->hosts[a].links.push_back(id);
   impl_->hosts[b].links.push_back(id);
   impl_->routes.clear();
+  ++impl_->routes_gen;
   return id;
 }
 
@@ -1527,6 +1658,7 @@ void Network::set_link_up(LinkId l, bool up) {
   if (lr.p.up == up) return;
   lr.p.up = up;
   impl_->routes.clear();
+  ++impl_->routes_gen;
   impl_->net_record(up ? Kind::link_up : Kind::link_down, impl_->hosts[lr.a].name,
                     "link " + impl_->hosts[lr.a].name + " - " + impl_->hosts[lr.b].name +
                         (up ? " is up again" : " is down: it drops every packet"));
@@ -1598,6 +1730,23 @@ void Network::send_udp(HostId from, uint16_t from_port, Ipv4 to, uint16_t to_por
   I.transmit(pi);
 }
 
+size_t Network::memory_bytes() const {
+  const auto& I = *impl_;
+  auto heap = [](const std::string& str) { return str.capacity() > 15 ? str.capacity() + 1 : 0; };
+  size_t n = I.conns.allocated() * sizeof(Impl::Conn) + I.packets.allocated() * sizeof(Impl::Packet) +
+             I.conn_map.bytes() + I.tw_map.bytes();
+  for (uint32_t i = 0; i < I.conns.size(); ++i) {
+    const auto& c = I.conns[i];
+    n += heap(c.sbuf);
+    if (c.ooo) {
+      n += sizeof(*c.ooo) + c.ooo->capacity() * sizeof(OooSeg);
+      for (const OooSeg& o : *c.ooo) n += heap(o.data);
+    }
+  }
+  for (uint32_t i = 0; i < I.packets.size(); ++i) n += heap(I.packets[i].payload);
+  return n;
+}
+
 const TcpParams& Network::tcp_params() const { return impl_->params; }
 const NetStats& Network::stats() const { return impl_->stats; }
 Engine& Network::engine() { return impl_->engine; }
@@ -1610,6 +1759,7 @@ size_t Network::conn_send(ConnId id, std::string_view bytes) {
   if (!c || c->fin_queued || bytes.empty()) return 0;
   if (c->state != St::established && c->state != St::close_wait && c->state != St::syn_sent && c->state != St::syn_rcvd)
     return 0;
+  if (c->sbuf.size() + bytes.size() > 15) impl_->take_buf(c->sbuf);
   c->sbuf.append(bytes);
   if (!c->in_cb) impl_->output(id.index);  // else the network sends when the handler returns
   return bytes.size();
