@@ -28,7 +28,10 @@
 //   - Talk: conn.send(bytes) queues bytes (segmented by MSS); conn.close()
 //     sends FIN once everything queued is sent; conn.abort() sends RST.
 //   Handlers are called from engine events; they may call send/close/abort/
-//   connect re-entrantly. After abort(), or after on_closed(), the handle is
+//   connect re-entrantly. A send or close on the handler's own connection
+//   from inside its callback is queued and goes out when the callback
+//   returns (one pass: the reply carries the ACK, "send; close" is one
+//   segment with FIN). After abort(), or after on_closed(), the handle is
 //   stale: its calls do nothing and valid() is false.
 //
 // Trace (layer tcp; records built only when trace.enabled(Layer::tcp))
