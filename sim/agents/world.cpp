@@ -18,7 +18,16 @@ std::string fault_summary(const Fault& f) {
   if (!f.host.empty()) s += " on " + f.host;
   if (f.link.size() == 2) s += " on link " + f.link[0] + " - " + f.link[1];
   if (!f.domain.empty()) s += " for " + f.domain + " (" + f.mode + ")";
-  if (!f.verb.empty()) s += ": " + std::to_string(f.code ? f.code : 0) + " at " + f.verb + (f.nth ? " #" + std::to_string(f.nth) : " (every)");
+  if (!f.verb.empty()) {
+    // Which command the fault strikes: "the 2nd RCPT", "every DATA".
+    const std::string which = f.nth ? f.verb + " #" + std::to_string(f.nth) : "every " + f.verb;
+    if (f.type == "smtp-reply")
+      s += ": reply " + std::to_string(f.code) + (f.text.empty() ? "" : " " + f.text) + " to " + which;
+    else if (f.type == "smtp-delay")
+      s += ": wait " + format_duration(f.delay) + " before answering " + which;
+    else
+      s += " at " + which;
+  }
   if (!f.recipient.empty()) s += " for <" + f.recipient + ">";
   if (!f.mailbox.empty()) s += ": mailbox " + f.mailbox;
   if (f.type == "link-loss") s += ": loss " + std::to_string(static_cast<int>(f.loss * 100 + 0.5)) + "%";
