@@ -55,6 +55,19 @@ class QuaternaryHeap {
   bool empty() const { return end_ == kRoot; }
   const QueueKey& top() const { return data_[kRoot]; }
 
+  // The key that becomes the top after pop() (the smallest child of the
+  // root, one cached line), or nullptr if the top is alone. Lets the engine
+  // fetch the next event's payload while the sift runs.
+  const QueueKey* next_top() const {
+    const size_t first = 4 * kRoot - 8;
+    if (first >= end_) return nullptr;
+    const size_t last = std::min(first + 4, end_);
+    size_t best = first;
+    for (size_t c = first + 1; c < last; ++c)
+      if (less(data_[c], data_[best])) best = c;
+    return &data_[best];
+  }
+
   void push(QueueKey k) {
     if (end_ >= cap_) grow(cap_ * 2);
     sift_up(end_++, k);
@@ -176,6 +189,11 @@ class BinaryHeap {
   size_t size() const { return keys_.size(); }
   bool empty() const { return keys_.empty(); }
   const QueueKey& top() const { return keys_.front(); }
+  const QueueKey* next_top() const {
+    if (keys_.size() < 2) return nullptr;
+    if (keys_.size() == 2 || keys_[1] < keys_[2]) return &keys_[1];
+    return &keys_[2];
+  }
   void push(QueueKey k) {
     keys_.push_back(k);
     std::push_heap(keys_.begin(), keys_.end(), std::greater<QueueKey>{});
