@@ -32,12 +32,6 @@ namespace smtplab::bench {
 #ifdef SMTPLAB_HAVE_GUI
 namespace {
 
-double cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
 struct Measured {
   double us_per_frame = 0;
   int rows_drawn = 0;

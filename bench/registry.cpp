@@ -1,4 +1,5 @@
 // bench/registry.cpp: the list of benchmarks; each lives in its own file.
+#include <ctime>
 #include <fstream>
 #include <string>
 
@@ -34,6 +35,12 @@ long long status_field(const char* field) {
   return 0;
 }
 }  // namespace
+
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
 
 long long peak_rss_bytes() { return status_field("VmHWM:"); }
 long long current_rss_bytes() { return status_field("VmRSS:"); }

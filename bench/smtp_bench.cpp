@@ -69,12 +69,6 @@ bool one(const smtp::ServerConfig& scfg, CountPolicy& policy, const smtp::Client
   return c.done() && !c.results().empty() && c.results()[0].accepted;
 }
 
-double cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
 struct Timing {
   double wall = 0;
   double cpu = 0;
