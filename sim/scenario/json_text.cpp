@@ -94,7 +94,8 @@ std::optional<nlohmann::json> parse_json_document(std::string_view text, const s
     std::string why = e.what();
     const size_t close = why.find("] ");
     if (close != std::string::npos) why = why.substr(close + 2);
-    ScenarioError err{source, "", 0, 0, "JSON error: " + why + " (too large for a number)"};
+    const bool overflow = e.id == 406;
+    ScenarioError err{source, "", 0, 0, "JSON error: " + why + (overflow ? " (too large for a number)" : "")};
     const size_t q1 = why.find('\'');
     const size_t q2 = q1 == std::string::npos ? q1 : why.find('\'', q1 + 1);
     if (q2 != std::string::npos && q2 > q1 + 1) {
