@@ -298,6 +298,43 @@ TEST_CASE("SRTT/RTTVAR: the RTO follows the measured round trip, never below 1 s
   }
 }
 
+TEST_CASE("RFC 6298 5: a backed-off RTO stays until a fresh RTT sample, then collapses", "[tcp]") {
+  // Drops the first transmission of the client's data segments number 1, 2 and 4.
+  struct DropSome {
+    int seen = 0;
+    static bool hook(void* ctx, const PacketView& p) {
+      auto* d = static_cast<DropSome*>(ctx);
+      if (!p.tcp || p.retransmit || p.payload.empty() || p.src != 0) return false;  // host 0: the client
+      const int n = ++d->seen;
+      return n == 1 || n == 2 || n == 4;
+    }
+  };
+  Rig rig;  // 10 ms each way: measured RTOs are the 1 s minimum
+  Server srv;
+  rig.net.listen(rig.server, 25, &srv);
+  Endpoint cli;
+  TcpConn c = rig.net.connect(rig.client, rig.net.host_address(rig.server), 25, &cli);
+  rig.engine.run_until(sec(5));
+  REQUIRE(cli.connected);
+  DropSome drop;
+  rig.net.set_drop_hook(&DropSome::hook, &drop);
+  c.send("one\r\n");  // lost: resent after 1 s, the RTO backs off to 2 s; its ACK gives no sample (Karn)
+  rig.engine.run_until(sec(10));
+  c.send("two\r\n");  // lost: the RTO is still 2 s, so it is resent 2 s later (not 1 s)
+  rig.engine.run_until(sec(20));
+  c.send("three\r\n");  // delivered at once: a fresh sample, the RTO collapses to 1 s
+  rig.engine.run_until(sec(30));
+  c.send("four\r\n");  // lost: resent after 1 s again
+  rig.engine.run_until(sec(60));
+  std::vector<SimTime> data_rt;
+  for (const Record* r : rig.records(Kind::segment_retransmit, "client.test"))
+    if (r->attr("len") != "0") data_rt.push_back(r->t);
+  INFO(rig.dump());
+  CHECK(data_rt == std::vector<SimTime>{sec(6), sec(12), sec(31)});
+  REQUIRE(srv.ends.size() == 1);
+  CHECK(srv.ends[0]->got == "one\r\ntwo\r\nthree\r\nfour\r\n");
+}
+
 TEST_CASE("closed port: RST, connection refused; down host: timeout", "[tcp]") {
   SECTION("refused") {
     Rig rig;

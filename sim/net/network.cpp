@@ -1344,11 +1344,12 @@ struct Network::Impl {
         c.sbuf.erase(0, c.sbuf_off);
         c.sbuf_off = 0;
       }
+      // A backed-off RTO stays until a fresh RTT sample recomputes it (RFC
+      // 6298 5: "collapsing" RTO happens with a new measurement, which Karn's
+      // rule takes only from a segment sent once), not at any new ACK.
       if (c.rtt_timing && seq_gt(ack, c.rtt_seq)) {
         rtt_sample(c, engine.now().us - c.rtt_start);
         c.rtt_timing = false;
-      } else if (c.rtt_valid) {
-        c.rto = clamp_rto(c.srtt + std::max<int64_t>(1, 4 * c.rttvar));  // undo backoff on new data acked
       }
       c.retries = 0;
       c.dupacks = 0;
