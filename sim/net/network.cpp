@@ -1344,12 +1344,20 @@ struct Network::Impl {
         c.sbuf.erase(0, c.sbuf_off);
         c.sbuf_off = 0;
       }
-      // A backed-off RTO stays until a fresh RTT sample recomputes it (RFC
-      // 6298 5: "collapsing" RTO happens with a new measurement, which Karn's
-      // rule takes only from a segment sent once), not at any new ACK.
+      // New data acknowledged: the backoff ends here. Strict RFC 6298 (5,
+      // Karn) keeps a backed-off RTO until a fresh RTT sample, which only a
+      // segment sent once can give. Stacks with TCP timestamps (RFC 7323; Linux,
+      // the BSDs) get a valid sample from every such ACK, and Linux resets its
+      // backoff there; this model has no timestamps and no NewReno, so the
+      // strict rule left several losses in one window to serial timeouts whose
+      // RTO kept doubling: a 10 MB transfer at 5% loss took 13 min 43 s
+      // (0.1 Mbit/s) instead of 1 min 30 s. So the RTO is recomputed from
+      // SRTT/RTTVAR, as a timestamped stack's sample would recompute it.
       if (c.rtt_timing && seq_gt(ack, c.rtt_seq)) {
         rtt_sample(c, engine.now().us - c.rtt_start);
         c.rtt_timing = false;
+      } else if (c.rtt_valid) {
+        c.rto = clamp_rto(c.srtt + std::max<int64_t>(1, 4 * c.rttvar));
       }
       c.retries = 0;
       c.dupacks = 0;
