@@ -13,11 +13,16 @@
 // Printed per run: simulated events per wall second, sessions per wall
 // second, and peak memory per concurrent session (resident memory sampled
 // during the run, minus the level before it; message bodies are ~300 bytes
-// and included). The "ratio" line divides the per-session wall cost at
-// 10,000 concurrent sessions by that at 1,000: flat cost gives 1.0.
+// and included; the time spent sampling is subtracted). The "ratio" line
+// divides the per-session CPU cost at 10,000 concurrent sessions by that at
+// 1,000: flat cost gives 1.0. The memory target excludes message bodies, so
+// a last run at 10,000 carries one-line messages; the memory line compares
+// the two and says how much the network model itself holds.
+// SMTPLAB_BENCH_NET_ONLY=C runs only C concurrent SMTP sessions (profiling).
 // Tracing is switched off (Trace::set_layer_mask(0)): this measures the model,
 // not record building.
 #include <malloc.h>
+#include <cstdlib>
 #include <time.h>
 
 #include <chrono>
@@ -52,9 +57,21 @@ struct Runner {
   const Network* net = nullptr;
   long long peak = 0;
   size_t net_peak = 0;  // Network::memory_bytes() at its sampled peak
+  uint64_t tw_peak = 0;  // TIME-WAIT entries at the sampled peak
+  double sample_wall = 0, sample_cpu = 0;  // time spent sampling (subtracted from the figures)
   void sample() {
+    const auto w0 = Clock::now();
+    const double c0 = cpu_seconds();
+    measure();
+    sample_cpu += cpu_seconds() - c0;
+    sample_wall += seconds_since(w0);
+  }
+  void measure() {
     peak = std::max(peak, current_rss_bytes());
-    if (net) net_peak = std::max(net_peak, net->memory_bytes());
+    if (net) {
+      net_peak = std::max(net_peak, net->memory_bytes());
+      tw_peak = std::max(tw_peak, net->stats().time_wait);
+    }
   }
   void run() {
     uint64_t n = 0;
@@ -422,8 +439,14 @@ void ServerDriver::pump() {
 struct SessionFigures {
   double per_session_wall = 0;
   double per_session_cpu = 0;
+  double mem = 0;      // peak resident bytes per concurrent session
+  double net_mem = 0;  // of which the network model (Network::memory_bytes())
   bool ok = false;
 };
+
+// A message of one short line: what a session costs without its message
+// body (the memory target excludes message bodies).
+const char* const kSmallMessage = "From: a@c.test\r\nSubject: m\r\n\r\nx\r\n";
 
 Script smtp_sized_script(const std::string& body) {
   Script s;
@@ -437,12 +460,13 @@ Script smtp_sized_script(const std::string& body) {
   return s;
 }
 
-SessionFigures sessions(std::ostream& out, uint64_t concurrent, uint64_t total, bool scripted) {
+SessionFigures sessions(std::ostream& out, uint64_t concurrent, uint64_t total, bool scripted, bool small = false) {
   malloc_trim(0);
   const long long base = current_rss_bytes();
   auto bench = std::make_unique<SmtpBench>(64);
   bench->total = total;
   bench->scripted = scripted;
+  if (small) bench->body = kSmallMessage;
   if (scripted) bench->script = smtp_sized_script(bench->body);
   bench->engine.reserve(concurrent * 8);
   // Open the first `concurrent` sessions over the first 100 ms.
@@ -452,11 +476,14 @@ SessionFigures sessions(std::ostream& out, uint64_t concurrent, uint64_t total, 
   const double c0 = cpu_seconds();
   Runner runner{bench->engine, &bench->net};
   runner.run();
-  const double cpu = cpu_seconds() - c0;
-  const double wall = seconds_since(t0);
+  // Sampling walks every connection and packet slot (O(slots), so more per
+  // session at 10,000 than at 1,000): its time is not the model's.
+  const double cpu = cpu_seconds() - c0 - runner.sample_cpu;
+  const double wall = seconds_since(t0) - runner.sample_wall;
   const double mem = static_cast<double>(runner.peak - base) / static_cast<double>(concurrent);
   const NetStats& st = bench->net.stats();
-  out << (scripted ? "tcp+dns only (scripted SMTP-sized dialogue, no SMTP machines), " : "smtp sessions, ") << concurrent
+  out << (scripted ? "tcp+dns only (scripted SMTP-sized dialogue, no SMTP machines), " : "smtp sessions, ")
+      << (small ? "one-line messages, " : "") << concurrent
       << " concurrent (" << total << " in all, peak " << bench->peak_live << " open): " << bench->ok << " delivered, "
       << bench->failed << " failed; " << format_duration(bench->engine.now()) << " simulated, " << st.segments_sent
       << " segments (" << st.segments_lost << " lost, " << st.retransmissions << " retransmitted); wall "
@@ -465,11 +492,13 @@ SessionFigures sessions(std::ostream& out, uint64_t concurrent, uint64_t total, 
       << fmt("%.0f", static_cast<double>(total) / wall) << " sessions per wall second ("
       << fmt("%.0f", static_cast<double>(total) / cpu) << " per cpu second), peak memory per concurrent session "
       << fmt("%.0f", mem) << " bytes, of which the TCP model holds "
-      << fmt("%.0f", static_cast<double>(runner.net_peak) / static_cast<double>(concurrent)) << " (" << st.time_wait
-      << " TIME-WAIT entries at the end)\n";
+      << fmt("%.0f", static_cast<double>(runner.net_peak) / static_cast<double>(concurrent)) << " (with "
+      << runner.tw_peak << " TIME-WAIT entries at the peak, " << st.time_wait << " at the end)\n";
   SessionFigures f;
   f.per_session_wall = wall / static_cast<double>(total);
   f.per_session_cpu = cpu / static_cast<double>(total);
+  f.mem = mem;
+  f.net_mem = static_cast<double>(runner.net_peak) / static_cast<double>(concurrent);
   f.ok = bench->ok + bench->failed == total && bench->failed * 20 < total;
   return f;
 }
@@ -483,6 +512,16 @@ int run_net(std::ostream& out, const Options& options) {
   // Sessions first: the bulk runs' 10 MB buffers would otherwise blur the
   // memory figures. Each size runs 5 x its concurrency sessions, twice; the
   // faster run counts (shared machines are noisy).
+  // For profilers: SMTPLAB_BENCH_NET_ONLY=C runs one closed loop of C
+  // concurrent SMTP sessions (5 x C in all) and nothing else.
+  if (const char* only = std::getenv("SMTPLAB_BENCH_NET_ONLY")) {
+    const uint64_t c = std::strtoull(only, nullptr, 10);
+    if (c == 0) {
+      out << "SMTPLAB_BENCH_NET_ONLY must be a positive number of sessions, not \"" << only << "\"\n";
+      return 1;
+    }
+    return sessions(out, c, 5 * c, false).ok ? 0 : 1;
+  }
   SessionFigures a, b;
   for (int rep = 0; rep < 2; ++rep) {
     const SessionFigures x = sessions(out, small, 5 * small, false);
@@ -494,7 +533,14 @@ int run_net(std::ostream& out, const Options& options) {
   // The network alone, same sizes: how much of the cost and memory is TCP+DNS.
   SessionFigures ta = sessions(out, small, 5 * small, true);
   SessionFigures tb = sessions(out, large, 5 * large, true);
-  if (!ta.ok || !tb.ok) rc = 1;
+  // Memory without message bodies: the same sessions carrying a one-line message.
+  SessionFigures m = sessions(out, large, 5 * large, false, true);
+  if (!ta.ok || !tb.ok || !m.ok) rc = 1;
+  out << "memory per concurrent session at " << large << " concurrent: " << fmt("%.0f", b.mem)
+      << " bytes with ~300-byte messages, " << fmt("%.0f", m.mem)
+      << " with one-line messages (target <= 2048 without message bodies); the network model (TCP, packets, "
+         "timers, TIME-WAIT) holds "
+      << fmt("%.0f", m.net_mem) << " of it, TCP+DNS with no SMTP machines " << fmt("%.0f", tb.mem) << " in all\n";
   out << "per-session cost ratio (" << large << " vs " << small << " concurrent, best of 2, cpu time): "
       << fmt("%.2f", b.per_session_cpu / a.per_session_cpu) << " (target <= 1.3; wall time gives "
       << fmt("%.2f", b.per_session_wall / a.per_session_wall) << "); " << fmt("%.0f", 1 / b.per_session_wall)
