@@ -108,6 +108,7 @@ TEST_CASE("type, range and enum errors name the pointer and the reason", "[scena
       {"/hosts/1/smtp", nlohmann::json{{"extensions", {"PIPELINING", "CHUNKY"}}},
        "x.json: /hosts/1/smtp/extensions/1: unknown extension \"CHUNKY\"; expected one of: PIPELINING, SIZE, 8BITMIME, "
        "ENHANCEDSTATUSCODES, DSN, STARTTLS, AUTH"},
+      {"/hosts/1/smtp", nlohmann::json{{"vrfy", "no"}}, "x.json: /hosts/1/smtp/vrfy: expected true or false, got \"no\""},
       {"/hosts/1/queue", nlohmann::json{{"min_backoff", "1h"}, {"max_backoff", "10min"}},
        "x.json: /hosts/1/queue/max_backoff: must not be less than min_backoff (1 h)"},
       {"/hosts/1/queue", nlohmann::json{{"schedule", "weekly"}},

@@ -254,6 +254,13 @@ TEST_CASE("EHLO advertises the personality's extensions", "[smtp][server]") {
   CHECK_FALSE(c.pipelining);
   CHECK(c.size);
   CHECK(c.max_message_size == 1234);
+  CHECK(c.vrfy);  // the defaults: VRFY answered, EXPN disabled
+  CHECK_FALSE(c.expn);
+  p.vrfy = false;
+  p.expn = true;
+  c = server_config_from(p, "mx.test");
+  CHECK_FALSE(c.vrfy);
+  CHECK(c.expn);
 }
 
 TEST_CASE("data transparency: un-stuffing, only CRLF.CRLF ends, bare LF/CR refused", "[smtp][server]") {

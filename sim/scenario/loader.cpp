@@ -55,7 +55,7 @@ const std::vector<std::string> kDnsServerKeys{"zones", "auto_records"};
 const std::vector<std::string> kMailboxKeys{"user", "password", "quota"};
 const std::vector<std::string> kSmtpKeys{"banner",      "extensions",     "max_message_size",  "max_recipients",
                                          "pipelining", "greylisting", "greylist_delay", "refuse_connections",
-                                         "eight_bit_relay"};
+                                         "eight_bit_relay", "vrfy", "expn"};
 const std::vector<std::string> kQueueKeys{"schedule", "min_backoff",   "max_backoff", "interval",
                                           "lifetime", "delay_warning", "hop_limit"};
 const std::vector<std::string> kFetchKeys{"protocol", "every", "first", "keep"};
@@ -396,6 +396,8 @@ void read_smtp(Reader& rd, const json& obj, const std::string& ptr, SmtpPersonal
   rd.duration(*v, "greylist_delay", p, s.greylist_delay);
   rd.boolean(*v, "refuse_connections", p, s.refuse_connections);
   rd.enumeration(*v, "eight_bit_relay", p, s.downgrade_8bit, {{"downgrade", true}, {"bounce", false}});
+  rd.boolean(*v, "vrfy", p, s.vrfy);
+  rd.boolean(*v, "expn", p, s.expn);
 }
 
 void read_queue(Reader& rd, const json& obj, const std::string& ptr, QueuePolicy& q) {

@@ -44,6 +44,11 @@ struct SmtpPersonality {
   // 8BITMIME, convert the MIME parts to quoted-printable/base64 (true,
   // "downgrade": Postfix's default) or return the message (false, "bounce").
   bool downgrade_8bit = true;
+  // RFC 5321 3.5.3 / 7.3: VRFY may be disabled (502) and EXPN is best left
+  // off (502), as most sites do against address harvesting; EXPN on answers
+  // 252 here (this server never expands lists).
+  bool vrfy = true;
+  bool expn = false;
 };
 
 enum class RetrySchedule { postfix, fixed, quadratic };

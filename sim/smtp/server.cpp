@@ -112,6 +112,8 @@ ServerConfig server_config_from(const SmtpPersonality& p, std::string_view hostn
   c.honour_pipelining = p.honour_pipelining;
   c.max_message_size = p.max_message_size;
   c.max_recipients = p.max_recipients;
+  c.vrfy = p.vrfy;
+  c.expn = p.expn;
   c.require_auth = submission && c.auth;
   return c;
 }
