@@ -121,6 +121,43 @@ TEST_CASE("MX plan: implicit MX, null MX, and loops back to myself", "[dns][mx]"
   CHECK(plan_mx(mx, rng, "mx1.y.test").verdict == MxVerdict::loops_to_self);
 }
 
+TEST_CASE("MX plan into a reused vector: the same order and draws as plan_mx", "[dns][mx]") {
+  std::vector<ZoneRecord> mx;
+  for (int p = 0; p < 3; ++p)
+    for (int i = 0; i < 4; ++i)
+      mx.push_back(rr("y.test. MX " + std::to_string(10 * p) + " a-long-exchange-name-" + std::to_string(i) + ".y.test."));
+  mx.push_back(rr("y.test. CNAME z.test."));  // skipped, as plan_mx skips it
+  Rng a(9, "mx.shuffle/x"), b(9, "mx.shuffle/x");
+  std::vector<MxChoice> order;
+  for (int round = 0; round < 5; ++round) {
+    const MxPlan p = plan_mx(mx, a);
+    REQUIRE(plan_mx_into(mx, b, {}, order) == MxVerdict::use_mx);
+    CHECK(exchanges(MxPlan{MxVerdict::use_mx, order}) == exchanges(p));
+  }
+  CHECK(a.uniform_int(0, 1000000) == b.uniform_int(0, 1000000));  // the streams drew alike
+  // Left empty unless there is something to try; self matched in any case, dot or not.
+  CHECK(plan_mx_into({}, b, {}, order) == MxVerdict::implicit_mx);
+  CHECK(order.empty());
+  const std::vector<ZoneRecord> two = {rr("y.test. MX 10 mx1.y.test."), rr("y.test. MX 20 mx2.y.test.")};
+  CHECK(plan_mx_into(two, b, "MX1.y.test", order) == MxVerdict::loops_to_self);
+  CHECK(order.empty());
+  CHECK(plan_mx_into(two, b, "mx2.Y.test.", order) == MxVerdict::use_mx);
+  CHECK(exchanges(MxPlan{MxVerdict::use_mx, order}) == std::vector<std::string>{"mx1.y.test."});
+}
+
+TEST_CASE("names: append_fqdn and is_fqdn_of agree with fqdn", "[dns]") {
+  for (const char* name : {"", ".", "Yahoo.Test", "yahoo.test.", "MX1.YAHOO.TEST.", "a"}) {
+    INFO(name);
+    std::string out = "x|";
+    append_fqdn(out, name);
+    CHECK(out == "x|" + fqdn(name));
+    CHECK(is_fqdn_of(fqdn(name), name));
+    CHECK_FALSE(is_fqdn_of(fqdn(name) + "x.", name));
+  }
+  CHECK_FALSE(is_fqdn_of("yahoo.test", "yahoo.test"));  // not fully qualified
+  CHECK_FALSE(is_fqdn_of("yahoo.tesx.", "yahoo.test"));
+}
+
 TEST_CASE("zone answers: records, CNAME chains, NXDOMAIN, NODATA", "[dns]") {
   ZoneData z;
   for (const char* t : {"example.test. 86400 IN MX 10 mx1.example.test.", "mx1.example.test. IN A 192.0.2.1",

@@ -7,24 +7,40 @@ namespace smtplab {
 
 MxPlan plan_mx(const std::vector<ZoneRecord>& mx_records, Rng& rng, std::string_view self) {
   MxPlan plan;
-  std::vector<MxChoice> mx;
-  for (const ZoneRecord& r : mx_records)
-    if (r.type == RrType::MX) mx.push_back(MxChoice{r.target, r.preference});
-  if (mx.empty()) {
-    plan.verdict = MxVerdict::implicit_mx;
-    return plan;
+  plan.verdict = plan_mx_into(mx_records, rng, self, plan.order);
+  return plan;
+}
+
+MxVerdict plan_mx_into(std::span<const ZoneRecord> records, Rng& rng, std::string_view self, std::vector<MxChoice>& mx) {
+  // Overwrite the elements already there, so their strings keep their buffers.
+  size_t n = 0;
+  for (const ZoneRecord& r : records) {
+    if (r.type != RrType::MX) continue;
+    if (n == mx.size()) mx.emplace_back();
+    mx[n].exchange = r.target;
+    mx[n].preference = r.preference;
+    ++n;
   }
+  mx.resize(n);
+  if (mx.empty()) return MxVerdict::implicit_mx;
   // RFC 7505 3: a null MX is the only MX of its domain. If someone publishes
   // it next to real ones, the real ones win (the "." exchange is unusable).
-  const bool all_null = std::all_of(mx.begin(), mx.end(), [](const MxChoice& c) { return c.exchange == "."; });
-  if (all_null) {
-    plan.verdict = MxVerdict::null_mx;
-    return plan;
+  const auto is_null = [](const MxChoice& c) { return c.exchange == "."; };
+  if (std::all_of(mx.begin(), mx.end(), is_null)) {
+    mx.clear();
+    return MxVerdict::null_mx;
   }
-  mx.erase(std::remove_if(mx.begin(), mx.end(), [](const MxChoice& c) { return c.exchange == "."; }), mx.end());
-  // Stable order by preference first, then a Fisher-Yates shuffle inside each
-  // group of equal preference: one draw per element, deterministic per stream.
-  std::stable_sort(mx.begin(), mx.end(), [](const MxChoice& a, const MxChoice& b) { return a.preference < b.preference; });
+  mx.erase(std::remove_if(mx.begin(), mx.end(), is_null), mx.end());
+  // Stable order by preference first (an insertion sort: an MX set is small,
+  // and std::stable_sort would allocate a buffer), then a Fisher-Yates
+  // shuffle inside each group of equal preference: one draw per element,
+  // deterministic per stream.
+  for (size_t i = 1; i < mx.size(); ++i) {
+    size_t j = i;
+    while (j > 0 && mx[j - 1].preference > mx[i].preference) --j;
+    std::rotate(mx.begin() + static_cast<std::ptrdiff_t>(j), mx.begin() + static_cast<std::ptrdiff_t>(i),
+                mx.begin() + static_cast<std::ptrdiff_t>(i + 1));
+  }
   for (size_t lo = 0; lo < mx.size();) {
     size_t hi = lo;
     while (hi < mx.size() && mx[hi].preference == mx[lo].preference) ++hi;
@@ -35,19 +51,14 @@ MxPlan plan_mx(const std::vector<ZoneRecord>& mx_records, Rng& rng, std::string_
     lo = hi;
   }
   if (!self.empty()) {
-    const std::string me = fqdn(self);
-    auto it = std::find_if(mx.begin(), mx.end(), [&](const MxChoice& c) { return c.exchange == me; });
+    auto it = std::find_if(mx.begin(), mx.end(), [&](const MxChoice& c) { return is_fqdn_of(c.exchange, self); });
     if (it != mx.end()) {
       const uint16_t mine = it->preference;
       mx.erase(std::remove_if(mx.begin(), mx.end(), [&](const MxChoice& c) { return c.preference >= mine; }), mx.end());
-      if (mx.empty()) {
-        plan.verdict = MxVerdict::loops_to_self;
-        return plan;
-      }
+      if (mx.empty()) return MxVerdict::loops_to_self;
     }
   }
-  plan.order = std::move(mx);
-  return plan;
+  return MxVerdict::use_mx;
 }
 
 std::string_view route_status_name(RouteStatus s) {

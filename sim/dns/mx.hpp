@@ -20,7 +20,9 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sim/dns/zone_record.hpp"
@@ -48,6 +50,10 @@ struct MxPlan {
 // Decides from the MX records of a domain (possibly empty) what to try.
 // `self` (a host name, optional) is the sending host.
 MxPlan plan_mx(const std::vector<ZoneRecord>& mx_records, Rng& rng, std::string_view self = {});
+// The same decision, the same draws from `rng`, with the order written into
+// `order` (left empty unless use_mx): records of other types are skipped, and
+// a vector (and its strings) reused from an earlier call allocates nothing.
+MxVerdict plan_mx_into(std::span<const ZoneRecord> records, Rng& rng, std::string_view self, std::vector<MxChoice>& order);
 
 enum class RouteStatus : uint8_t { ok, temporary, permanent };
 std::string_view route_status_name(RouteStatus s);

@@ -18,9 +18,21 @@ std::string_view rr_type_name(RrType t) {
 std::string fqdn(std::string_view name) {
   std::string out;
   out.reserve(name.size() + 1);
-  for (char c : name) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (out.empty() || out.back() != '.') out += '.';
+  append_fqdn(out, name);
   return out;
+}
+
+void append_fqdn(std::string& out, std::string_view name) {
+  for (char c : name) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (name.empty() || name.back() != '.') out += '.';
+}
+
+bool is_fqdn_of(std::string_view fq, std::string_view name) {
+  const bool dotted = !name.empty() && name.back() == '.';
+  if (fq.size() != name.size() + (dotted ? 0 : 1)) return false;
+  for (size_t i = 0; i < name.size(); ++i)
+    if (fq[i] != static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])))) return false;
+  return dotted || fq.back() == '.';
 }
 
 std::string ZoneRecord::to_text() const {

@@ -32,6 +32,10 @@ std::string_view rr_type_name(RrType t);
 
 // Makes "Yahoo.Test" into "yahoo.test." (lower case, trailing dot).
 std::string fqdn(std::string_view name);
+// Appends fqdn(name) to `out`: no temporary, so a reused string allocates nothing.
+void append_fqdn(std::string& out, std::string_view name);
+// fq == fqdn(name), for `fq` already fully qualified, without building fqdn(name).
+bool is_fqdn_of(std::string_view fq, std::string_view name);
 
 // Parses one record. `origin` completes relative names ("mx" in zone
 // "yahoo.test." is "mx.yahoo.test."; "@" is the origin itself).
