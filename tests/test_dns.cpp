@@ -270,6 +270,48 @@ TEST_CASE("resolver: answers are cached for their TTL, then asked again", "[dns]
   CHECK(rig.count(Kind::dns_query) == 11);
 }
 
+TEST_CASE("resolver: a cached answer is shared by its hits, with TTLs as remaining", "[dns][cache]") {
+  DnsRig rig(kYahoo);
+  std::vector<DnsResult> got;
+  auto keep = [&](const DnsResult& r) { got.push_back(r); };
+  rig.resolver->query("yahoo.test", RrType::MX, keep);
+  rig.engine.run_until(sec(100));
+  REQUIRE(got.size() == 1);
+  CHECK_FALSE(got[0].from_cache);
+  // Two hits at once, then a flush before they are delivered: both still
+  // arrive, later, in order, with the TTL counted down by the 100 s cached.
+  rig.resolver->query("Yahoo.Test.", RrType::MX, keep);
+  rig.resolver->query("yahoo.test", RrType::MX, [&](const DnsResult& r) {
+    got.push_back(r);
+    rig.resolver->flush_cache();
+  });
+  CHECK(got.size() == 1);  // never from inside query()
+  rig.engine.run_until(sec(101));
+  REQUIRE(got.size() == 3);
+  for (size_t i = 1; i < 3; ++i) {
+    CHECK(got[i].from_cache);
+    CHECK(got[i].qname == "yahoo.test.");
+    CHECK(got[i].records.size() == 3);
+    std::vector<std::string> seen;
+    got[i].for_each_answer([&](const ZoneRecord& z) {
+      CHECK(z.ttl < 3600);
+      CHECK(z.ttl >= 3499);
+      seen.push_back(z.target);
+    });
+    CHECK(seen.size() == got[i].answers().size());
+  }
+  CHECK(rig.resolver->cache_size() == 0);  // flushed
+  // A hit still waiting when its resolver goes away is never delivered.
+  rig.resolver->query("yahoo.test", RrType::MX, keep);
+  rig.engine.run_until(sec(200));
+  REQUIRE(got.size() == 4);
+  rig.resolver->query("yahoo.test", RrType::MX, keep);
+  rig.resolver->route_mail("yahoo.test", [&](const MailRoute&) { FAIL("delivered after the resolver was destroyed"); });
+  rig.resolver.reset();
+  rig.engine.run_until(sec(300));
+  CHECK(got.size() == 4);
+}
+
 TEST_CASE("resolver: failures: SERVFAIL and timeout are temporary and not cached; NXDOMAIN is cached", "[dns][faults]") {
   DnsRig rig(kYahoo);
   SECTION("servfail") {

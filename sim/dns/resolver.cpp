@@ -9,8 +9,6 @@ namespace smtplab {
 
 namespace {
 
-std::string cache_key(const std::string& qname, RrType t) { return qname + "|" + std::string(rr_type_name(t)); }
-
 bool parse_rrtype(std::string_view s, RrType& out) {
   if (s == "A") out = RrType::A;
   else if (s == "MX") out = RrType::MX;
@@ -25,7 +23,7 @@ std::string records_text(const std::vector<ZoneRecord>& rrs) {
   return s;
 }
 
-std::string question_text(const std::string& qname, RrType t) { return qname + " IN " + std::string(rr_type_name(t)); }
+std::string question_text(std::string_view qname, RrType t) { return std::string(qname) + " IN " + std::string(rr_type_name(t)); }
 
 void emit_note(Trace& trace, const std::string& src, std::string text) {
   if (!trace.enabled(Layer::engine)) return;
@@ -130,27 +128,63 @@ void DnsSystem::clear_failure(std::string_view domain) {
 
 std::vector<ZoneRecord> DnsResult::answers() const {
   std::vector<ZoneRecord> out;
-  for (const ZoneRecord& r : records)
-    if (r.type == qtype) out.push_back(r);
+  for_each_answer([&](const ZoneRecord& r) { out.push_back(r); });
   return out;
 }
+
+struct RouteJob {
+  enum class Step : uint8_t { mx, address };
+  MailRoute route;
+  Resolver::RouteDone done;
+  std::vector<MxChoice> targets;
+  size_t next = 0;
+  Step step = Step::mx;
+  bool temporary_trouble = false;
+  bool implicit = false;
+};
+
+struct Resolver::Waiter {
+  Done done;                      // a query() caller, or else
+  std::unique_ptr<RouteJob> job;  // a route_mail(), waiting at job->step
+};
 
 struct Resolver::Pending {
   std::string qname;
   RrType qtype;
-  std::vector<Done> waiters;
+  std::vector<Waiter> waiters;
   uint16_t id = 0;
   int attempt = 0;
   EventId timer{};
 };
 
-struct RouteJob {
-  MailRoute route;
-  Resolver::RouteDone done;
-  std::vector<MxChoice> targets;
-  size_t next = 0;
-  bool temporary_trouble = false;
-  bool implicit = false;
+// The result is built once, when the answer arrives, and handed to every hit
+// (no copy per hit); only the TTLs change, counting down while cached (RFC
+// 1035 4.1.3: the remaining time). All hits pending at once share one `now`
+// (they run at the time they were made), so they see the same TTLs.
+struct Resolver::Cached {
+  DnsResult result;            // from_cache; TTLs as remaining at `aged`
+  std::vector<uint32_t> ttls;  // the TTLs as received
+  SimTime stored, expires;
+  SimTime aged;
+
+  const DnsResult& at(SimTime now) {
+    if (now != aged) {
+      const int64_t elapsed = (now - stored).us / 1'000'000;
+      for (size_t i = 0; i < ttls.size(); ++i)
+        result.records[i].ttl = ttls[i] > elapsed ? static_cast<uint32_t>(ttls[i] - elapsed) : 0;
+      aged = now;
+    }
+    return result;
+  }
+};
+
+// A cache hit is delivered from its own zero-delay engine event, scheduled
+// where the hit happens (so it runs in the same order, under the same cause,
+// as any event); the event's argument is the slot.
+struct Resolver::Ready {
+  Waiter waiter;
+  std::shared_ptr<Cached> answer;
+  EventId event{};
 };
 
 Resolver::Resolver(Network& net, HostId self, Ipv4 server, uint64_t seed) : Resolver(net, self, server, seed, Params{}) {}
@@ -161,67 +195,84 @@ Resolver::Resolver(Network& net, HostId self, Ipv4 server, uint64_t seed, Params
       server_(server),
       params_(params),
       id_rng_(seed, "dns.id/" + net.host_name(self)),
-      shuffle_rng_(seed, "mx.shuffle/" + net.host_name(self)),
-      alive_flag_(std::make_shared<bool>(true)) {
+      shuffle_rng_(seed, "mx.shuffle/" + net.host_name(self)) {
   port_ = net_.ephemeral_udp_port(self_);
   net_.bind_udp(self_, port_, this);
 }
 
 Resolver::~Resolver() {
-  *alive_flag_ = false;
   for (auto& [key, p] : pending_) net_.engine().cancel(p->timer);
+  for (Ready& r : ready_) net_.engine().cancel(r.event);  // stale ids of free slots are harmless
   net_.unbind_udp(self_, port_);
 }
 
 void Resolver::flush_cache() { cache_.clear(); }
 size_t Resolver::cache_size() const { return cache_.size(); }
 
-void Resolver::query(std::string_view name, RrType type, Done done) {
-  const std::string qname = fqdn(name);
-  const std::string key = cache_key(qname, type);
+const std::string& Resolver::key_for(std::string_view name, RrType type) {
+  key_.clear();
+  append_fqdn(key_, name);
+  key_ += '|';
+  key_ += rr_type_name(type);
+  return key_;
+}
+
+void Resolver::query(std::string_view name, RrType type, Done done) { ask(name, type, Waiter{std::move(done), nullptr}); }
+
+void Resolver::ask(std::string_view name, RrType type, Waiter w) {
+  const std::string& key = key_for(name, type);
   Engine& engine = net_.engine();
   auto it = cache_.find(key);
   if (it != cache_.end()) {
-    if (engine.now() < it->second.expires) {
-      DnsResult res;
-      res.qname = qname;
-      res.qtype = type;
-      res.rcode = it->second.rcode;
-      res.from_cache = true;
-      res.records = it->second.records;
-      // TTLs count down while cached (RFC 1035 4.1.3: the remaining time).
-      const int64_t elapsed = (engine.now() - it->second.stored).us / 1'000'000;
-      for (ZoneRecord& r : res.records) r.ttl = r.ttl > elapsed ? static_cast<uint32_t>(r.ttl - elapsed) : 0;
+    if (engine.now() < it->second->expires) {
+      const DnsResult& res = it->second->at(engine.now());
       Trace& trace = net_.trace();
       if (trace.enabled(Layer::dns)) {
         Record r;
         r.kind = Kind::dns_cache_hit;
         r.src = net_.host_name(self_);
-        if (res.rcode != DnsRcode::noerror) r.text = question_text(qname, type) + ": " + std::string(rcode_name(res.rcode)) + " (cached)";
-        else if (res.records.empty()) r.text = question_text(qname, type) + ": no records (cached)";
+        if (res.rcode != DnsRcode::noerror) r.text = question_text(res.qname, type) + ": " + std::string(rcode_name(res.rcode)) + " (cached)";
+        else if (res.records.empty()) r.text = question_text(res.qname, type) + ": no records (cached)";
         else r.text = records_text(res.records);
-        r.with("qname", qname).with("qtype", std::string(rr_type_name(type))).with("rcode", std::string(rcode_name(res.rcode)));
+        r.with("qname", res.qname).with("qtype", std::string(rr_type_name(type))).with("rcode", std::string(rcode_name(res.rcode)));
         trace.emit(std::move(r));
       }
-      std::shared_ptr<bool> alive = alive_flag_;
-      engine.after(SimTime{0}, [alive, done = std::move(done), res = std::move(res)] {
-        if (*alive) done(res);
-      });
+      uint32_t slot;
+      if (!free_ready_.empty()) {
+        slot = free_ready_.back();
+        free_ready_.pop_back();
+      } else {
+        slot = static_cast<uint32_t>(ready_.size());
+        ready_.emplace_back();
+      }
+      Ready& ready = ready_[slot];
+      ready.waiter = std::move(w);
+      ready.answer = it->second;
+      ready.event = engine.schedule_in<&Resolver::on_ready>(SimTime{0}, this, slot);
       return;
     }
     cache_.erase(it);  // RFC 1035 3.2.1: the TTL ran out
   }
   auto pit = pending_.find(key);
   if (pit != pending_.end()) {
-    pit->second->waiters.push_back(std::move(done));
+    pit->second->waiters.push_back(std::move(w));
     return;
   }
   auto p = std::make_unique<Pending>();
-  p->qname = qname;
+  p->qname = key.substr(0, key.rfind('|'));
   p->qtype = type;
-  p->waiters.push_back(std::move(done));
-  pending_.emplace(key, std::move(p));
-  send_query(key);
+  p->waiters.push_back(std::move(w));
+  pit = pending_.emplace(key, std::move(p)).first;
+  send_query(pit->first);
+}
+
+void Resolver::on_ready(uint64_t slot) {
+  Ready& ready = ready_[slot];
+  Waiter w = std::move(ready.waiter);
+  const std::shared_ptr<Cached> cached = std::move(ready.answer);
+  ready.event = EventId{};
+  free_ready_.push_back(static_cast<uint32_t>(slot));
+  answer(std::move(w), cached->at(net_.engine().now()));
 }
 
 void Resolver::send_query(const std::string& key) {
@@ -309,12 +360,22 @@ void Resolver::on_datagram(HostId, uint16_t, Ipv4 from, uint16_t from_port, std:
   const SimTime now = net_.engine().now();
   if (res.rcode != DnsRcode::servfail) {
     SimTime ttl = params_.negative_ttl;
-    if (res.rcode == DnsRcode::noerror && !res.answers().empty()) {
+    const bool has_answer =
+        std::any_of(res.records.begin(), res.records.end(), [&](const ZoneRecord& r) { return r.type == res.qtype; });
+    if (res.rcode == DnsRcode::noerror && has_answer) {
       uint32_t m = UINT32_MAX;
       for (const ZoneRecord& r : res.records) m = std::min(m, r.ttl);
       ttl = sec(m);
     }
-    if (ttl > SimTime{0}) cache_[key] = CacheEntry{res.rcode, res.records, now, now + ttl};
+    if (ttl > SimTime{0}) {
+      auto c = std::make_shared<Cached>();
+      c->result = res;
+      c->result.from_cache = true;
+      for (const ZoneRecord& r : res.records) c->ttls.push_back(r.ttl);
+      c->stored = c->aged = now;
+      c->expires = now + ttl;
+      cache_[key] = std::move(c);
+    }
   }
   complete(key, std::move(res));
 }
@@ -324,58 +385,90 @@ void Resolver::complete(const std::string& key, DnsResult result) {
   if (it == pending_.end()) return;
   std::unique_ptr<Pending> p = std::move(it->second);
   pending_.erase(it);
-  for (Done& d : p->waiters) d(result);
+  for (Waiter& w : p->waiters) answer(std::move(w), result);
+}
+
+void Resolver::answer(Waiter w, const DnsResult& r) {
+  if (!w.job) w.done(r);
+  else if (w.job->step == RouteJob::Step::mx) on_mx(std::move(w.job), r);
+  else on_address(std::move(w.job), r);
+}
+
+std::unique_ptr<RouteJob> Resolver::take_job() {
+  if (spare_jobs_.empty()) return std::make_unique<RouteJob>();
+  std::unique_ptr<RouteJob> job = std::move(spare_jobs_.back());
+  spare_jobs_.pop_back();
+  // Reset all but the buffers: `targets` keeps its strings for plan_mx_into.
+  job->route.domain.clear();
+  job->route.status = RouteStatus::ok;
+  job->route.candidates.clear();
+  job->route.error.clear();
+  job->route.null_mx = false;
+  job->next = 0;
+  job->step = RouteJob::Step::mx;
+  job->temporary_trouble = false;
+  job->implicit = false;
+  return job;
 }
 
 void Resolver::route_mail(std::string_view domain, RouteDone done) {
-  auto job = std::make_shared<RouteJob>();
-  job->route.domain = fqdn(domain);
+  std::unique_ptr<RouteJob> job = take_job();
+  append_fqdn(job->route.domain, domain);
   job->route.domain.pop_back();  // "yahoo.test" as mail servers write it
   job->done = std::move(done);
-  query(domain, RrType::MX, [this, job](const DnsResult& r) {
-    MailRoute& route = job->route;
-    auto fail = [&](RouteStatus s, std::string why) {
-      route.status = s;
-      route.error = std::move(why);
-      job->targets.clear();
-      job->next = 0;
-      route_addresses(job);
-    };
-    if (r.timed_out) return fail(RouteStatus::temporary, "DNS timeout looking up the MX of " + route.domain);
-    if (r.rcode == DnsRcode::servfail) return fail(RouteStatus::temporary, "SERVFAIL looking up the MX of " + route.domain);
-    if (r.rcode == DnsRcode::nxdomain) return fail(RouteStatus::permanent, "NXDOMAIN: " + route.domain + " does not exist");
-    const MxPlan plan = plan_mx(r.answers(), shuffle_rng_, net_.host_name(self_));
-    switch (plan.verdict) {
-      case MxVerdict::null_mx:
-        route.null_mx = true;
-        return fail(RouteStatus::permanent, "null MX (RFC 7505): " + route.domain + " accepts no mail");
-      case MxVerdict::loops_to_self:
-        return fail(RouteStatus::permanent, "mail for " + route.domain + " loops back to myself");
-      case MxVerdict::implicit_mx:
-        // RFC 5321 5.1: no MX, so the domain itself is the implicit MX (preference 0).
-        job->implicit = true;
-        job->targets = {MxChoice{fqdn(route.domain), 0}};
-        break;
-      case MxVerdict::use_mx:
-        job->targets = plan.order;
-        break;
-    }
-    route_addresses(job);
-  });
+  ask(domain, RrType::MX, Waiter{nullptr, std::move(job)});
 }
 
-void Resolver::route_addresses(std::shared_ptr<RouteJob> job) {
+void Resolver::on_mx(std::unique_ptr<RouteJob> job, const DnsResult& r) {
+  MailRoute& route = job->route;
+  auto fail = [&](RouteStatus s, std::string why) {
+    route.status = s;
+    route.error = std::move(why);
+    job->targets.clear();
+    job->next = 0;
+    route_addresses(std::move(job));
+  };
+  if (r.timed_out) return fail(RouteStatus::temporary, "DNS timeout looking up the MX of " + route.domain);
+  if (r.rcode == DnsRcode::servfail) return fail(RouteStatus::temporary, "SERVFAIL looking up the MX of " + route.domain);
+  if (r.rcode == DnsRcode::nxdomain) return fail(RouteStatus::permanent, "NXDOMAIN: " + route.domain + " does not exist");
+  // r.records hold the answers (the MX records) and any CNAME chain, which plan_mx_into skips.
+  switch (plan_mx_into(r.records, shuffle_rng_, net_.host_name(self_), job->targets)) {
+    case MxVerdict::null_mx:
+      route.null_mx = true;
+      return fail(RouteStatus::permanent, "null MX (RFC 7505): " + route.domain + " accepts no mail");
+    case MxVerdict::loops_to_self:
+      return fail(RouteStatus::permanent, "mail for " + route.domain + " loops back to myself");
+    case MxVerdict::implicit_mx:
+      // RFC 5321 5.1: no MX, so the domain itself is the implicit MX (preference 0).
+      job->implicit = true;
+      job->targets.resize(1);
+      job->targets[0].exchange.clear();
+      append_fqdn(job->targets[0].exchange, route.domain);
+      job->targets[0].preference = 0;
+      break;
+    case MxVerdict::use_mx:
+      break;
+  }
+  route_addresses(std::move(job));
+}
+
+void Resolver::on_address(std::unique_ptr<RouteJob> job, const DnsResult& r) {
+  if (r.timed_out || r.rcode == DnsRcode::servfail) job->temporary_trouble = true;
+  const MxChoice& target = job->targets[job->next - 1];
+  std::string_view host = target.exchange;
+  if (!host.empty() && host.back() == '.') host.remove_suffix(1);
+  r.for_each_answer([&](const ZoneRecord& a) {
+    job->route.candidates.push_back(MxCandidate{std::string(host), a.address, target.preference, job->implicit});
+  });
+  route_addresses(std::move(job));
+}
+
+void Resolver::route_addresses(std::unique_ptr<RouteJob> job) {
   MailRoute& route = job->route;
   if (route.status == RouteStatus::ok && job->next < job->targets.size()) {
-    const MxChoice target = job->targets[job->next++];
-    query(target.exchange, RrType::A, [this, job, target](const DnsResult& r) {
-      if (r.timed_out || r.rcode == DnsRcode::servfail) job->temporary_trouble = true;
-      std::string host = target.exchange;
-      if (!host.empty() && host.back() == '.') host.pop_back();
-      for (const ZoneRecord& a : r.answers())
-        job->route.candidates.push_back(MxCandidate{host, a.address, target.preference, job->implicit});
-      route_addresses(job);
-    });
+    const std::string& exchange = job->targets[job->next++].exchange;
+    job->step = RouteJob::Step::address;
+    ask(exchange, RrType::A, Waiter{nullptr, std::move(job)});  // the job (and `exchange`) stay where they are
     return;
   }
   if (route.status == RouteStatus::ok && route.candidates.empty()) {
@@ -394,6 +487,9 @@ void Resolver::route_addresses(std::shared_ptr<RouteJob> job) {
     trace.emit(std::move(r));
   }
   job->done(route);
+  // Keep a few finished jobs: the next route_mail() reuses their buffers.
+  job->done = nullptr;
+  if (spare_jobs_.size() < 16) spare_jobs_.push_back(std::move(job));
 }
 
 void emit_mx_selected(Trace& trace, std::string_view self, const MailRoute& route, size_t index) {

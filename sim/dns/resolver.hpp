@@ -24,6 +24,14 @@
 // record per line. Real DNS is binary (RFC 1035 4.1); text keeps the trace
 // readable and the exchange is still a real UDP round trip that can be lost.
 //
+// Hot path: with the dns trace layer off, a cache hit allocates nothing (a
+// route_mail() answered from the cache only for MX host names too long for a
+// string's inline buffer, one per candidate). The cached DnsResult is built once
+// per entry and shared (only its TTLs are rewritten as they count down); the
+// hit is delivered from its own zero-delay engine event (schedule_in, a slot
+// in `ready_`), so callbacks keep their order and trace causes; route_mail()
+// keeps its finished jobs and reuses their buffers (key, MX order, candidates).
+//
 // Must never: draw randomness outside named streams; block; cache SERVFAIL.
 #pragma once
 
@@ -99,6 +107,12 @@ struct DnsResult {
   std::vector<ZoneRecord> records;  // CNAME chain first, then answers (TTLs as remaining)
   // The records of the asked type at the end of any CNAME chain.
   std::vector<ZoneRecord> answers() const;
+  // Calls f(record) for each record answers() holds, in order, without copying.
+  template <class F>
+  void for_each_answer(F&& f) const {
+    for (const ZoneRecord& r : records)
+      if (r.type == qtype) f(r);
+  }
 };
 
 class Resolver : public UdpReceiver {
@@ -115,14 +129,19 @@ class Resolver : public UdpReceiver {
   // for query ids, "mx.shuffle/<host>" for equal-preference MX order.
   Resolver(Network& net, HostId self, Ipv4 server, uint64_t seed, Params params);
   Resolver(Network& net, HostId self, Ipv4 server, uint64_t seed);
+  // Callbacks still pending are dropped. Not to be destroyed from inside one
+  // of its own callbacks.
   ~Resolver() override;
   Resolver(const Resolver&) = delete;
   Resolver& operator=(const Resolver&) = delete;
 
   // Asks (or answers from the cache). `done` is always called later, from an
-  // engine event, never from inside query().
+  // engine event, never from inside query(). A result from the cache is
+  // shared by every hit on that entry: read it inside `done`, copy what you keep.
   void query(std::string_view name, RrType type, Done done);
   // RFC 5321 5.1 for `domain`: MX, ordering, addresses, implicit and null MX.
+  // `done` is called later, from an engine event; the route it gets lives
+  // only for the call.
   void route_mail(std::string_view domain, RouteDone done);
   // Forgets every cached answer.
   void flush_cache();
@@ -132,16 +151,20 @@ class Resolver : public UdpReceiver {
 
  private:
   struct Pending;
-  struct CacheEntry {
-    DnsRcode rcode;
-    std::vector<ZoneRecord> records;
-    SimTime stored;
-    SimTime expires;
-  };
+  struct Waiter;  // a query() caller, or a route_mail() at one of its lookups
+  struct Cached;  // one cached answer, shared with the hits waiting to be delivered
+  struct Ready;   // a cache hit waiting for its engine event
+  void ask(std::string_view name, RrType type, Waiter w);
+  const std::string& key_for(std::string_view name, RrType type);
   void send_query(const std::string& key);
   void on_timeout(uint64_t id);
+  void on_ready(uint64_t slot);
   void complete(const std::string& key, DnsResult result);
-  void route_addresses(std::shared_ptr<RouteJob> job);
+  void answer(Waiter w, const DnsResult& r);
+  void on_mx(std::unique_ptr<RouteJob> job, const DnsResult& r);
+  void on_address(std::unique_ptr<RouteJob> job, const DnsResult& r);
+  void route_addresses(std::unique_ptr<RouteJob> job);
+  std::unique_ptr<RouteJob> take_job();
 
   Network& net_;
   HostId self_;
@@ -150,10 +173,13 @@ class Resolver : public UdpReceiver {
   Rng id_rng_;
   Rng shuffle_rng_;
   uint16_t port_ = 0;
-  std::unordered_map<std::string, CacheEntry> cache_;
+  std::string key_;  // scratch for "qname|type", so a cache lookup builds no string
+  std::unordered_map<std::string, std::shared_ptr<Cached>> cache_;
   std::unordered_map<std::string, std::unique_ptr<Pending>> pending_;  // by "qname|type"
   std::unordered_map<uint16_t, std::string> by_id_;
-  std::shared_ptr<bool> alive_flag_;
+  std::vector<Ready> ready_;             // slots, by the event argument
+  std::vector<uint32_t> free_ready_;     // unused slots of ready_
+  std::vector<std::unique_ptr<RouteJob>> spare_jobs_;  // finished route_mail()s, reused
 };
 
 // The mail server `self` picks candidate `index` of `route` (trace: mx-selected).
