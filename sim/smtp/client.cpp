@@ -653,8 +653,8 @@ ClientSession::ClientSession(ClientConfig config, SessionInfo info, std::vector<
 void ClientSession::start(SimTime now) {
   now_ = now;
   if (state_ != ClientState::idle) return;
-  out_.bytes.reserve(256);  // commands; a body reserves what it needs
-  pending_.reserve(8);
+  out_.bytes.reserve(kKeptBufferCapacity);  // commands; a body reserves what it needs
+  pending_.reserve(4);
   if (tracing_)
     Impl::record(*this, Kind::smtp_session_open, "client session opens (" + info_.local_host + " -> " + info_.peer_host + ")");
   pending_.push_back(Pending{ClientState::greeting, 0});
@@ -693,6 +693,9 @@ void ClientSession::receive(SimTime now, std::string_view bytes) {
     Impl::on_reply(*this, r);
     if (state_ == ClientState::done) break;
   }
+  // A multi-line reply (EHLO) leaves the scratch with a line vector and
+  // strings nobody needs until the next reply: give them back.
+  if (r.lines.capacity() > 1) r = Reply{};
   Impl::rearm(*this);
 }
 

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "sim/smtp/scan.hpp"
+#include "sim/smtp/buffers.hpp"
 
 namespace smtplab::smtp {
 
@@ -257,6 +258,10 @@ ReplyParser::Status ReplyParser::next(Reply& out, std::string& error) {
     }
   }
   pos_ = p;
+  if (pos_ == buf_.size()) {  // drained: hold no copy of replies already handled
+    clear_buffer(buf_);
+    pos_ = 0;
+  }
   return Status::reply;
 }
 

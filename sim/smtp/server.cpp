@@ -328,9 +328,10 @@ struct ServerSession::Impl {
     if (s.tracing_) record(s, Kind::smtp_session_end, "server session ends: " + std::string(why));
   }
 
+  // The message is with the policy now: its buffer goes (clear_buffer).
   static void reset_txn(S& s) {
     s.env_.clear();
-    s.body_.clear();
+    clear_buffer(s.body_);
   }
 
   static PolicyContext ctx(const S& s) {
@@ -1256,7 +1257,7 @@ struct ServerSession::Impl {
     s.in_pos_ = 0;
     run(s);
     std::string_view rest = s.in_view_.substr(std::min(s.in_pos_, s.in_view_.size()));
-    if (rest.empty()) s.in_.clear();
+    if (rest.empty()) clear_buffer(s.in_);
     else if (rest.data() >= s.in_.data() && rest.data() < s.in_.data() + s.in_.size()) s.in_.erase(0, static_cast<size_t>(rest.data() - s.in_.data()));
     else s.in_.assign(rest);
     s.in_view_ = {};
@@ -1361,7 +1362,7 @@ ServerSession::ServerSession(const ServerConfig& config, ServerPolicy& policy, S
 void ServerSession::start(SimTime now) {
   now_ = now;
   if (state_ != ServerState::idle) return;
-  out_.bytes.reserve(512);  // one allocation for a session's replies, not one per doubling
+  out_.bytes.reserve(kKeptBufferCapacity);  // one allocation for a session's replies, kept by Output::clear
   if (tracing_)
     Impl::record(*this, Kind::smtp_session_open, "server session opens (" + info_.peer_host + " -> " + info_.local_host + ")");
   const ServerFault* f = nullptr;

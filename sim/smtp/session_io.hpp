@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "sim/engine/time.hpp"
+#include "sim/smtp/buffers.hpp"
 #include "sim/trace/record.hpp"
 
 namespace smtplab::smtp {
@@ -52,11 +53,12 @@ struct Output {
   bool closed = false;          // set together with an EffectKind::close
 
   bool empty() const { return bytes.empty() && records.empty() && effects.empty(); }
-  // Keeps capacity: drivers reuse one Output per session on hot paths.
+  // Drivers call this after every step. Small buffers are kept for the
+  // next step; a large write (a body) is released (see clear_buffer).
   void clear() {
-    bytes.clear();
-    records.clear();
-    effects.clear();
+    clear_buffer(bytes);
+    clear_vector(records, 4);
+    clear_vector(effects, 2);
   }
 };
 
