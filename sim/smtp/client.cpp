@@ -143,7 +143,7 @@ uint32_t ext_bit(std::string_view keyword) {
   static constexpr Known kKnown[] = {{"PIPELINING", kExtPipelining}, {"SIZE", kExtSize}, {"8BITMIME", kExt8bitmime},
                                      {"DSN", kExtDsn},  {"STARTTLS", kExtStarttls}, {"AUTH", kExtAuth}};
   for (const Known& k : kKnown)
-    if (keyword == k.name) return k.bit;
+    if (iequals(keyword, k.name)) return k.bit;
   return 0;
 }
 
@@ -298,7 +298,7 @@ struct ClientSession::Impl {
       quit(c);
       return;
     }
-    if (c.esmtp_ && !c.authenticated_ && !c.tried_auth_ && c.cfg_.use_auth && !c.cfg_.auth_user.empty() &&
+    if (c.esmtp_ && !c.authenticated_ && !c.tried_auth_ && c.cfg_.use_auth && c.rare_ && !c.rare_->auth_user.empty() &&
         offered(c, kExtAuth)) {
       c.tried_auth_ = true;
       start_auth(c);
@@ -314,9 +314,9 @@ struct ClientSession::Impl {
     } else {
       std::string msg;
       msg.push_back('\0');
-      msg += c.cfg_.auth_user;
+      msg += c.rare_->auth_user;
       msg.push_back('\0');
-      msg += c.cfg_.auth_password;
+      msg += c.rare_->auth_password;
       c.auth_step_ = 3;
       // RFC 4954 4: the initial response saves a round trip.
       send(c, ClientState::auth, "AUTH PLAIN " + base64_encode(msg), "AUTH", 0, "AUTH PLAIN (credentials)");
@@ -370,8 +370,8 @@ struct ClientSession::Impl {
       // (downgrade_8bit), or fail the message so the queue returns it.
       if (c.info_txn_[c.txn_].eight_bit && !offered(c, kExt8bitmime)) {
         std::string why = "the server does not offer 8BITMIME";
-        if (c.cfg_.downgrade_8bit) {
-          if (std::optional<std::string> seven = c.cfg_.downgrade_8bit(c.txns_[c.txn_].content, why)) {
+        if (c.rare_ && c.rare_->downgrade_8bit) {
+          if (std::optional<std::string> seven = c.rare_->downgrade_8bit(c.txns_[c.txn_].content, why)) {
             const scan::ContentFacts f = scan::content_facts(*seven);
             if (!f.eight_bit) {
               c.txns_[c.txn_].content = std::move(*seven);
@@ -469,24 +469,23 @@ struct ClientSession::Impl {
       }
       case ClientState::ehlo: {
         if (r.code == 250) {
-          c.extensions_.clear();
           c.ext_mask_ = 0;
           c.server_size_limit_ = 0;
+          // Only what the client acts on is kept: bits and the SIZE limit.
+          // Keywords are case-insensitive (RFC 5321 4.1.1.1).
           for (size_t i = 1; i < r.lines.size(); ++i) {
-            c.extensions_.push_back(ascii_upper(r.lines[i]));
-            const std::string& e = c.extensions_.back();
-            c.ext_mask_ |= ext_bit(std::string_view(e).substr(0, e.find(' ')));
-            if (e.rfind("SIZE ", 0) == 0) {
-              std::string v = e.substr(5);
+            const std::string_view e = r.lines[i];
+            c.ext_mask_ |= ext_bit(e.substr(0, e.find(' ')));
+            if (e.size() >= 5 && iequals(e.substr(0, 5), "SIZE ")) {
+              const std::string_view v = e.substr(5);
               if (!v.empty() && v.size() < 19 && std::all_of(v.begin(), v.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
-                c.server_size_limit_ = std::stoll(v);
+                std::from_chars(v.data(), v.data() + v.size(), c.server_size_limit_);
             }
           }
           after_hello(c);
         } else if (r.code == 500 || r.code == 502) {
           // RFC 5321 3.2: an old server; fall back to HELO.
           c.esmtp_ = false;
-          c.extensions_.clear();
           c.ext_mask_ = 0;
           send_hello(c, ClientState::helo);
         } else {
@@ -506,7 +505,6 @@ struct ClientSession::Impl {
           record(c, Kind::smtp_tls, "TLS handshake (simulated): TLS 1.3, no real cryptography");
           if (c.tracing_) c.out_.records.back().with("state", "established");
           c.out_.effects.push_back(Effect{EffectKind::tls_started, 0, "STARTTLS"});
-          c.extensions_.clear();
           c.ext_mask_ = 0;
           send_hello(c, ClientState::ehlo);
         } else if (c.cfg_.require_starttls) {
@@ -519,10 +517,10 @@ struct ClientSession::Impl {
       case ClientState::auth: {
         if (r.code == 334 && c.auth_step_ == 1) {
           c.auth_step_ = 2;
-          send(c, ClientState::auth, base64_encode(c.cfg_.auth_user), "AUTH", 0, "(AUTH LOGIN user name)");
+          send(c, ClientState::auth, base64_encode(c.rare_->auth_user), "AUTH", 0, "(AUTH LOGIN user name)");
         } else if (r.code == 334 && c.auth_step_ == 2) {
           c.auth_step_ = 4;
-          send(c, ClientState::auth, base64_encode(c.cfg_.auth_password), "AUTH", 0, "(AUTH LOGIN password)");
+          send(c, ClientState::auth, base64_encode(c.rare_->auth_password), "AUTH", 0, "(AUTH LOGIN password)");
         } else if (r.code == 334) {
           // A challenge we have nothing for: cancel (RFC 4954 4).
           send(c, ClientState::auth, "*", "AUTH");
@@ -637,7 +635,13 @@ struct ClientSession::Impl {
 };
 
 ClientSession::ClientSession(ClientConfig config, SessionInfo info, std::vector<Transaction> transactions)
-    : cfg_(std::move(config)), info_(std::move(info)), txns_(std::move(transactions)) {
+    : cfg_{std::move(config.helo_name), config.use_pipelining, config.use_starttls, config.require_starttls,
+           config.use_auth, config.prefer_login, config.use_size, config.use_dsn, config.dot_stuffing},
+      info_{std::move(info.local_host), std::move(info.peer_host), info.session_id},
+      txns_(std::move(transactions)) {
+  if (!config.auth_user.empty() || !config.auth_password.empty() || config.downgrade_8bit)
+    rare_ = std::make_unique<Rare>(
+        Rare{std::move(config.auth_user), std::move(config.auth_password), std::move(config.downgrade_8bit)});
   results_.resize(txns_.size());
   info_txn_.reserve(txns_.size());
   // Per message: its SIZE= value and whether it needs 8BITMIME (vectorised
@@ -668,7 +672,7 @@ void ClientSession::receive(SimTime now, std::string_view bytes) {
   parser_.feed(bytes);
   // Scratch reply and error kept in the session: their buffers are reused.
   Reply& r = reply_;
-  std::string& err = parse_error_;
+  std::string err;  // set only when the server speaks garbage
   for (;;) {
     ReplyParser::Status st = parser_.next(r, err);
     if (st == ReplyParser::Status::need_more) break;

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -130,8 +131,6 @@ class ClientSession {
   ClientState state() const { return state_; }
   bool done() const { return state_ == ClientState::done; }
   const std::vector<TransactionResult>& results() const { return results_; }
-  // What the server advertised in its EHLO reply (upper-case keywords, e.g. "SIZE 10485760").
-  const std::vector<std::string>& extensions() const { return extensions_; }
   bool tls() const { return tls_; }
   bool authenticated() const { return authenticated_; }
 
@@ -157,8 +156,37 @@ class ClientSession {
                              // dot-stuffing leaves it as it is (one copy)
   };
 
-  ClientConfig cfg_;
-  SessionInfo info_;
+  // What a session keeps of its ClientConfig: all but the credentials and
+  // the 8-bit downgrade hook, which live in rare_, allocated only when one
+  // of them is set (an MX hop has none). A session is alive as long as its
+  // connection, so every byte here counts once per concurrent connection.
+  struct Settings {
+    std::string helo_name;
+    bool use_pipelining = true;
+    bool use_starttls = true;
+    bool require_starttls = false;
+    bool use_auth = true;
+    bool prefer_login = false;
+    bool use_size = true;
+    bool use_dsn = true;
+    bool dot_stuffing = true;
+  };
+  struct Rare {
+    std::string auth_user;
+    std::string auth_password;
+    std::function<std::optional<std::string>(std::string_view content, std::string& why)> downgrade_8bit;
+  };
+  // What the trace records need of SessionInfo (the client makes no policy
+  // decisions, so it keeps no peer address).
+  struct Names {
+    std::string local_host;
+    std::string peer_host;
+    uint64_t session_id = 0;
+  };
+
+  Settings cfg_;
+  std::unique_ptr<Rare> rare_;
+  Names info_;
   std::vector<Transaction> txns_;
   std::vector<TransactionResult> results_;
   size_t txn_ = 0;  // current transaction
@@ -172,8 +200,7 @@ class ClientSession {
   size_t pending_head_ = 0;
   SimTime now_{0};
   SimTime deadline_ = SimTime::max();
-  std::vector<std::string> extensions_;
-  uint32_t ext_mask_ = 0;  // the extensions we act on, as bits (see client.cpp)
+  uint32_t ext_mask_ = 0;  // the EHLO extensions we act on, as bits (see client.cpp)
   bool esmtp_ = false;
   bool tls_ = false;
   bool authenticated_ = false;
@@ -189,8 +216,7 @@ class ClientSession {
   std::vector<bool> rcpt_ok_;  // per recipient of the current transaction: RCPT got 2yz
   int64_t server_size_limit_ = 0;  // SIZE n advertised (0 = none or unlimited)
   std::vector<TxnInfo> info_txn_;   // per transaction
-  Reply reply_;                      // scratch: the reply being handled (keeps its capacity)
-  std::string parse_error_;          // scratch for the reply parser
+  Reply reply_;                      // scratch: the reply being handled (keeps a one-line capacity)
 };
 
 // Dot-stuffs a message for DATA (RFC 5321 4.5.2): normalises line ends to
