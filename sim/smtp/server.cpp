@@ -341,7 +341,7 @@ struct ServerSession::Impl {
     c.helo_name = s.helo_name_;
     c.esmtp = s.esmtp_;
     c.tls = s.tls_;
-    c.auth_user = s.auth_user_;
+    c.auth_user = s.auth_user();
     return c;
   }
 
@@ -425,7 +425,7 @@ struct ServerSession::Impl {
       reply(s, 503, "5.5.1", "Error: nested MAIL command", c.verb_text);
       return false;
     }
-    if (s.cfg_.require_auth && s.auth_user_.empty()) {
+    if (s.cfg_.require_auth && s.auth_user().empty()) {
       // RFC 4954 6: 530 5.7.0 Authentication required (submission, RFC 6409 4.3)
       reply(s, 530, "5.7.0", "Authentication required", c.verb_text);
       return false;
@@ -436,7 +436,7 @@ struct ServerSession::Impl {
       reply(s, e.code, e.enhanced, e.message, c.verb_text);
       return false;
     }
-    s.parsed_ = std::move(*a);
+    *s.parsed_ = std::move(*a);
     return true;
   }
 
@@ -450,7 +450,7 @@ struct ServerSession::Impl {
   }
 
   static bool mail_params(S& s, const CommandLine& c, Envelope& env) {
-    const std::vector<Param>& params = s.parsed_.params;
+    const std::vector<Param>& params = s.parsed_->params;
     for (size_t i = 0; i < params.size(); ++i) {
       const Param& p = params[i];
       if (duplicate_param(params, i)) {
@@ -509,7 +509,7 @@ struct ServerSession::Impl {
 
   static void proceed_mail(S& s, const CommandLine& c) {
     Envelope env;
-    env.reverse_path = s.parsed_.path.mailbox;
+    env.reverse_path = std::move(s.parsed_->path.mailbox);
     if (!mail_params(s, c, env)) return;
     if (std::optional<Reply> no = s.policy_.check_sender(ctx(s), env)) {
       send_reply(s, with_enhanced(s, *no), c.verb_text);
@@ -544,14 +544,14 @@ struct ServerSession::Impl {
       reply(s, e.code, e.enhanced, e.message, c.verb_text);
       return false;
     }
-    s.parsed_ = std::move(*a);
+    *s.parsed_ = std::move(*a);
     return true;
   }
 
   static void proceed_rcpt(S& s, const CommandLine& c) {
     Recipient r;
-    r.address = std::move(s.parsed_.path.mailbox);
-    const std::vector<Param>& params = s.parsed_.params;
+    r.address = std::move(s.parsed_->path.mailbox);
+    const std::vector<Param>& params = s.parsed_->params;
     for (size_t i = 0; i < params.size(); ++i) {
       const Param& p = params[i];
       if (duplicate_param(params, i)) {
@@ -756,7 +756,7 @@ struct ServerSession::Impl {
     s.helo_seen_ = false;
     s.esmtp_ = false;
     s.helo_name_.clear();
-    s.auth_user_.clear();
+    s.auth_.reset();
     reset_txn(s);
     // RFC 3207 5 (and CVE-2011-0411): commands pipelined after STARTTLS
     // arrived in plaintext; executing them after the switch would let an
@@ -786,7 +786,7 @@ struct ServerSession::Impl {
       reply(s, 538, "5.7.11", "Encryption required for requested authentication mechanism", c.verb_text);
       return false;
     }
-    if (!s.auth_user_.empty()) {
+    if (!s.auth_user().empty()) {
       reply(s, 503, "5.5.1", "Already authenticated", c.verb_text);
       return false;
     }
@@ -812,6 +812,7 @@ struct ServerSession::Impl {
     std::string mech = ascii_upper(c.argument.substr(0, sp));
     std::string initial(sp == std::string_view::npos ? std::string_view() : c.argument.substr(sp + 1));
     s.auth_return_ = s.state_;
+    if (!s.auth_) s.auth_ = std::make_unique<S::Auth>();
     if (mech == "PLAIN") {
       if (initial.empty()) {
         s.auth_step_ = 3;
@@ -832,7 +833,7 @@ struct ServerSession::Impl {
         reply(s, 501, "5.5.2", "Cannot decode response (base64)", "AUTH");
         return;
       }
-      s.auth_login_user_ = *user;
+      s.auth_->login_user = *user;
       s.auth_step_ = 2;
       reply(s, 334, "", "UGFzc3dvcmQ6", "AUTH");  // "Password:"
       enter(s, ServerState::auth, "AUTH LOGIN");
@@ -843,7 +844,7 @@ struct ServerSession::Impl {
     s.auth_step_ = 0;
     ServerState back = s.auth_return_;
     if (ok) {
-      s.auth_user_.assign(user);
+      s.auth_->user.assign(user);
       reply(s, 235, "2.7.0", "Authentication successful", "AUTH");
     } else {
       reply(s, 535, "5.7.8", "Authentication credentials invalid", "AUTH");
@@ -890,7 +891,7 @@ struct ServerSession::Impl {
         enter(s, s.auth_return_, "AUTH 501");
         return;
       }
-      s.auth_login_user_ = *user;
+      s.auth_->login_user = *user;
       s.auth_step_ = 2;
       reply(s, 334, "", "UGFzc3dvcmQ6", "AUTH");
     } else {
@@ -901,8 +902,8 @@ struct ServerSession::Impl {
         enter(s, s.auth_return_, "AUTH 501");
         return;
       }
-      bool ok = s.policy_.authenticate(ctx(s), {}, s.auth_login_user_, *pass);
-      auth_done(s, ok, s.auth_login_user_);
+      bool ok = s.policy_.authenticate(ctx(s), {}, s.auth_->login_user, *pass);
+      auth_done(s, ok, s.auth_->login_user);
     }
   }
 
@@ -972,28 +973,30 @@ struct ServerSession::Impl {
   static Mark mark(const S& s) { return Mark{s.out_.bytes.size(), s.out_.records.size(), s.out_.effects.size()}; }
 
   static void hold_since(S& s, const Mark& m, SimTime delay) {
-    s.held_bytes_.append(s.out_.bytes, m.bytes, std::string::npos);
+    if (!s.held_) s.held_ = std::make_unique<S::Held>();
+    S::Held& h = *s.held_;
+    h.bytes.append(s.out_.bytes, m.bytes, std::string::npos);
     s.out_.bytes.resize(m.bytes);
-    for (size_t i = m.records; i < s.out_.records.size(); ++i) s.held_records_.push_back(std::move(s.out_.records[i]));
+    for (size_t i = m.records; i < s.out_.records.size(); ++i) h.records.push_back(std::move(s.out_.records[i]));
     s.out_.records.resize(m.records);
-    for (size_t i = m.effects; i < s.out_.effects.size(); ++i) s.held_effects_.push_back(std::move(s.out_.effects[i]));
+    for (size_t i = m.effects; i < s.out_.effects.size(); ++i) h.effects.push_back(std::move(s.out_.effects[i]));
     s.out_.effects.resize(m.effects);
     if (s.out_.closed) {
       s.out_.closed = false;
-      s.close_after_hold_ = true;
+      h.close_after = true;
     }
     s.hold_until_ = later(s.now_, delay);
   }
 
   static void release(S& s) {
-    s.out_.bytes += s.held_bytes_;
-    for (Record& r : s.held_records_) s.out_.records.push_back(std::move(r));
-    for (Effect& e : s.held_effects_) s.out_.effects.push_back(std::move(e));
-    if (s.close_after_hold_) s.out_.closed = true;
-    s.held_bytes_.clear();
-    s.held_records_.clear();
-    s.held_effects_.clear();
-    s.close_after_hold_ = false;
+    if (s.held_) {
+      S::Held& h = *s.held_;
+      s.out_.bytes += h.bytes;
+      for (Record& r : h.records) s.out_.records.push_back(std::move(r));
+      for (Effect& e : h.effects) s.out_.effects.push_back(std::move(e));
+      if (h.close_after) s.out_.closed = true;
+      s.held_.reset();
+    }
     s.hold_until_ = SimTime::max();
   }
 
@@ -1060,14 +1063,21 @@ struct ServerSession::Impl {
       reply(s, 530, "5.7.0", "Must issue a STARTTLS command first", c.verb_text);
       return;
     }
-    const Entry* e = entry(c.verb);
-    if (!e->check(s, c)) return;
+    MailArg parsed;  // lives for this command only: no session keeps a parsed path between commands
+    s.parsed_ = &parsed;
+    run_entry(s, *entry(c.verb), c);
+    s.parsed_ = nullptr;
+  }
+
+  // The entry's check, the fault hooks, then the entry's proceed.
+  static void run_entry(S& s, const Entry& e, const CommandLine& c) {
+    if (!e.check(s, c)) return;
     const ServerFault* f = nullptr;
-    FaultResult fr = apply_fault(s, e->fault, c.verb == Verb::rcpt ? std::string_view(s.parsed_.path.mailbox) : "",
+    FaultResult fr = apply_fault(s, e.fault, c.verb == Verb::rcpt ? std::string_view(s.parsed_->path.mailbox) : "",
                                  c.verb_text, &f);
     if (fr == FaultResult::handled) return;
     Mark m = mark(s);
-    e->proceed(s, c);
+    e.proceed(s, c);
     if (fr == FaultResult::delay) hold_since(s, m, f->delay);
   }
 
@@ -1359,6 +1369,11 @@ const ServerSession::Impl::Entry* ServerSession::Impl::entry(Verb v) { return &k
 ServerSession::ServerSession(const ServerConfig& config, ServerPolicy& policy, SessionInfo info)
     : cfg_(config), policy_(policy), info_(std::move(info)) {}
 
+const std::string& ServerSession::auth_user() const {
+  static const std::string kNone;
+  return auth_ ? auth_->user : kNone;
+}
+
 void ServerSession::start(SimTime now) {
   now_ = now;
   if (state_ != ServerState::idle) return;
@@ -1427,9 +1442,7 @@ void ServerSession::shutdown(SimTime now) {
 void ServerSession::peer_closed(SimTime now) {
   now_ = now;
   if (state_ == ServerState::closed) return;
-  held_bytes_.clear();
-  held_records_.clear();
-  held_effects_.clear();
+  held_.reset();
   hold_until_ = SimTime::max();
   if (state_ == ServerState::data || state_ == ServerState::mail || state_ == ServerState::rcpt)
     Impl::record(*this, Kind::smtp_error, "client went away in a transaction: nothing accepted");

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -298,7 +299,7 @@ class ServerSession {
   bool tls() const { return tls_; }
   bool esmtp() const { return esmtp_; }
   const std::string& helo_name() const { return helo_name_; }
-  const std::string& auth_user() const { return auth_user_; }
+  const std::string& auth_user() const;  // "" until AUTH succeeds
   const Envelope& envelope() const { return env_; }
   uint64_t messages_accepted() const { return accepted_; }
   const SessionInfo& info() const { return info_; }
@@ -324,8 +325,22 @@ class ServerSession {
   SimTime now_{0};
   SimTime deadline_ = SimTime::max();
   SimTime hold_until_ = SimTime::max();  // a delay fault holds output until then
-  std::string held_bytes_;               // reply bytes held by a delay fault
-  bool close_after_hold_ = false;
+
+  // Rarely used state lives in parts allocated when first needed: a session
+  // is alive as long as its connection, and most never see a delay fault or
+  // an AUTH exchange.
+  struct Held {  // output held back by a delay fault
+    std::string bytes;
+    std::vector<Record> records;
+    std::vector<Effect> effects;
+    bool close_after = false;
+  };
+  struct Auth {
+    std::string user;        // authenticated user ("" = not authenticated)
+    std::string login_user;  // AUTH LOGIN: the user name, while the password is awaited
+  };
+  std::unique_ptr<Held> held_;  // non-null only while a delay fault holds output
+  std::unique_ptr<Auth> auth_;  // non-null once an AUTH exchange began
 
   std::string in_;             // input left over between receive() calls
   std::string_view in_view_;   // while processing: the input being read (see Impl::process)
@@ -334,14 +349,12 @@ class ServerSession {
   bool tracing_ = true;
   bool record_received_ = false;
   SimTime idle_deadline_ = SimTime::max();
-  std::vector<Record> held_records_;
-  std::vector<Effect> held_effects_;
-  MailArg parsed_;            // the MAIL/RCPT argument parsed by the check step
+  MailArg* parsed_ = nullptr;  // while MAIL/RCPT is dispatched: its argument, parsed by the
+                               // check step for the proceed step (owned by Impl::dispatch)
   bool esmtp_ = false;
   bool tls_ = false;
   bool helo_seen_ = false;
   std::string helo_name_;
-  std::string auth_user_;
   Envelope env_;
   uint64_t accepted_ = 0;
   uint64_t commands_ = 0;
@@ -358,7 +371,6 @@ class ServerSession {
 
   // AUTH state
   int auth_step_ = 0;  // 0 none; LOGIN: 1 = want user, 2 = want password; PLAIN: 3 = want response
-  std::string auth_login_user_;
   ServerState auth_return_ = ServerState::ready;
 };
 
