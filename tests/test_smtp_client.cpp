@@ -344,6 +344,25 @@ TEST_CASE("reply parser: multi-line, validation, every split", "[smtp][parser]")
     CHECK(got[1].enhanced == "5.1.1");
     CHECK(got[1].lines[0] == "No such user");
   }
+  // Borrowed input: each piece lives only until the parser asks for more, so
+  // the partial reply it keeps must be its own copy.
+  for (size_t cut = 0; cut <= wire.size(); ++cut) {
+    ReplyParser p;
+    std::vector<Reply> got;
+    Reply r;
+    std::string err;
+    for (std::string piece : {wire.substr(0, cut), wire.substr(cut)}) {
+      p.feed_borrowed(piece);
+      while (p.next(r, err) == ReplyParser::Status::reply) got.push_back(r);
+      piece.assign(piece.size(), 'X');  // the caller reuses its buffer
+    }
+    INFO("borrowed, cut " << cut);
+    REQUIRE(got.size() == 2);
+    CHECK(got[0].lines.size() == 3);
+    CHECK(got[0].lines[2] == "SIZE 100");
+    CHECK(got[1].lines[0] == "No such user");
+    CHECK(p.buffered() == 0);
+  }
   ReplyParser b;
   std::vector<Reply> got;
   for (char c : wire) {

@@ -657,8 +657,7 @@ ClientSession::ClientSession(ClientConfig config, SessionInfo info, std::vector<
 void ClientSession::start(SimTime now) {
   now_ = now;
   if (state_ != ClientState::idle) return;
-  out_.bytes.reserve(kKeptBufferCapacity);  // commands; a body reserves what it needs
-  pending_.reserve(4);
+  pending_.reserve(4);  // a pipelined group: MAIL, RCPT, DATA
   if (tracing_)
     Impl::record(*this, Kind::smtp_session_open, "client session opens (" + info_.local_host + " -> " + info_.peer_host + ")");
   pending_.push_back(Pending{ClientState::greeting, 0});
@@ -669,7 +668,7 @@ void ClientSession::start(SimTime now) {
 void ClientSession::receive(SimTime now, std::string_view bytes) {
   now_ = now;
   if (state_ == ClientState::done || state_ == ClientState::idle) return;
-  parser_.feed(bytes);
+  parser_.feed_borrowed(bytes);  // read in place: the loop below drains it
   // Scratch reply and error kept in the session: their buffers are reused.
   Reply& r = reply_;
   std::string err;  // set only when the server speaks garbage
@@ -697,6 +696,7 @@ void ClientSession::receive(SimTime now, std::string_view bytes) {
     Impl::on_reply(*this, r);
     if (state_ == ClientState::done) break;
   }
+  parser_.copy_unread();  // stopped early (done): nothing may point at `bytes` after this
   // A multi-line reply (EHLO) leaves the scratch with a line vector and
   // strings nobody needs until the next reply: give them back.
   if (r.lines.capacity() > 1) r = Reply{};

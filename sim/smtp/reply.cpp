@@ -148,6 +148,7 @@ void split_enhanced(int code, std::string_view text, std::string& enhanced, std:
 
 void ReplyParser::feed(std::string_view bytes) {
   if (poisoned_) return;
+  copy_unread();
   // Compact consumed input so the buffer holds at most one partial reply.
   if (pos_ > 0 && pos_ == buf_.size()) {
     buf_.clear();
@@ -159,8 +160,32 @@ void ReplyParser::feed(std::string_view bytes) {
   buf_.append(bytes);
 }
 
+void ReplyParser::feed_borrowed(std::string_view bytes) {
+  if (poisoned_) return;
+  copy_unread();
+  if (pos_ < buf_.size()) {  // a partial reply is waiting: it needs these bytes after it
+    feed(bytes);
+    return;
+  }
+  clear_buffer(buf_);
+  pos_ = 0;
+  borrowed_bytes_ = bytes;
+  borrowed_ = true;
+}
+
+void ReplyParser::copy_unread() {
+  if (!borrowed_) return;
+  clear_buffer(buf_);
+  buf_.assign(borrowed_bytes_.substr(pos_));
+  pos_ = 0;
+  borrowed_ = false;
+  borrowed_bytes_ = {};
+}
+
 void ReplyParser::reset() {
   buf_.clear();
+  borrowed_bytes_ = {};
+  borrowed_ = false;
   pos_ = 0;
   poisoned_ = false;
   lenient_ = false;
@@ -178,19 +203,21 @@ ReplyParser::Status ReplyParser::next(Reply& out, std::string& error) {
     error = poison_reason_;
     return Status::error;
   };
+  const std::string_view buf = input();
   // First pass: find the end of a complete reply without consuming.
   size_t p = pos_;
   size_t nlines = 0;
   int code = -1;
   for (;;) {
-    size_t lf = scan::find_lf(buf_, p);
+    size_t lf = scan::find_lf(buf, p);
     if (lf == std::string::npos) {
-      if (buf_.size() - p > kMaxLine) return poison("reply line longer than " + std::to_string(kMaxLine) + " octets");
+      if (buf.size() - p > kMaxLine) return poison("reply line longer than " + std::to_string(kMaxLine) + " octets");
+      copy_unread();  // keep the partial reply; the borrowed bytes may go now
       return Status::need_more;
     }
     size_t end = lf;  // exclusive, without CR
-    if (end > p && buf_[end - 1] == '\r') --end;
-    std::string_view line(buf_.data() + p, end - p);
+    if (end > p && buf[end - 1] == '\r') --end;
+    std::string_view line(buf.data() + p, end - p);
     if (lf - p + 1 > kMaxLine) return poison("reply line longer than " + std::to_string(kMaxLine) + " octets");
     // RFC 5321 4.2: Reply-code = %x32-35 %x30-35 %x30-39
     if (line.size() < 3 || !is_digit(line[0]) || !is_digit(line[1]) || !is_digit(line[2]))
@@ -220,11 +247,11 @@ ReplyParser::Status ReplyParser::next(Reply& out, std::string& error) {
   bool same = true;
   size_t q = pos_;
   for (size_t i = 0; q < p; ++i) {
-    size_t lf = scan::find_lf(buf_, q);
+    size_t lf = scan::find_lf(buf, q);
     size_t end = lf;
-    if (end > q && buf_[end - 1] == '\r') --end;
+    if (end > q && buf[end - 1] == '\r') --end;
     else lenient_ = true;
-    std::string_view line(buf_.data() + q, end - q);
+    std::string_view line(buf.data() + q, end - q);
     std::string_view text = line.size() > 4 ? line.substr(4) : std::string_view{};
     std::string_view enh, rest;
     split_enhanced_view(code, text, enh, rest);
@@ -239,10 +266,10 @@ ReplyParser::Status ReplyParser::next(Reply& out, std::string& error) {
     // Put back the enhanced codes we split off: a second walk over the lines.
     q = pos_;
     for (size_t i = 0; q < p; ++i) {
-      size_t lf = scan::find_lf(buf_, q);
+      size_t lf = scan::find_lf(buf, q);
       size_t end = lf;
-      if (end > q && buf_[end - 1] == '\r') --end;
-      std::string_view line(buf_.data() + q, end - q);
+      if (end > q && buf[end - 1] == '\r') --end;
+      std::string_view line(buf.data() + q, end - q);
       std::string_view text = line.size() > 4 ? line.substr(4) : std::string_view{};
       std::string_view enh, rest;
       split_enhanced_view(code, text, enh, rest);
@@ -258,8 +285,13 @@ ReplyParser::Status ReplyParser::next(Reply& out, std::string& error) {
     }
   }
   pos_ = p;
-  if (pos_ == buf_.size()) {  // drained: hold no copy of replies already handled
-    clear_buffer(buf_);
+  if (pos_ == buf.size()) {  // drained: hold nothing of replies already handled
+    if (borrowed_) {
+      borrowed_ = false;
+      borrowed_bytes_ = {};
+    } else {
+      clear_buffer(buf_);
+    }
     pos_ = 0;
   }
   return Status::reply;

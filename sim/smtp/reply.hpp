@@ -79,6 +79,14 @@ class ReplyParser {
   static constexpr size_t kMaxLines = 1000;  // lines in one multi-line reply
 
   void feed(std::string_view bytes);
+  // Like feed(), without the copy: the parser reads `bytes` where they are,
+  // so they must stay valid until next() returns need_more or error (or
+  // until copy_unread()); only a partial reply left then is copied. A client
+  // calls this with the bytes of one receive and drains the replies at once.
+  void feed_borrowed(std::string_view bytes);
+  // Copies whatever borrowed input is still unread into the parser's own
+  // buffer (call before the borrowed bytes go away without a drain).
+  void copy_unread();
 
   // Status::reply: `out` holds the next reply. Status::error: `error` says
   // why (bad code, mismatched codes across lines, bad separator, line too
@@ -87,13 +95,17 @@ class ReplyParser {
   Status next(Reply& out, std::string& error);
 
   bool poisoned() const { return poisoned_; }
-  size_t buffered() const { return buf_.size() - pos_; }
+  size_t buffered() const { return input().size() - pos_; }
   bool lenient_line_ends() const { return lenient_; }
   void reset();
 
  private:
-  std::string buf_;
-  size_t pos_ = 0;
+  std::string_view input() const { return borrowed_ ? borrowed_bytes_ : std::string_view(buf_); }
+
+  std::string buf_;                  // owned input: a partial reply kept between feeds
+  std::string_view borrowed_bytes_;  // the caller's bytes, read in place (feed_borrowed)
+  bool borrowed_ = false;            // reading borrowed_bytes_ rather than buf_
+  size_t pos_ = 0;                   // read position in input()
   bool poisoned_ = false;
   bool lenient_ = false;
   std::string poison_reason_;

@@ -1377,7 +1377,6 @@ const std::string& ServerSession::auth_user() const {
 void ServerSession::start(SimTime now) {
   now_ = now;
   if (state_ != ServerState::idle) return;
-  out_.bytes.reserve(kKeptBufferCapacity);  // one allocation for a session's replies, kept by Output::clear
   if (tracing_)
     Impl::record(*this, Kind::smtp_session_open, "server session opens (" + info_.peer_host + " -> " + info_.local_host + ")");
   const ServerFault* f = nullptr;
