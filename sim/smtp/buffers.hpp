@@ -15,7 +15,7 @@ namespace smtplab::smtp {
 // read (a message body) are given back when emptied: those bytes have gone to
 // the network or to the policy, and the next command or reply needs little.
 // Small ones are kept, so the usual short exchange reuses them.
-inline constexpr size_t kKeptBufferCapacity = 256;
+inline constexpr size_t kKeptBufferCapacity = 128;
 
 // Empties `s`, releasing its storage when it grew beyond `keep` octets.
 inline void clear_buffer(std::string& s, size_t keep = kKeptBufferCapacity) {

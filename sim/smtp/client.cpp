@@ -400,6 +400,11 @@ struct ClientSession::Impl {
       c.data_failed_ = false;
       c.rcpt_accepted_ = 0;
       c.rcpt_ok_.assign(t.envelope.recipients.size(), false);
+      // One allocation for the pipelined group (MAIL, each RCPT, DATA) rather
+      // than one per doubling; xtext may triple ENVID and ORCPT.
+      size_t group = 64 + t.envelope.reverse_path.size() + 3 * t.envelope.envid.size();
+      for (const Recipient& r : t.envelope.recipients) group += 48 + r.address.size() + 3 * r.orcpt.size();
+      c.out_.bytes.reserve(c.out_.bytes.size() + group);
       send_with(c, ClientState::mail, "MAIL", 0, [&](std::string& out) { write_mail_command(c, t, size, out); });
       if (pipelining(c)) {
         // RFC 2920 3.1: MAIL, RCPTs and DATA in one group; DATA is last.

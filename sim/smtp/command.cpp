@@ -351,9 +351,11 @@ bool parse_params(std::string_view rest, std::vector<Param>& out, SyntaxError* e
 }
 
 std::optional<MailArg> parse_arg(std::string_view arg, std::string_view prefix, bool is_mail, SyntaxError* error) {
-  const std::string usage = is_mail ? "Syntax: MAIL FROM:<address> [parameters]" : "Syntax: RCPT TO:<address> [parameters]";
+  // A view: the message is built only when it is sent (a valid path costs no allocation here).
+  const std::string_view usage =
+      is_mail ? "Syntax: MAIL FROM:<address> [parameters]" : "Syntax: RCPT TO:<address> [parameters]";
   if (arg.size() < prefix.size() || !iequals(arg.substr(0, prefix.size()), prefix)) {
-    fail(error, err501(usage));
+    fail(error, err501(std::string(usage)));
     return std::nullopt;
   }
   std::string_view rest = arg.substr(prefix.size());
@@ -361,7 +363,7 @@ std::optional<MailArg> parse_arg(std::string_view arg, std::string_view prefix, 
   // tolerates one, and some clients send it.
   if (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
   if (rest.empty() || rest.front() != '<') {
-    fail(error, err501(usage + " (address must be in <>)", "5.1.3"));
+    fail(error, err501(std::string(usage) + " (address must be in <>)", "5.1.3"));
     return std::nullopt;
   }
   // Find the closing ">" outside a quoted local part.

@@ -378,11 +378,24 @@ struct ServerSession::Impl {
     s.esmtp_ = ehlo;
     // The lines as views (the extension keywords are constants), written
     // straight into the output: no Reply is built unless it is recorded.
-    std::string hello;
-    hello.reserve(s.cfg_.hostname.size() + 7 + c.argument.size());
-    hello += s.cfg_.hostname;
-    hello += " Hello ";
-    hello += c.argument;
+    // "<hostname> Hello <argument>", composed on the stack when it fits
+    // (with the default 512-octet line limit it always does).
+    char hello_buf[640];
+    std::string hello_heap;
+    std::string_view hello;
+    const size_t hello_size = s.cfg_.hostname.size() + 7 + c.argument.size();
+    if (hello_size <= sizeof hello_buf) {
+      char* w = std::copy(s.cfg_.hostname.begin(), s.cfg_.hostname.end(), hello_buf);
+      w = std::copy_n(" Hello ", 7, w);
+      std::copy(c.argument.begin(), c.argument.end(), w);
+      hello = std::string_view(hello_buf, hello_size);
+    } else {
+      hello_heap.reserve(hello_size);
+      hello_heap += s.cfg_.hostname;
+      hello_heap += " Hello ";
+      hello_heap += c.argument;
+      hello = hello_heap;
+    }
     char size_line[32] = "SIZE ";
     std::array<std::string_view, 9> lines;
     size_t n = 0;
@@ -401,6 +414,9 @@ struct ServerSession::Impl {
       lines[n++] = "HELP";
     }
     const size_t start = s.out_.bytes.size();
+    size_t total = 0;
+    for (size_t i = 0; i < n; ++i) total += 6 + lines[i].size();  // "250-" text CRLF
+    s.out_.bytes.reserve(start + total);  // one allocation for the whole reply
     for (size_t i = 0; i < n; ++i) append_reply_line(s.out_.bytes, 250, i + 1 == n, {}, lines[i]);
     if (s.tracing_) {
       Reply r;
@@ -1113,10 +1129,14 @@ struct ServerSession::Impl {
     } else {
       Reply r = s.policy_.accept_message(ctx(s), s.env_, s.body_);
       if (r.code < 200 || r.code > 599 || r.intermediate()) r = Reply{451, "4.3.0", "Error: policy gave no verdict"};
-      send_reply(s, with_enhanced(s, r), "EOD");
-      if (r.positive()) {
+      // The effect names the reply as the policy gave it; the wire gets it
+      // with the session's enhanced-code rule applied (r moves there).
+      const bool accepted = r.positive();
+      std::string detail = accepted ? r.summary() : std::string();
+      send_reply(s, with_enhanced(s, std::move(r)), "EOD");
+      if (accepted) {
         ++s.accepted_;
-        s.out_.effects.push_back(Effect{EffectKind::message_accepted, s.accepted_, r.summary()});
+        s.out_.effects.push_back(Effect{EffectKind::message_accepted, s.accepted_, std::move(detail)});
       }
     }
     reset_txn(s);
