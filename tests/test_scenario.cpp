@@ -193,7 +193,7 @@ TEST_CASE("fault vocabulary: types, keys and values", "[scenario][faults]") {
   CHECK(has(with_fault({{"type", "meteor"}, {"at", "1s"}}),
             "x.json: /faults/0/type: unknown fault type \"meteor\"; expected one of: host-down, host-up, link-down, "
             "link-up, link-loss, dns-failure, smtp-reply, smtp-delay, smtp-disconnect, smtp-shutdown, drop-final-reply, "
-            "mailbox-full, greylisting, no-dot-stuffing"));
+            "mailbox-full, greylisting, no-dot-stuffing, bare-lf"));
   CHECK(has(with_fault({{"type", "host-down"}, {"at", "1s"}}),
             "x.json: /faults/0/host: required key is missing for a host-down fault"));
   CHECK(has(with_fault({{"type", "host-down"}, {"at", "1s"}, {"host", "mx.yahoo.test"}, {"code", 451}}),

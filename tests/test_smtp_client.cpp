@@ -236,6 +236,35 @@ TEST_CASE("dot-stuffing, and the no-dot-stuffing fault truncates at a lone dot",
   }
 }
 
+TEST_CASE("the bare-lf fault: data lines end in LF alone, and the server refuses them with 554 5.6.0", "[smtp][client]") {
+  // The wire form: every line end becomes LF, dots are still stuffed, only
+  // the final CRLF "." CRLF keeps its CRs.
+  std::string w;
+  append_bare_lf(w, "Subject: x\r\n\r\nline\n.\nlast", true);
+  CHECK(w == "Subject: x\n\nline\n..\nlast\r\n.\r\n");
+  w.clear();
+  append_bare_lf(w, "a\r\n.\r\nMAIL FROM:<ceo@yahoo.test>\r\n", false);
+  CHECK(w == "a\n.\nMAIL FROM:<ceo@yahoo.test>\r\n.\r\n");
+  w = "DATA\r\n";  // bytes already queued stay as they are
+  append_bare_lf(w, "", true);
+  CHECK(w == "DATA\r\n.\r\n");
+  // The smuggling attempt against the conforming server: LF . LF does not end
+  // the data, the whole message is refused at the real end, nothing is stored.
+  std::string body = "Subject: lunch\n\nsee you\n.\nMAIL FROM:<ceo@yahoo.test>\nRCPT TO:<alice@yahoo.test>\nDATA\n"
+                     "Subject: invoice\n\npay now\n.\nBob\n";
+  Pair p;
+  p.scfg = test_config();
+  ClientConfig cc;
+  cc.bare_lf = true;
+  cc.dot_stuffing = false;
+  auto res = run_pair(p, cc, {txn({"alice@yahoo.test"}, body)});
+  CHECK_FALSE(res.at(0).accepted);
+  CHECK(res.at(0).final_reply.code == 554);
+  CHECK(res.at(0).final_reply.enhanced == "5.6.0");
+  CHECK(p.policy.stored.empty());
+  CHECK(p.client_wire.find("see you\n.\nMAIL FROM:<ceo@yahoo.test>\n") != std::string::npos);
+}
+
 TEST_CASE("8-bit content: BODY=8BITMIME when offered, refused locally otherwise", "[smtp][client]") {
   std::string body = "Subject: caf\xc3\xa9\n\nd\xc3\xa9j\xc3\xa0 vu\n";
   {

@@ -583,6 +583,7 @@ void MailServer::try_candidate(std::shared_ptr<Attempt> a) {
   cfg.helo_name = host_.name;
   cfg.use_auth = false;
   cfg.dot_stuffing = host_.dot_stuffing && no_stuffing_ <= 0;
+  cfg.bare_lf = bare_lf_ > 0;
   if (host_.smtp.downgrade_8bit) {
     // RFC 6152 3: convert for a next hop without 8BITMIME (Postfix does by
     // default); only this copy changes, the queued message stays as it came.

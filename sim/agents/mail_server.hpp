@@ -145,6 +145,7 @@ class MailServer final : public smtp::ServerPolicy, public TcpAcceptor, public p
   void set_mailbox_full(const std::string& mailbox, bool on);
   void set_greylisting(bool on) { greylist_fault_ += on ? 1 : -1; }
   void set_dot_stuffing(bool on) { no_stuffing_ += on ? -1 : 1; }
+  void set_bare_lf(bool on) { bare_lf_ += on ? 1 : -1; }
   // Host power: while down the queue waits; back up, due work runs at once.
   void set_up(bool up);
 
@@ -199,6 +200,7 @@ class MailServer final : public smtp::ServerPolicy, public TcpAcceptor, public p
   std::set<std::string> full_boxes_;
   int greylist_fault_ = 0;
   int no_stuffing_ = 0;
+  int bare_lf_ = 0;  // bare-lf faults in force
   bool up_ = true;
   std::vector<std::string> waiting_for_up_;
   FlushSlot flush_;

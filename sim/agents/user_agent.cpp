@@ -62,6 +62,7 @@ void UserAgent::submit(std::shared_ptr<Outgoing> out) {
   cfg.auth_user = host_.use_auth ? host_.user : std::string();
   cfg.auth_password = host_.password;
   cfg.dot_stuffing = host_.dot_stuffing && no_stuffing_ <= 0;
+  cfg.bare_lf = bare_lf_ > 0;
   const uint64_t serial = s_.net.next_serial();
   smtp::SessionInfo info{host_.name, host_.server, format_ipv4(server_addr_), serial, false};
   std::vector<smtp::Transaction> txns{out->txn};

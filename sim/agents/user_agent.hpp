@@ -44,6 +44,7 @@ class UserAgent {
   void compose(const MessageSpec& spec, size_t index);
 
   void set_dot_stuffing(bool on) { no_stuffing_ += on ? -1 : 1; }
+  void set_bare_lf(bool on) { bare_lf_ += on ? 1 : -1; }
   const Host& host() const { return host_; }
   HostId id() const { return id_; }
 
@@ -69,6 +70,7 @@ class UserAgent {
   HostId server_ = kNoHost;
   Ipv4 server_addr_ = 0;
   int no_stuffing_ = 0;
+  int bare_lf_ = 0;  // bare-lf faults in force
   bool fetching_ = false;
   std::vector<std::string> known_uidls_;  // POP3 with keep: what this device already has
   std::vector<std::string> fetched_;

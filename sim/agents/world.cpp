@@ -178,6 +178,9 @@ void World::apply_fault(size_t i, bool on, uint64_t) {
   } else if (t == "no-dot-stuffing") {
     if (server) server->set_dot_stuffing(!on);
     if (agents::UserAgent* ua = user_agent(f.host)) ua->set_dot_stuffing(!on);
+  } else if (t == "bare-lf") {
+    if (server) server->set_bare_lf(on);
+    if (agents::UserAgent* ua = user_agent(f.host)) ua->set_bare_lf(on);
   }
 }
 

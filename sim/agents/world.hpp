@@ -14,7 +14,7 @@
 //   smtp-reply/-delay/-disconnect/-shutdown,
 //   drop-final-reply                        -> the server's SMTP fault hooks
 //   mailbox-full, greylisting               -> the server's policy
-//   no-dot-stuffing                         -> the host's SMTP client
+//   no-dot-stuffing, bare-lf                -> the host's SMTP client
 //
 // For the bridge (sim/bridge, `smtplab serve`): mail_server(host) returns the
 // simulated server of that host. Build a real-socket session with

@@ -36,6 +36,10 @@ const std::vector<FaultType>& table() {
        FaultTarget::mail_server, {"host"}, {"until"}},
       {"no-dot-stuffing", "The host's SMTP client forgets to dot-stuff (RFC 5321 4.5.2): a lone \".\" ends the data",
        FaultTarget::host, {"host"}, {"until"}},
+      {"bare-lf",
+       "The host's SMTP client ends each data line with LF alone, not CR LF (RFC 5321 2.3.8 forbids it): a server "
+       "that took LF . LF for the end of the data could be fooled into a second message (SMTP smuggling)",
+       FaultTarget::host, {"host"}, {"until"}},
   };
   return kTable;
 }

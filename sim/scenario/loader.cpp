@@ -815,8 +815,9 @@ void cross_check(Reader& rd, const json& root, Scenario& sc) {
         rd.error(child(p, "host"), "no host named \"" + f.host + "\"");
       else if (ft->target == FaultTarget::mail_server && h->role != HostRole::mail_server)
         rd.error(child(p, "host"), "\"" + f.host + "\" is a " + role_name(h->role) + "; a " + f.type + " fault needs a mail-server");
-      else if (f.type == "no-dot-stuffing" && h->role != HostRole::user_agent && h->role != HostRole::mail_server)
-        rd.error(child(p, "host"), "\"" + f.host + "\" sends no mail; no-dot-stuffing needs a user-agent or mail-server");
+      else if ((f.type == "no-dot-stuffing" || f.type == "bare-lf") && h->role != HostRole::user_agent &&
+               h->role != HostRole::mail_server)
+        rd.error(child(p, "host"), "\"" + f.host + "\" sends no mail; " + f.type + " needs a user-agent or mail-server");
       else if (f.type == "mailbox-full" && !f.mailbox.empty()) {
         bool found = false;
         for (const Mailbox& mb : h->mailboxes) found = found || lower(mb.user) == f.mailbox;

@@ -122,6 +122,32 @@ void append_dot_stuffed(std::string& out, std::string_view content, bool stuff) 
   out += ".\r\n";
 }
 
+void append_bare_lf(std::string& out, std::string_view content, bool stuff) {
+  const size_t start = out.size();
+  out.reserve(out.size() + content.size() + content.size() / 64 + 8);
+  bool line_start = true;
+  for (size_t i = 0; i < content.size(); ++i) {
+    const char ch = content[i];
+    if (line_start && stuff && ch == '.') out.push_back('.');  // RFC 5321 4.5.2
+    if (ch == '\r' || ch == '\n') {
+      if (ch == '\r' && i + 1 < content.size() && content[i + 1] == '\n') ++i;  // CRLF: one line end
+      out.push_back('\n');
+      line_start = true;
+      continue;
+    }
+    out.push_back(ch);
+    line_start = false;
+  }
+  if (out.size() == start) {  // empty content: the terminator alone
+    out += ".\r\n";
+    return;
+  }
+  // The last line ends with the terminator's own CRLF (an LF before it would
+  // add an empty line), then "." CRLF.
+  if (out.back() == '\n') out.pop_back();
+  out += "\r\n.\r\n";
+}
+
 namespace {
 
 // The extensions the client acts on, as bits (looked up once per EHLO reply,
@@ -421,7 +447,9 @@ struct ClientSession::Impl {
   static void send_body(C& c) {
     const Transaction& t = c.txns_[c.txn_];
     size_t start = c.out_.bytes.size();
-    if (c.info_txn_[c.txn_].wire_ready) {
+    if (c.cfg_.bare_lf) {
+      append_bare_lf(c.out_.bytes, t.content, c.cfg_.dot_stuffing);
+    } else if (c.info_txn_[c.txn_].wire_ready) {
       // Known from the constructor's scan: stuffing would change nothing, so
       // the body goes out as one copy (append_dot_stuffed gives the same bytes).
       std::string& out = c.out_.bytes;
@@ -440,7 +468,8 @@ struct ClientSession::Impl {
       r.session = c.info_.session_id;
       size_t n = c.out_.bytes.size() - start;
       r.text = "message content, " + std::to_string(n) + " octets" +
-               (c.cfg_.dot_stuffing ? " (dot-stuffed)" : " (NOT dot-stuffed: fault)");
+               (c.cfg_.dot_stuffing ? " (dot-stuffed)" : " (NOT dot-stuffed: fault)") +
+               (c.cfg_.bare_lf ? " (lines end in a bare LF: fault)" : "");
       r.wire.assign(c.out_.bytes, start, std::string::npos);
       r.with("size", std::to_string(n));
       c.out_.records.push_back(std::move(r));
@@ -641,7 +670,8 @@ struct ClientSession::Impl {
 
 ClientSession::ClientSession(ClientConfig config, SessionInfo info, std::vector<Transaction> transactions)
     : cfg_{std::move(config.helo_name), config.use_pipelining, config.use_starttls, config.require_starttls,
-           config.use_auth, config.prefer_login, config.use_size, config.use_dsn, config.dot_stuffing},
+           config.use_auth, config.prefer_login, config.use_size, config.use_dsn, config.dot_stuffing,
+           config.bare_lf},
       info_{std::move(info.local_host), std::move(info.peer_host), info.session_id},
       txns_(std::move(transactions)) {
   if (!config.auth_user.empty() || !config.auth_password.empty() || config.downgrade_8bit)

@@ -75,6 +75,8 @@ struct ClientConfig {
   bool use_size = true;
   bool use_dsn = true;            // send NOTIFY/ORCPT/RET/ENVID when the server offers DSN
   bool dot_stuffing = true;       // false: the no-dot-stuffing fault (a lone "." ends the data early)
+  bool bare_lf = false;           // the bare-lf fault: data lines end in LF alone (RFC 5321 2.3.8
+                                  // forbids it); the final CRLF "." CRLF stays
   // RFC 6152 3: a relay holding 8-bit content for a server that did not
   // offer 8BITMIME must either return it (unset: the message fails with a
   // synthetic 554 5.6.3) or convert it to 7-bit MIME. When set, this is
@@ -170,6 +172,7 @@ class ClientSession {
     bool use_size = true;
     bool use_dsn = true;
     bool dot_stuffing = true;
+    bool bare_lf = false;
   };
   struct Rare {
     std::string auth_user;
@@ -224,6 +227,11 @@ class ClientSession {
 // final CRLF if the content lacks one). With stuff=false the leading dots
 // are left alone (the fault).
 void append_dot_stuffed(std::string& out, std::string_view content, bool stuff = true);
+// The bare-lf fault's wire form: as append_dot_stuffed, but every line of the
+// content ends in a bare LF (a CRLF or a lone CR becomes LF); only the final
+// "CRLF.CRLF" keeps its CRs. A server that ended the data at LF "." LF would
+// read what follows as new commands (SMTP smuggling).
+void append_bare_lf(std::string& out, std::string_view content, bool stuff = true);
 // Does the content need 8BITMIME (any octet >= 128)?
 bool has_8bit(std::string_view content);
 
