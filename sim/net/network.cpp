@@ -323,6 +323,7 @@ struct Network::Impl {
     HostId src_host = kNoHost, dst_host = kNoHost;
     uint64_t serial = 0;
     uint32_t next_free = UINT32_MAX;
+    uint32_t src_conn = UINT32_MAX;  // the sending connection's slot (its peer learns it), or none
     bool live = false;
     EventId ev{};
     std::string payload;
@@ -356,6 +357,8 @@ struct Network::Impl {
     std::string sbuf;
     std::unique_ptr<std::vector<OooSeg>> ooo;
     uint32_t next_free = UINT32_MAX;
+    uint32_t self = UINT32_MAX;  // this slot's index
+    uint32_t peer = UINT32_MAX;  // the peer connection's slot, as its last segment said (a hint)
   };
 
   Impl(Network& self_, Engine& e, Trace& t, uint64_t s, TcpParams p)
@@ -442,6 +445,7 @@ struct Network::Impl {
     Packet& p = packets[i];
     p.payload.clear();
     p.next_free = UINT32_MAX;
+    p.src_conn = UINT32_MAX;
     p.live = true;
     return i;
   }
@@ -506,7 +510,10 @@ struct Network::Impl {
   // ------------------------------------------------------------ packets
 
   // Decides the packet's fate and schedules its arrival (or reports its loss).
-  void transmit(uint32_t pi, const std::vector<Hop>* path = nullptr) {
+  // `dst_hint`: the receiving connection's slot if the sender knows it; it
+  // travels in the arrival event's argument so that the arrival can fetch
+  // the connection together with the packet (see arrive_cb).
+  void transmit(uint32_t pi, const std::vector<Hop>* path = nullptr, uint32_t dst_hint = UINT32_MAX) {
     Packet& p = packets[pi];
     const bool is_tcp = p.proto == kProtoTcp;
     if (is_tcp) ++stats.segments_sent;
@@ -563,7 +570,7 @@ struct Network::Impl {
       lose(pi, why, lost_on);
       return;
     }
-    p.ev = engine.schedule_at(SimTime{t}, &Impl::arrive_cb, this, pi);
+    p.ev = engine.schedule_at(SimTime{t}, &Impl::arrive_cb, this, uint64_t{dst_hint} << 32 | pi);
   }
 
   void lose(uint32_t pi, const char* why, LinkId on) {
@@ -581,9 +588,23 @@ struct Network::Impl {
     free_packet(pi);
   }
 
-  static void arrive_cb(void* ctx, uint64_t arg) { static_cast<Impl*>(ctx)->arrive(static_cast<uint32_t>(arg)); }
+  // With 10,000 connections open, the packet and its connection were last
+  // touched long ago and both miss the cache; asking for every line of both
+  // at once overlaps those misses instead of paying them one after another
+  // (packet, then the 4-tuple table, then the connection).
+  static void arrive_cb(void* ctx, uint64_t arg) {
+    Impl* self = static_cast<Impl*>(ctx);
+    const auto pi = static_cast<uint32_t>(arg);
+    const auto hint = static_cast<uint32_t>(arg >> 32);
+    __builtin_prefetch(&self->packets[pi]);
+    if (hint < self->conns.size()) {
+      const char* c = reinterpret_cast<const char*>(&self->conns[hint]);
+      for (size_t off = 0; off < sizeof(Conn); off += 64) __builtin_prefetch(c + off);
+    }
+    self->arrive(pi, hint);
+  }
 
-  void arrive(uint32_t pi) {
+  void arrive(uint32_t pi, uint32_t hint = UINT32_MAX) {
     Packet& p = packets[pi];
     if (!hosts[p.dst_host].up) {
       lose(pi, "host down", kNoLink);
@@ -592,7 +613,7 @@ struct Network::Impl {
     if (p.proto == kProtoTcp) {
       ++stats.segments_delivered;
       if (trace.enabled(Layer::tcp)) trace.emit(packet_record(Kind::segment_delivered, p));
-      tcp_input(pi);  // consumes the packet
+      tcp_input(pi, hint);  // consumes the packet
       return;
     } else {
       auto it = udp_binds.find(port_key(p.dst_host, p.dport));
@@ -648,6 +669,7 @@ struct Network::Impl {
     } else {
       i = conns.grow();
     }
+    conns[i].self = i;
     ++stats.connections_live;
     return i;
   }
@@ -736,6 +758,7 @@ struct Network::Impl {
     p.src_host = c.lhost;
     p.dst_host = c.rhost;
     p.serial = c.serial;
+    p.src_conn = c.self;
     if (len > 0) {
       const size_t off = c.sbuf_off + (seq - c.snd_una);
       if (len > 15) take_buf(p.payload);
@@ -758,7 +781,7 @@ struct Network::Impl {
       c.route_gen = routes_gen;
     }
     sending_retransmit = retransmit;
-    transmit(pi, c.route);
+    transmit(pi, c.route, c.peer);
     sending_retransmit = false;
   }
 
@@ -1143,9 +1166,15 @@ struct Network::Impl {
 
   // ------------------------------------------------------------ TCP: input
 
-  void tcp_input(uint32_t pi) {
+  void tcp_input(uint32_t pi, uint32_t hint = UINT32_MAX) {
     Packet& p = packets[pi];
     const ConnKey key{p.dst, p.src, p.dport, p.sport};
+    // The hint names the connection the table would find, when it is right:
+    // a live slot holding this 4-tuple is the one the table maps it to.
+    if (hint < conns.size() && conns[hint].state != St::free && conns[hint].key == key) {
+      segment_arrives(hint, pi);
+      return;
+    }
     const ConnSlot* it = conn_map.find(key);
     if (!it) {
       if (!tw_map.empty()) {
@@ -1177,6 +1206,7 @@ struct Network::Impl {
     c.rhost = p.src_host;
     c.passive = true;
     c.acceptor = acceptor;
+    c.peer = p.src_conn;
     c.serial = p.serial;
     c.state = St::syn_rcvd;
     c.iss = static_cast<uint32_t>(hosts[c.lhost].isn.next_u64());
@@ -1197,6 +1227,8 @@ struct Network::Impl {
   void segment_arrives(uint32_t i, uint32_t pi) {
     Conn* cp = &conns[i];
     Packet& p = packets[pi];
+    cp->peer = p.src_conn;
+    if (cp->handler) __builtin_prefetch(cp->handler);  // needed after the ACK processing
     const uint8_t flags = p.flags;
     const uint32_t seq = p.seq, ack = p.ack;
 
