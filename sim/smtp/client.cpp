@@ -704,8 +704,12 @@ void ClientSession::receive(SimTime now, std::string_view bytes) {
   now_ = now;
   if (state_ == ClientState::done || state_ == ClientState::idle) return;
   parser_.feed_borrowed(bytes);  // read in place: the loop below drains it
-  // Scratch reply and error kept in the session: their buffers are reused.
-  Reply& r = reply_;
+  // One scratch reply per thread, shared by every session: a reply is parsed
+  // and handled within this call, so no session needs it between events,
+  // and its buffers (an EHLO reply's line vector and strings) are allocated
+  // once per thread, not once per session. Nothing below re-enters receive().
+  static thread_local Reply scratch;
+  Reply& r = scratch;
   std::string err;  // set only when the server speaks garbage
   for (;;) {
     ReplyParser::Status st = parser_.next(r, err);
@@ -732,9 +736,6 @@ void ClientSession::receive(SimTime now, std::string_view bytes) {
     if (state_ == ClientState::done) break;
   }
   parser_.copy_unread();  // stopped early (done): nothing may point at `bytes` after this
-  // A multi-line reply (EHLO) leaves the scratch with a line vector and
-  // strings nobody needs until the next reply: give them back.
-  if (r.lines.capacity() > 1) r = Reply{};
   Impl::rearm(*this);
 }
 

@@ -219,7 +219,6 @@ class ClientSession {
   std::vector<bool> rcpt_ok_;  // per recipient of the current transaction: RCPT got 2yz
   int64_t server_size_limit_ = 0;  // SIZE n advertised (0 = none or unlimited)
   std::vector<TxnInfo> info_txn_;   // per transaction
-  Reply reply_;                      // scratch: the reply being handled (keeps a one-line capacity)
 };
 
 // Dot-stuffs a message for DATA (RFC 5321 4.5.2): normalises line ends to
