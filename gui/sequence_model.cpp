@@ -87,6 +87,171 @@ std::string flight_key(const Record& r) {
 }
 }  // namespace
 
+namespace {
+bool is_app_message(const Record& r) {
+  switch (r.kind) {
+    case Kind::smtp_command: case Kind::smtp_reply: case Kind::smtp_data:
+    case Kind::dns_query: case Kind::dns_answer:
+    case Kind::pop3_command: case Kind::pop3_reply: case Kind::imap_command: case Kind::imap_response:
+      return is_message(r);
+    default:
+      return false;
+  }
+}
+// A decimal attribute modulo 2^32: TCP sequence numbers wrap, so offsets
+// are computed in uint32 arithmetic relative to the ISN.
+uint32_t attr_u32(const Record& r, std::string_view key) {
+  uint32_t v = 0;
+  for (char c : r.attr(key))
+    if (c >= '0' && c <= '9') v = v * 10u + static_cast<uint32_t>(c - '0');
+  return v;
+}
+}  // namespace
+
+std::vector<AppArrival> app_arrivals(const std::vector<Record>& recs) {
+  std::vector<AppArrival> out;
+  const size_t n = recs.size();
+  if (n == 0 || n >= UINT32_MAX) return out;
+  auto index_of_seq = [&](uint64_t seq) -> size_t {
+    if (seq >= 1 && seq <= n && recs[seq - 1].seq == seq) return static_cast<size_t>(seq - 1);
+    auto it = std::lower_bound(recs.begin(), recs.end(), seq, [](const Record& r, uint64_t q) { return r.seq < q; });
+    return it != recs.end() && it->seq == seq ? static_cast<size_t>(it - recs.begin()) : n;
+  };
+  // Effects of every record (the records it caused), as one flat array.
+  std::vector<uint32_t> first(n + 1, 0), parent(n, UINT32_MAX);
+  for (size_t i = 0; i < n; ++i) {
+    if (!recs[i].cause) continue;
+    const size_t p = index_of_seq(recs[i].cause);
+    if (p < i) {
+      parent[i] = static_cast<uint32_t>(p);
+      ++first[p + 1];
+    }
+  }
+  for (size_t i = 0; i < n; ++i) first[i + 1] += first[i];
+  std::vector<uint32_t> effects(first[n]);
+  {
+    std::vector<uint32_t> fill(first.begin(), first.end() - 1);
+    for (size_t i = 0; i < n; ++i)
+      if (parent[i] != UINT32_MAX) effects[fill[parent[i]]++] = static_cast<uint32_t>(i);
+  }
+  // One direction of a TCP connection: its ISN, how far the receiver has
+  // the stream in order (relative to the ISN), segments that arrived ahead
+  // of a hole, and records waiting for their last byte (end -> out index).
+  struct Dir {
+    bool have_isn = false;
+    uint32_t isn = 0, edge = 1;
+    std::map<uint32_t, uint32_t> ahead;
+    std::multimap<uint32_t, uint32_t> waiting;
+  };
+  struct Conn {
+    std::string a;  // the host that sent first: direction 0
+    Dir d[2];
+  };
+  std::unordered_map<uint64_t, Conn> conns;
+  auto dir_of = [&](const Record& r) -> Dir& {
+    Conn& c = conns[r.session];
+    if (c.a.empty()) c.a = r.src;
+    return c.d[r.src == c.a ? 0 : 1];
+  };
+  std::vector<uint32_t> stack;
+  for (size_t i = 0; i < n; ++i) {
+    const Record& r = recs[i];
+    const bool tcp_seg = r.layer() == Layer::tcp && r.session != 0 &&
+                         (is_send(r.kind) || r.kind == Kind::segment_delivered);
+    if (tcp_seg && is_send(r.kind)) {
+      Dir& d = dir_of(r);
+      if (!d.have_isn) {  // the SYN (or SYN,ACK) opens the direction
+        const bool syn = r.attr("flags").find("SYN") != std::string_view::npos;
+        d.isn = attr_u32(r, "seq") - (syn ? 0u : 1u);
+        d.have_isn = true;
+      }
+      continue;
+    }
+    if (tcp_seg) {  // segment-delivered: the receiver's stream grows
+      Dir& d = dir_of(r);
+      const uint32_t len = attr_u32(r, "len");
+      if (!d.have_isn || len == 0) continue;
+      const uint32_t a = attr_u32(r, "seq") - d.isn;
+      if (a > d.edge) {
+        uint32_t& e = d.ahead[a];
+        e = std::max(e, a + len);
+        continue;
+      }
+      d.edge = std::max(d.edge, a + len);
+      while (!d.ahead.empty() && d.ahead.begin()->first <= d.edge) {
+        d.edge = std::max(d.edge, d.ahead.begin()->second);
+        d.ahead.erase(d.ahead.begin());
+      }
+      while (!d.waiting.empty() && d.waiting.begin()->first <= d.edge) {
+        AppArrival& arr = out[d.waiting.begin()->second];
+        arr.t = r.t.us;
+        arr.delivered = true;
+        d.waiting.erase(d.waiting.begin());
+      }
+      continue;
+    }
+    if (!is_app_message(r)) continue;
+    // The packets that carried r: its effects at the same host and time
+    // (the sender's own callback), through other records it led to (a
+    // pipelined RCPT after MAIL, a state change) up to the sends towards
+    // r.dst. A burst of segments chains one to the next; a datagram is one.
+    bool have_tcp = false;
+    uint32_t start = 0, end = 0;
+    Dir* dir = nullptr;
+    size_t dgram = n;
+    auto consider = [&](size_t k) {
+      const Record& e = recs[k];
+      if (e.dst != r.dst || (r.session && e.session && e.session != r.session)) return false;
+      if (e.kind == Kind::datagram_sent) {
+        if (dgram == n) dgram = k;
+        return false;  // one datagram per query or answer: do not walk past it
+      }
+      if (e.layer() != Layer::tcp || !e.session) return false;
+      Dir& d = dir_of(e);
+      const uint32_t len = attr_u32(e, "len");
+      if (!d.have_isn || len == 0) return true;
+      const uint32_t a = attr_u32(e, "seq") - d.isn;
+      start = have_tcp ? std::min(start, a) : a;
+      end = have_tcp ? std::max(end, a + len) : a + len;
+      have_tcp = true;
+      dir = &d;
+      return true;
+    };
+    stack.assign(1, static_cast<uint32_t>(i));
+    for (size_t visited = 0; !stack.empty() && visited < 256 && dgram == n; ++visited) {
+      const uint32_t u = stack.back();
+      stack.pop_back();
+      for (uint32_t k = first[u]; k < first[u + 1]; ++k) {
+        const size_t c = effects[k];
+        const Record& e = recs[c];
+        if (e.t.us != r.t.us || e.src != r.src || is_arrival(e.kind)) continue;
+        if (is_send(e.kind) && !consider(c)) continue;
+        stack.push_back(static_cast<uint32_t>(c));
+      }
+    }
+    // A record emitted with an explicit cause may hide its packets from the
+    // walk: the next sends of the same host, time and connection carry it.
+    for (size_t j = i + 1; !have_tcp && dgram == n && j < n && j < i + 256 && recs[j].t.us == r.t.us; ++j)
+      if (recs[j].src == r.src && is_send(recs[j].kind)) consider(j);
+    if (dgram < n) {
+      AppArrival arr{static_cast<uint32_t>(i), r.t.us, false};
+      for (uint32_t k = first[dgram]; k < first[dgram + 1]; ++k)
+        if (recs[effects[k]].kind == Kind::datagram_delivered) {
+          arr.t = recs[effects[k]].t.us;
+          arr.delivered = true;
+          break;
+        }
+      out.push_back(arr);
+    } else if (have_tcp) {
+      // More bytes than the burst (a full window): the rest goes out later.
+      end = std::max(end, start + static_cast<uint32_t>(r.wire.size()));
+      out.push_back(AppArrival{static_cast<uint32_t>(i), r.t.us, false});
+      dir->waiting.emplace(end, static_cast<uint32_t>(out.size() - 1));
+    }
+  }
+  return out;
+}
+
 void SeqModel::build(const TraceIndex& index, const SeqFilter& filter) {
   items_.clear();
   times_.clear();
@@ -106,6 +271,8 @@ void SeqModel::build(const TraceIndex& index, const SeqFilter& filter) {
   // happened is drawn half way along a typical flight between the two.
   std::map<std::pair<std::string, std::string>, std::pair<int64_t, int64_t>> flights;  // sum, count
   std::vector<uint32_t> link_losses;
+  const std::vector<AppArrival> arrivals = app_arrivals(*recs);
+  auto arr = arrivals.begin();
   for (size_t i = 0; i < recs->size(); ++i) {
     const Record& r = (*recs)[i];
     if (filter.tcp && is_arrival(r.kind) && !waiting.empty()) {
@@ -145,6 +312,16 @@ void SeqModel::build(const TraceIndex& index, const SeqFilter& filter) {
       waiting[flight_key(r)].push_back(item);
     } else {
       fates_.push_back(static_cast<uint8_t>(is_loss(r.kind) ? Fate::lost : Fate::instant));
+      // An application record ends where its bytes arrived.
+      while (arr != arrivals.end() && arr->record < i) ++arr;
+      if (arr != arrivals.end() && arr->record == i) {
+        if (arr->delivered) {
+          fates_.back() = static_cast<uint8_t>(Fate::delivered);
+          ends_.back() = std::max(arr->t, r.t.us);
+        } else {
+          fates_.back() = static_cast<uint8_t>(Fate::undelivered);
+        }
+      }
     }
   }
   // No arrival recorded (the run ended first): drawn at its send time only.

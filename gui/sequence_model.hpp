@@ -6,7 +6,11 @@
 // the model pairs each send with the record of its delivery or loss, so the
 // arrow slants down by the time it spent on the wire (time runs down), and a
 // lost one ends in a cross where it was lost. The loss record itself is then
-// not a second item; item_of_record maps it to the arrow. layout_visible() then
+// not a second item; item_of_record maps it to the arrow. An application
+// record (SMTP command or reply, DNS query or answer, POP3, IMAP) is recorded
+// by its sender when it writes the bytes; its arrow ends when those bytes
+// arrived, found from the trace alone (see app_arrivals), so a reply never
+// seems to arrive before the packet that carried it. layout_visible() then
 // produces only what a viewport shows, the way Tracy draws a timeline: find
 // the first visible item with lower_bound, and when the next items would land
 // within a few pixels, fold them into one "N events" mark found with another
@@ -44,7 +48,27 @@ enum class Fate : uint8_t {
   delivered,  // arrived at end time
   lost,       // lost; the cross is at end time, `lost_frac` of the way to the receiver
   in_flight,  // while building: sent, arrival not seen yet
+  undelivered,  // application bytes went out but never all arrived (lost, peer down, run over):
+                // horizontal at its time, dashed, a cross at the receiver
 };
+
+// When the bytes of each application record reached the other host.
+// For every record that is_message() in the smtp, dns, pop3 or imap layer:
+// follow its effects (records whose cause it is, at the same host and time,
+// up to the packets sent: segment-sent / datagram-sent) to find the packets
+// that carried it. A datagram arrives at its datagram-delivered (caused by
+// it). TCP bytes arrive when the receiver has the stream in order up to the
+// record's last byte: deliveries are replayed per direction, retransmissions
+// and out-of-order segments included, so a reply carried by a segment that
+// was lost and sent again arrives with the copy that got through.
+// Records with no packet found (TCP not traced, a real-socket session) are
+// left out; sent but never arrived: delivered == false.
+struct AppArrival {
+  uint32_t record = 0;   // index in the trace
+  int64_t t = 0;         // arrival time (send time when !delivered)
+  bool delivered = false;
+};
+std::vector<AppArrival> app_arrivals(const std::vector<Record>& recs);  // sorted by record
 
 // The label a diagram shows for a record: for a packet, what a student
 // reads (flags, Seq, Ack, Len, why it was lost) without the address header.

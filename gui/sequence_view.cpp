@@ -297,6 +297,12 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
           const ImU32 lost_col = future ? faded(p.fault) : p.fault;
           widgets::lost_flight(dl, ImVec2(x0, y), end, col, lost_col, dashed);
           if (!label.empty()) widgets::label(dl, ImVec2(lx, y - fs - 2), lost_col, label, body1.x - lx - fs * 0.3f);
+        } else if (it.fate == Fate::undelivered) {
+          // Its bytes went out but never all arrived: flat and dashed at its
+          // send time, crossed out at the receiver.
+          const ImU32 lost_col = future ? faded(p.fault) : p.fault;
+          widgets::lost_flight(dl, ImVec2(x0, y), ImVec2(x1, y), col, lost_col, true);
+          if (!label.empty()) widgets::label(dl, ImVec2(lx, y - fs - 2), col, label, body1.x - lx - fs * 0.3f);
         } else {
           widgets::flight(dl, ImVec2(x0, y), ImVec2(x1, y1), col, dashed);
           if (!label.empty()) widgets::label(dl, ImVec2(lx, y - fs - 2), col, label, body1.x - lx - fs * 0.3f);
@@ -356,9 +362,15 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
     }
   }
   if (vp.scale == TimeScale::proportional) {
-    // Time ticks at a round step.
-    double span_s = vp.height / vp.px_per_us / 1e6;
-    double step = std::pow(10.0, std::floor(std::log10(std::max(1e-6, span_s / 6))));
+    // Time ticks at a round step (1, 2 or 5 x 10^k), never closer than two
+    // lines of text, so their labels do not overprint each other.
+    const double min_step_s = fs * 2.2 / vp.px_per_us / 1e6;
+    double step = std::pow(10.0, std::floor(std::log10(std::max(1e-6, min_step_s))));
+    for (double m : {1.0, 2.0, 5.0, 10.0})
+      if (step * m >= min_step_s) {
+        step *= m;
+        break;
+      }
     for (double k = std::ceil(static_cast<double>(vp.t_top) / 1e6 / step) * step;
          k * 1e6 < static_cast<double>(vp.t_top) + vp.height / vp.px_per_us; k += step) {
       float y = body0.y + static_cast<float>((k * 1e6 - static_cast<double>(vp.t_top)) * vp.px_per_us);
@@ -376,6 +388,14 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
       ImGui::BeginTooltip();
       ImGui::Text("%s  at %s", std::string(kind_name(r.kind)).c_str(), format_duration(r.t).c_str());
       ImGui::TextUnformatted(r.text.c_str());
+      const size_t item = model.item_drawing(i);
+      if (item < model.size() && r.layer() != Layer::tcp && r.layer() != Layer::net) {
+        if (model.fate(item) == Fate::delivered)
+          ImGui::TextDisabled("arrived at %s (%s on the way)", format_duration(SimTime{model.end_time(item)}).c_str(),
+                              format_duration(SimTime{model.end_time(item) - model.times()[item]}).c_str());
+        else if (model.fate(item) == Fate::undelivered)
+          ImGui::TextColored(ImVec4(1, 0.35f, 0.35f, 1), "never arrived: its bytes were lost or the peer was gone");
+      }
       ImGui::TextDisabled("click: select and move the cursor here");
       ImGui::EndTooltip();
     }

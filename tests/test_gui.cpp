@@ -661,9 +661,13 @@ TEST_CASE("TCP segments slant from send to arrival; a lost one is one arrow endi
   }
   CHECK(slanted > 5);
   CHECK(crosses > 0);
-  // SMTP stays horizontal: its records carry no flight.
+  // SMTP commands end where the segment carrying them arrived: never above
+  // their start, and never "instant" when TCP was traced.
   for (size_t i = 0; i < model.size(); ++i)
-    if (recs[model.items()[i]].kind == Kind::smtp_command) CHECK(model.fate(i) == Fate::instant);
+    if (recs[model.items()[i]].kind == Kind::smtp_command) {
+      CHECK(model.fate(i) != Fate::instant);
+      CHECK(model.end_time(i) >= model.times()[i]);
+    }
   CHECK(diagram_label(recs[model.items()[0]]).find(" > ") == std::string_view::npos);
 }
 
@@ -919,4 +923,116 @@ TEST_CASE("opening a lesson from the app opens its scenario at the first pause, 
     CHECK(app.controller().cursor() == app.controller().index().index_of_seq(lp->plans()[0].pause));
   }
   CHECK(ImGui::GetDrawData()->TotalVtxCount > 1000);
+}
+
+TEST_CASE("an SMTP reply's arrow ends when the segment that carried it arrived", "[gui][sequence][arrivals]") {
+  LoadResult lr = load_scenario_file(scenario_file("bob-to-alice.json"));
+  REQUIRE(lr.ok());
+  RunResult run = run_scenario(*lr.scenario);
+  TraceIndex index;
+  index.build(&run.trace.records(), &*lr.scenario);
+  const auto& recs = index.records();
+  // The oracle, straight from the trace: the first data segment the server
+  // sends on that connection after the reply, and its segment-delivered
+  // (whose cause is that segment-sent).
+  auto carried_at = [&](size_t reply) -> int64_t {
+    const Record& r = recs[reply];
+    for (size_t j = reply + 1; j < recs.size(); ++j) {
+      const Record& s = recs[j];
+      if (s.kind != Kind::segment_sent || s.session != r.session || s.src != r.src || s.attr("len") == "0") continue;
+      for (size_t k = j + 1; k < recs.size(); ++k)
+        if (recs[k].kind == Kind::segment_delivered && recs[k].cause == s.seq) return recs[k].t.us;
+      return -1;
+    }
+    return -1;
+  };
+  for (const bool tcp : {false, true}) {
+    SeqFilter f;
+    f.tcp = tcp;
+    SeqModel model;
+    model.build(index, f);
+    size_t replies = 0, drawn = 0;
+    for (size_t i = 0; i < model.size(); ++i) {
+      const size_t ri = model.items()[i];
+      const Record& r = recs[ri];
+      if (r.kind != Kind::smtp_reply) continue;
+      INFO("tcp shown " << tcp << ": #" << r.seq << " " << r.text);
+      const int64_t want = carried_at(ri);
+      REQUIRE(want > 0);
+      CHECK(model.fate(i) == Fate::delivered);
+      CHECK(model.end_time(i) == want);
+      CHECK(model.end_time(i) > model.times()[i]);  // latency: it slants down
+      CHECK(model.end_row(i) > model.row_of(i));
+      ++replies;
+      // Proportional scale: the arrow's end is drawn at the arrival time.
+      // (Records of one instant fold into one mark there: pipelined
+      // replies, and a reply with the segment that carries it.)
+      SeqViewport vp;
+      vp.scale = TimeScale::proportional;
+      vp.px_per_us = 0.05;
+      vp.min_px = 1;
+      vp.t_top = r.t.us - 1000;
+      vp.height = 2000;
+      for (const SeqItem& it : layout_visible(model, index, vp)) {
+        if (it.record != ri || it.type != SeqItemType::arrow) continue;
+        ++drawn;
+        CHECK(it.y_end == Approx(static_cast<double>(want - vp.t_top) * vp.px_per_us).margin(0.01));
+        CHECK(it.y_end > it.y + 10);
+      }
+    }
+    CHECK(replies >= 10);
+    if (!tcp) CHECK(drawn >= 4);
+    // One row per event, TCP hidden: the 250 to Bob's EHLO lands on the row
+    // where Bob answers it (STARTTLS is sent the instant the reply arrives).
+    if (!tcp) {
+      size_t ehlo_reply = model.size(), starttls = model.size();
+      for (size_t i = 0; i < model.size(); ++i) {
+        const Record& r = recs[model.items()[i]];
+        if (ehlo_reply == model.size() && r.kind == Kind::smtp_reply && r.text.rfind("250 ", 0) == 0 && r.dst == "bob-pc")
+          ehlo_reply = i;
+        if (starttls == model.size() && r.kind == Kind::smtp_command && r.text == "STARTTLS") starttls = i;
+      }
+      REQUIRE(ehlo_reply < starttls);
+      REQUIRE(starttls < model.size());
+      CHECK(model.end_time(ehlo_reply) == model.times()[starttls]);
+      CHECK(model.end_row(ehlo_reply) == model.row_of(starttls));
+    }
+  }
+}
+
+TEST_CASE("a command whose segment was lost ends at the retransmission that got through", "[gui][sequence][arrivals]") {
+  LoadResult lr = load_scenario_file(scenario_file("lossy-link.json"));
+  REQUIRE(lr.ok());
+  RunResult run = run_scenario(*lr.scenario);
+  TraceIndex index;
+  index.build(&run.trace.records(), &*lr.scenario);
+  const auto& recs = index.records();
+  SeqModel model;
+  model.build(index, SeqFilter{});
+  size_t checked = 0;
+  for (size_t i = 0; i < model.size(); ++i) {
+    const size_t ri = model.items()[i];
+    const Record& r = recs[ri];
+    if (r.kind != Kind::smtp_command || r.wire.empty()) continue;
+    // The first copy of these bytes that was delivered, on this connection.
+    int64_t first_lost = -1, delivered = -1;
+    for (size_t j = ri + 1; j < recs.size() && delivered < 0; ++j) {
+      const Record& s = recs[j];
+      if (s.session != r.session || s.src != r.src || s.wire != r.wire) continue;
+      if (s.kind == Kind::segment_lost && first_lost < 0) first_lost = s.t.us;
+      if (s.kind == Kind::segment_delivered) delivered = s.t.us;
+    }
+    if (first_lost < 0 || delivered < 0) continue;  // only the commands that had to be sent again
+    INFO("#" << r.seq << " " << r.text);
+    CHECK(model.fate(i) == Fate::delivered);
+    CHECK(model.end_time(i) == delivered);
+    CHECK(model.end_time(i) > first_lost);
+    ++checked;
+  }
+  CHECK(checked > 0);
+  // Nothing the diagram shows ends above where it starts.
+  for (size_t i = 0; i < model.size(); ++i) {
+    CHECK(model.end_time(i) >= model.times()[i]);
+    CHECK(model.end_row(i) >= model.row_of(i));
+  }
 }
