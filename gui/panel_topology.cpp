@@ -15,6 +15,7 @@
 
 #include "gui/panel.hpp"
 #include "gui/sequence_model.hpp"
+#include "gui/topology_layout.hpp"
 #include "gui/widgets.hpp"
 
 namespace smtplab::gui {
@@ -103,49 +104,30 @@ struct TopologyPanel final : Panel {
     };
     ImVec2 o = ImGui::GetCursorScreenPos();
     ImVec2 avail = ImGui::GetContentRegionAvail();
+    avail = ImVec2(std::max(avail.x, 50.0f), std::max(avail.y, 50.0f));
     const size_t n = hosts.size();
-    // Hosts in the scenario's order from left to right (senders left,
-    // receivers right). Few hosts alternate between an upper and a lower
-    // row, so each box may be twice as wide as the spacing, with the
-    // internet in the middle; when that would cut names, they go in a grid
-    // filled column by column, the internet between the first two rows. The
-    // text shrinks (down to 60 %) until every box shows its whole name: a
-    // cut host name says nothing to a student.
-    float widest = 1;
-    for (const Host* h : hosts)
-      widest = std::max({widest, ImGui::CalcTextSize(h->name.c_str()).x, ImGui::CalcTextSize(subtitle(*h).c_str()).x});
+    // Boxes never overlap (topology_layout.hpp): the layout picks the rows
+    // and the text scale at which every box fits its cell, the cloud in a
+    // band of its own. Measured at scale 1, drawn at the chosen scale.
     const float fs1 = ImGui::GetFontSize();
-    const float pad = fs1 * 0.9f;
-    const float zig_room = n <= 2 ? avail.x / 2 - fs1 : 2 * avail.x / static_cast<float>(std::max<size_t>(n, 1)) - pad;
-    const bool zigzag = n <= 2 || zig_room >= (widest + pad) * 0.72f;
-    const size_t cols = zigzag ? n : std::clamp<size_t>(static_cast<size_t>(avail.x / ((widest + pad) * 0.72f)), 1, n);
-    const size_t rows = zigzag ? 2 : (n + cols - 1) / std::max<size_t>(cols, 1);
-    const float room = zigzag ? zig_room : avail.x / static_cast<float>(std::max<size_t>(cols, 1)) - pad * 0.5f;
-    ImGui::SetWindowFontScale(std::clamp(room / (widest + pad), 0.6f, 0.9f));
-    ImGui::InvisibleButton("##topo", ImVec2(std::max(avail.x, 50.0f), std::max(avail.y, 50.0f)));
+    std::vector<TopoBoxSize> sizes;
+    for (const Host* h : hosts)
+      sizes.push_back({std::max(ImGui::CalcTextSize(h->name.c_str()).x, ImGui::CalcTextSize(subtitle(*h).c_str()).x) + fs1 * 0.8f,
+                       fs1 * 2.3f});
+    const float margin = 2;
+    const TopoLayout lay = layout_topology(sizes, o.x + margin, o.y + margin, avail.x - 2 * margin, avail.y - 2 * margin, fs1);
+    ImGui::SetWindowFontScale(lay.scale);
+    ImGui::InvisibleButton("##topo", avail);
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const float fs = ImGui::GetFontSize();
-    const float row_top = o.y + fs * 1.4f, row_bottom = o.y + avail.y - fs * 1.5f;
-    const float grid_dy = rows > 1 ? (row_bottom - row_top) / static_cast<float>(rows - 1) : 0;
-    const ImVec2 center(o.x + avail.x * 0.5f, zigzag || rows < 2 ? o.y + avail.y * 0.52f : row_top + grid_dy * 0.5f);
+    const ImVec2 center(lay.cloud.cx(), lay.cloud.cy());
     std::map<std::string, ImVec2> pos;
-    std::map<std::string, float> box_w;
+    std::map<std::string, ImVec2> box_size;
     pos[kInternet] = center;
-    const float step = zigzag ? (n ? avail.x / static_cast<float>(n) : avail.x) : avail.x / static_cast<float>(cols);
     for (size_t i = 0; i < n; ++i) {
-      const float w = std::max(ImGui::CalcTextSize(hosts[i]->name.c_str()).x, ImGui::CalcTextSize(subtitle(*hosts[i]).c_str()).x) + fs * 0.8f;
-      box_w[hosts[i]->name] = w;
-      float x, y;
-      if (zigzag) {
-        x = o.x + step * (static_cast<float>(i) + 0.5f);
-        y = n <= 2 ? center.y : i % 2 == 0 ? row_bottom : row_top;
-      } else {
-        x = o.x + step * (static_cast<float>(i / rows) + 0.5f);
-        y = row_top + grid_dy * static_cast<float>(i % rows);
-      }
-      // Boxes at the edges move inwards so they are never cut by the panel.
-      x = std::clamp(x, o.x + w / 2 + 2, o.x + avail.x - w / 2 - 2);
-      pos[hosts[i]->name] = ImVec2(x, y);
+      const TopoRect& b = lay.boxes[i];
+      pos[hosts[i]->name] = ImVec2(b.cx(), b.cy());
+      box_size[hosts[i]->name] = ImVec2(b.x1 - b.x0, b.y1 - b.y0);
     }
     // Links: the explicit ones, and every other host to the internet.
     std::set<std::string> linked;
@@ -177,20 +159,10 @@ struct TopologyPanel final : Panel {
       ImVec2 ts = ImGui::CalcTextSize(kInternet);
       dl->AddText(ImVec2(center.x - ts.x / 2, center.y - ts.y / 2), p.dim, kInternet);
     }
-    // Losses so far, per host pair, at the middle of their route.
-    for (auto& [pair, idx] : losses) {
-      size_t lost = have_trace ? static_cast<size_t>(std::upper_bound(idx.begin(), idx.end(), cursor) - idx.begin()) : 0;
-      if (!lost) continue;
-      ImVec2 a = P(pair.first), b = P(pair.second);
-      ImVec2 m((a.x + b.x) / 2, (a.y + b.y) / 2 + fs);
-      widgets::cross(dl, m, fs * 0.35f, p.fault, 3);
-      std::string t = std::to_string(lost) + " lost";
-      dl->AddText(ImVec2(m.x + fs * 0.5f, m.y - fs * 0.5f), p.fault, t.c_str());
-    }
     // Hosts.
     for (const Host* h : hosts) {
       ImVec2 c0 = P(h->name);
-      const ImVec2 box(box_w[h->name], fs * 2.3f);
+      const ImVec2 box = box_size[h->name];
       std::string role = subtitle(*h);
       widgets::host_node(dl, c0, box, h->name, role, p.host_fill, p.text, hosts_down.count(h->name) > 0, p.host_down);
       if (ImGui::IsMouseHoveringRect(ImVec2(c0.x - box.x / 2, c0.y - box.y / 2), ImVec2(c0.x + box.x / 2, c0.y + box.y / 2))) {
@@ -204,6 +176,12 @@ struct TopologyPanel final : Panel {
       }
     }
     // The message in flight: the last exchange at or before the cursor.
+    // Placed before the loss counts (they make way for it), drawn after.
+    std::vector<TopoRect> taken(lay.boxes);
+    if (internet_used) taken.push_back(lay.cloud);
+    const Record* flying = nullptr;
+    TopoRect env, label_at;
+    bool has_label = false;
     if (have_trace && !message_records.empty()) {
       auto it = std::upper_bound(message_records.begin(), message_records.end(), cursor);
       if (it != message_records.begin()) {
@@ -217,17 +195,88 @@ struct TopologyPanel final : Panel {
         bool direct = false;
         for (auto& [a, b] : links)
           if ((a == r.src && b == r.dst) || (a == r.dst && b == r.src)) direct = true;
+        // From the sender's box edge to the receiver's, so the envelope
+        // never sits on a host's name (not even when it has arrived).
+        const float ew = fs * 1.6f, eh = ew * 0.65f;
         std::vector<ImVec2> path{P(r.src)};
         if (!direct) path.push_back(center);
         path.push_back(P(r.dst));
+        auto leave_box = [&](ImVec2 c, ImVec2 toward, ImVec2 half) {
+          const float dx = toward.x - c.x, dy = toward.y - c.y;
+          const float len = std::sqrt(dx * dx + dy * dy);
+          if (len < 1) return c;
+          const float ux = dx / len, uy = dy / len;
+          const float hx = half.x + ew * 0.5f + 2, hy = half.y + eh * 0.5f + 2;
+          const float t = std::min({std::fabs(ux) > 1e-4f ? hx / std::fabs(ux) : 1e9f, std::fabs(uy) > 1e-4f ? hy / std::fabs(uy) : 1e9f, len * 0.5f});
+          return ImVec2(c.x + ux * t, c.y + uy * t);
+        };
+        auto half_of = [&](const std::string& host) {
+          auto b = box_size.find(host);
+          return b == box_size.end() ? ImVec2(0, 0) : ImVec2(b->second.x * 0.5f, b->second.y * 0.5f);
+        };
+        path.front() = leave_box(path.front(), path[1], half_of(r.src));
+        path.back() = leave_box(path.back(), path[path.size() - 2], half_of(r.dst));
         float seg = static_cast<float>(f) * static_cast<float>(path.size() - 1);
         size_t k = std::min(path.size() - 2, static_cast<size_t>(seg));
         float u = seg - static_cast<float>(k);
         ImVec2 e(path[k].x + (path[k + 1].x - path[k].x) * u, path[k].y + (path[k + 1].y - path[k].y) * u);
-        widgets::envelope(dl, e, fs * 1.6f, p.envelope, IM_COL32(40, 40, 40, 255));
-        const float lx = std::clamp(e.x - fs, o.x + 2, o.x + avail.x * 0.5f);
-        widgets::label(dl, ImVec2(lx, e.y + fs * 0.7f), p.text, r.text, o.x + avail.x - lx - 4);
+        // Its label beside it, on a backing, where it covers no host box;
+        // shortened if need be; on hover only when there is no room at all.
+        flying = &r;
+        env = TopoRect{e.x - ew * 0.5f, e.y - eh * 0.5f, e.x + ew * 0.5f, e.y + eh * 0.5f};
+        const TopoRect panel{o.x, o.y, o.x + avail.x, o.y + avail.y};
+        const float full_w = ImGui::CalcTextSize(r.text.c_str()).x;
+        has_label = place_label(env, full_w + 4, fs + 2, std::min(full_w + 4, fs * 5), taken, panel, &label_at);
+        taken.push_back(env);
+        if (has_label) taken.push_back(label_at);
       }
+    }
+    // Losses so far, per host pair, on their route (through the cloud when
+    // not linked directly): the first point along it, from the middle out,
+    // where the mark and its count cover no host box, the envelope, its label
+    // or another count.
+    for (auto& [pair, idx] : losses) {
+      size_t lost = have_trace ? static_cast<size_t>(std::upper_bound(idx.begin(), idx.end(), cursor) - idx.begin()) : 0;
+      if (!lost) continue;
+      bool direct = false;
+      for (auto& [a, b] : links)
+        if ((a == pair.first && b == pair.second) || (a == pair.second && b == pair.first)) direct = true;
+      const ImVec2 a = P(pair.first), b = P(pair.second);
+      const ImVec2 mid = direct ? ImVec2((a.x + b.x) / 2, (a.y + b.y) / 2) : center;
+      const std::string t = std::to_string(lost) + " lost";
+      const float tw = ImGui::CalcTextSize(t.c_str()).x, r = fs * 0.35f;
+      auto rect_at = [&](ImVec2 m) { return TopoRect{m.x - r - 1, m.y - fs * 0.5f, m.x + r + fs * 0.2f + tw, m.y + fs * 0.5f}; };
+      ImVec2 m = mid;
+      bool found = false;
+      for (float u : {0.0f, 0.2f, -0.2f, 0.35f, -0.35f, 0.5f, -0.5f, 0.65f, -0.65f}) {
+        const ImVec2 end = u >= 0 ? b : a;
+        const ImVec2 q(mid.x + (end.x - mid.x) * std::fabs(u), mid.y + (end.y - mid.y) * std::fabs(u));
+        const TopoRect rc = rect_at(q);
+        if (std::none_of(taken.begin(), taken.end(), [&](const TopoRect& o) { return rc.overlaps(o); })) {
+          m = q;
+          found = true;
+          break;
+        }
+      }
+      // Nowhere free on the route: beside the cloud (or the middle of a
+      // direct link), wherever that covers nothing.
+      TopoRect near;
+      const TopoRect around = direct ? TopoRect{mid.x - 1, mid.y - 1, mid.x + 1, mid.y + 1} : lay.cloud;
+      const TopoRect whole = rect_at(ImVec2(0, 0));
+      if (!found && place_label(around, whole.x1 - whole.x0, whole.y1 - whole.y0, whole.x1 - whole.x0, taken,
+                                TopoRect{o.x, o.y, o.x + avail.x, o.y + avail.y}, &near))
+        m = ImVec2(near.x0 + r + 1, near.cy());
+      taken.push_back(rect_at(m));
+      widgets::cross(dl, m, r, p.fault, 3);
+      widgets::label(dl, ImVec2(m.x + r + fs * 0.2f, m.y - fs * 0.5f), p.fault, t, tw + 1);
+      if (ImGui::IsMouseHoveringRect(ImVec2(m.x - r, m.y - r), ImVec2(m.x + r + tw, m.y + r)))
+        ImGui::SetTooltip("%zu packet(s) lost between %s and %s so far", lost, pair.first.c_str(), pair.second.c_str());
+    }
+    if (flying) {
+      widgets::envelope(dl, ImVec2(env.cx(), env.cy()), env.x1 - env.x0, p.envelope, IM_COL32(40, 40, 40, 255));
+      if (has_label) widgets::label(dl, ImVec2(label_at.x0 + 2, label_at.y0 + 1), p.text, flying->text, label_at.x1 - label_at.x0 - 4);
+      if (ImGui::IsMouseHoveringRect(ImVec2(env.x0, env.y0), ImVec2(env.x1, env.y1)))
+        ImGui::SetTooltip("%s\n%s -> %s", flying->text.c_str(), flying->src.c_str(), flying->dst.c_str());
     }
     if (sc.hosts.empty()) ImGui::TextDisabled("No scenario.");
     ImGui::SetWindowFontScale(1.0f);

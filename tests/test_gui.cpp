@@ -23,6 +23,7 @@
 #include "gui/scenario_writer.hpp"
 #include "gui/sequence_model.hpp"
 #include "gui/synthetic.hpp"
+#include "gui/topology_layout.hpp"
 #include "gui/view_settings.hpp"
 #include "sim/scenario/loader.hpp"
 #include "test_helpers.hpp"
@@ -1035,4 +1036,50 @@ TEST_CASE("a command whose segment was lost ends at the retransmission that got 
     CHECK(model.end_time(i) >= model.times()[i]);
     CHECK(model.end_row(i) >= model.row_of(i));
   }
+}
+
+TEST_CASE("topology: host boxes never overlap each other or the cloud, at any panel size", "[gui][topology]") {
+  const float fs = 18;
+  size_t layouts = 0;
+  for (const auto& e : std::filesystem::directory_iterator(scenario_file(""))) {
+    if (e.path().extension() != ".json" || e.path().filename() == "schema.json") continue;
+    LoadResult lr = load_scenario_file(e.path().string());
+    if (!lr.ok()) continue;
+    // Box sizes as the panel measures them (about 0.55 font sizes a character).
+    std::vector<TopoBoxSize> sizes;
+    for (const Host& h : lr.scenario->hosts) {
+      const size_t chars = std::max(h.name.size(), h.domains.empty() ? h.user.size() : h.domains.front().size());
+      sizes.push_back({fs * 0.55f * static_cast<float>(std::max<size_t>(chars, 11)) + fs * 0.8f, fs * 2.3f});
+    }
+    // The topology slot at 1600x900 and 1280x720, a large window, and small ones.
+    for (auto [w, h] : {std::pair{364.0f, 390.0f}, {290.0f, 300.0f}, {600.0f, 520.0f}, {200.0f, 160.0f}, {120.0f, 90.0f}}) {
+      const TopoLayout lay = layout_topology(sizes, 10, 20, w, h, fs);
+      INFO(e.path().filename().string() << " at " << w << "x" << h << ": " << lay.rows << " rows, scale " << lay.scale);
+      REQUIRE(lay.boxes.size() == sizes.size());
+      const TopoRect panel{10, 20, 10 + w, 20 + h};
+      for (size_t i = 0; i < lay.boxes.size(); ++i) {
+        const TopoRect& a = lay.boxes[i];
+        CHECK(a.inside(panel));
+        CHECK_FALSE(a.overlaps(lay.cloud));
+        for (size_t j = i + 1; j < lay.boxes.size(); ++j) CHECK_FALSE(a.overlaps(lay.boxes[j]));
+      }
+      CHECK(lay.scale >= 0.55f);
+      CHECK(lay.scale <= 0.9f);
+      // A label next to an envelope between two boxes covers none of them.
+      std::vector<TopoRect> avoid(lay.boxes);
+      avoid.push_back(lay.cloud);
+      const TopoRect env{lay.cloud.cx() - 14, lay.cloud.y1 + 1, lay.cloud.cx() + 14, lay.cloud.y1 + 19};
+      TopoRect at;
+      if (place_label(env, 300, fs + 2, 60, avoid, panel, &at)) {
+        CHECK(at.inside(panel));
+        CHECK_FALSE(at.overlaps(env));
+        for (const TopoRect& b : avoid) CHECK_FALSE(at.overlaps(b));
+      }
+      ++layouts;
+    }
+  }
+  CHECK(layouts >= 5 * 15);
+  // At the topology slot's size the names are readable: 5 hosts at 0.7 or more.
+  const std::vector<TopoBoxSize> five(5, TopoBoxSize{fs * 0.55f * 16 + fs * 0.8f, fs * 2.3f});
+  CHECK(layout_topology(five, 0, 0, 364, 390, fs).scale >= 0.7f);
 }
