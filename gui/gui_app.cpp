@@ -191,6 +191,8 @@ void GuiApp::menu_bar() {
         set_panel_open(p->id(), open);
         if (open) focus_panel(p->id());
       }
+      if (!p->tab_tip().empty() && ImGui::IsItemHovered())
+        ImGui::SetTooltip("%.*s", static_cast<int>(p->tab_tip().size()), p->tab_tip().data());
     }
     ImGui::Separator();
     if (ImGui::MenuItem("Dark theme", nullptr, settings_.theme == Theme::dark)) settings_.theme = Theme::dark;
@@ -300,7 +302,10 @@ void GuiApp::layout_and_draw(double wall_dt) {
           bool open = true;
           ImGuiTabItemFlags f = focus_ == p->id() ? ImGuiTabItemFlags_SetSelected : 0;
           std::string label = std::string(p->title()) + "###" + std::string(p->id());
-          if (ImGui::BeginTabItem(label.c_str(), &open, f)) {
+          const bool shown = ImGui::BeginTabItem(label.c_str(), &open, f);
+          if (!p->tab_tip().empty() && ImGui::IsItemHovered())
+            ImGui::SetTooltip("%.*s", static_cast<int>(p->tab_tip().size()), p->tab_tip().data());
+          if (shown) {
             ImGui::BeginChild("content", ImVec2(0, 0), false);
             p->draw(ctx);
             ImGui::EndChild();

@@ -42,7 +42,8 @@ struct PanelContext {
 struct Panel {
   virtual ~Panel() = default;
   virtual std::string_view id() const = 0;     // stable key in the settings file
-  virtual std::string_view title() const = 0;  // tab / window title
+  virtual std::string_view title() const = 0;  // tab / window title: short, so tabs fit a 1280 px screen
+  virtual std::string_view tab_tip() const { return {}; }  // what the tab holds, when the title is terse
   virtual Slot slot() const = 0;
   virtual bool open_by_default() const { return true; }
   virtual void draw(PanelContext& ctx) = 0;

@@ -123,8 +123,12 @@ struct FailuresPanel final : Panel {
     if (uses(ft, "until")) ImGui::InputTextWithHint("until", "optional, e.g. 20min", until, sizeof until);
     ImGui::PopItemWidth();
 
+    // The button says when; in a narrow panel (1280 px) the shorter form,
+    // and its tooltip says it is the cursor's time.
     std::string at = format_duration(SimTime{c.now()});
     std::string button = "Inject at the cursor (" + at + ")";
+    if (ImGui::CalcTextSize(button.c_str()).x + ImGui::GetStyle().FramePadding.x * 2 > ImGui::GetContentRegionAvail().x)
+      button = "Inject at " + at;
     if (ImGui::Button(button.c_str())) {
       Fault f = draft;
       f.type = tname;
@@ -152,22 +156,30 @@ struct FailuresPanel final : Panel {
       if (error.empty()) ctx.post(cmd::InjectFault{f});
     }
     if (ImGui::IsItemHovered())
-      ImGui::SetTooltip("Re-runs the scenario with this fault added at the cursor.\nEverything before the cursor stays the same.");
+      ImGui::SetTooltip("Re-runs the scenario with this fault added at the cursor (%s).\nEverything before the cursor stays the same.",
+                        at.c_str());
     if (uses(ft, "until")) {
-      ImGui::SameLine();
-      ImGui::TextDisabled("(until = cursor + duration)");
+      const char* hint = "(until = cursor + duration)";
+      widgets::same_line_if_fits(ImGui::CalcTextSize(hint).x);
+      widgets::text_wrapped_disabled(hint);
     }
     if (!error.empty()) ImGui::TextColored(ImVec4(1, 0.35f, 0.35f, 1), "%s", error.c_str());
     if (c.status().rfind("fault not injected", 0) == 0) ImGui::TextColored(ImVec4(1, 0.35f, 0.35f, 1), "%s", c.status().c_str());
 
     widgets::section("Faults in this run");
-    for (const Fault& f : sc.faults) ImGui::BulletText("%s at %s (from the scenario)", f.type.c_str(), format_duration(f.at).c_str());
+    // Wrapped, not cut: "host-down at 0 s (from the scenario)" is wider than
+    // the panel at 1600 px.
+    for (const Fault& f : sc.faults) {
+      ImGui::Bullet();
+      ImGui::TextWrapped("%s at %s (from the scenario)%s%s", f.type.c_str(), format_duration(f.at).c_str(),
+                         f.host.empty() ? "" : ": ", f.host.c_str());
+    }
     for (size_t i = 0; i < c.added_faults().size(); ++i) {
       const Fault& f = c.added_faults()[i];
       ImGui::PushID(static_cast<int>(i));
       if (ImGui::SmallButton("remove")) ctx.post(cmd::RemoveFault{i});
       ImGui::SameLine();
-      ImGui::Text("%s at %s %s", f.type.c_str(), format_duration(f.at).c_str(), f.host.c_str());
+      ImGui::TextWrapped("%s at %s %s", f.type.c_str(), format_duration(f.at).c_str(), f.host.c_str());
       ImGui::PopID();
     }
     if (sc.faults.empty() && c.added_faults().empty()) ImGui::TextDisabled("none: the happy path");

@@ -33,7 +33,13 @@ struct QueuesPanel final : Panel {
   std::vector<size_t> mail_records;
 
   std::string_view id() const override { return "queues"; }
-  std::string_view title() const override { return "Queues & mailboxes"; }
+  // "Queues & mailboxes" was cut to "Queues & m..." beside Inspector and
+  // Lesson at 1600 px; the tab's tooltip says the rest.
+  std::string_view title() const override { return "Queues"; }
+  std::string_view tab_tip() const override {
+    return "Queues & mailboxes: each server's queue (recipients, attempts, next retry, last error)\n"
+           "and each mailbox's messages, at the cursor";
+  }
   Slot slot() const override { return Slot::right; }
 
   void draw(PanelContext& ctx) override {

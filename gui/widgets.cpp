@@ -233,5 +233,17 @@ bool seek_bar(const char* id, int64_t now_us, int64_t end_us, const int64_t* mar
   return false;
 }
 
+void same_line_if_fits(float width) {
+  const float x_after = ImGui::GetItemRectMax().x + ImGui::GetStyle().ItemSpacing.x;
+  const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+  if (x_after + width <= right) ImGui::SameLine();
+}
+
+void text_wrapped_disabled(const char* text) {
+  ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyle().Colors[ImGuiCol_TextDisabled]);
+  ImGui::TextWrapped("%s", text);
+  ImGui::PopStyleColor();
+}
+
 }  // namespace widgets
 }  // namespace smtplab::gui

@@ -51,6 +51,11 @@ bool seek_bar(const char* id, int64_t now_us, int64_t end_us, const int64_t* mar
 // A titled separator between sections of a panel.
 void section(const char* title);
 
+// ImGui::SameLine() when an item `width` pixels wide still fits on this
+// line; otherwise the next item starts a new line (nothing is cut).
+void same_line_if_fits(float width);
+// Dim text wrapped at the panel's edge.
+void text_wrapped_disabled(const char* text);
 // Text that fits into max_w pixels, with "..." when cut.
 std::string_view fit(std::string_view s, float max_w, float* width = nullptr);
 
