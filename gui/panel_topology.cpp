@@ -227,6 +227,10 @@ struct TopologyPanel final : Panel {
         const TopoRect panel{o.x, o.y, o.x + avail.x, o.y + avail.y};
         const float full_w = ImGui::CalcTextSize(r.text.c_str()).x;
         has_label = place_label(env, full_w + 4, fs + 2, std::min(full_w + 4, fs * 5), taken, panel, &label_at);
+        if (!has_label && internet_used) {  // over the cloud, never over a host
+          std::vector<TopoRect> boxes_only(lay.boxes);
+          has_label = place_label(env, full_w + 4, fs + 2, std::min(full_w + 4, fs * 5), boxes_only, panel, &label_at);
+        }
         taken.push_back(env);
         if (has_label) taken.push_back(label_at);
       }

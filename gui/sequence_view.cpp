@@ -63,7 +63,11 @@ void SequenceView::sync_chain(const RunView& run, uint64_t generation, uint64_t 
 
 void SequenceView::reveal(size_t record) {
   if (!model.size()) return;
-  size_t item = std::min(model.item_of_record(record), model.size() - 1);
+  // The last item at or before the record, where the cursor band is drawn
+  // (the first one after it may be minutes later when the record itself is
+  // hidden, e.g. a TCP retry with the TCP layer off).
+  size_t item = model.item_of_record(record + 1);
+  item = std::min(item > 0 ? item - 1 : 0, model.size() - 1);
   if (vp.scale == TimeScale::rows) {
     double row = model.row_of(item);
     double rows_visible = vp.height / std::max(1.0, vp.row_px);
