@@ -265,8 +265,9 @@ class Network {
   const TcpParams& tcp_params() const;
   const NetStats& stats() const;
   // Bytes the network holds now: connection and packet slots, send and
-  // receive buffers, payloads, the 4-tuple and TIME-WAIT tables (not the
-  // routing cache or the hosts). O(slots); for benchmarks and tests.
+  // receive buffers, payloads, idle pooled buffers, the 4-tuple and
+  // TIME-WAIT tables (not the routing cache or the hosts). O(slots); for
+  // benchmarks and tests.
   size_t memory_bytes() const;
   Engine& engine();
   Trace& trace();
