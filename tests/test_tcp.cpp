@@ -73,6 +73,21 @@ struct Rig {
       out += format_duration(r.t) + " " + std::string(kind_name(r.kind)) + " " + r.src + ": " + r.text + "\n";
     return out;
   }
+  // Listens on the server's port 25 with `srv`, connects `cli` to it and
+  // runs to 5 s, by when the handshake is long done.
+  TcpConn open_at_5s(TcpAcceptor& srv, Endpoint& cli) {
+    net.listen(server, 25, &srv);
+    TcpConn c = net.connect(client, net.host_address(server), 25, &cli);
+    engine.run_until(sec(5));
+    return c;
+  }
+  // Times at which `src` retransmitted a segment that carries data.
+  std::vector<SimTime> data_retransmits(const std::string& src) const {
+    std::vector<SimTime> out;
+    for (const Record* r : records(Kind::segment_retransmit, src))
+      if (r->attr("len") != "0") out.push_back(r->t);
+    return out;
+  }
   std::vector<const Record*> records(Kind k, const std::string& src = "") const {
     std::vector<const Record*> out;
     for (const Record& r : trace.records())
@@ -276,19 +291,14 @@ TEST_CASE("SRTT/RTTVAR: the RTO follows the measured round trip, never below 1 s
       lp.bandwidth_bps = 0;
       Rig rig(lp);
       Server srv;
-      rig.net.listen(rig.server, 25, &srv);
       Endpoint cli;
-      TcpConn c = rig.net.connect(rig.client, rig.net.host_address(rig.server), 25, &cli);
-      rig.engine.run_until(sec(5));
+      TcpConn c = rig.open_at_5s(srv, cli);
       REQUIRE(cli.connected);
       DropNth drop{"PSH,ACK", 1, true};
       rig.net.set_drop_hook(&DropNth::hook, &drop);
       c.send("hello\r\n");
       rig.engine.run_until(sec(60));
-      auto rt = rig.records(Kind::segment_retransmit, "client.test");
-      std::vector<SimTime> data_rt;
-      for (const Record* r : rt)
-        if (r->attr("len") != "0") data_rt.push_back(r->t);
+      const std::vector<SimTime> data_rt = rig.data_retransmits("client.test");
       INFO(rig.dump());
       REQUIRE(data_rt.size() == 1);
       CHECK(data_rt[0] == sec(5) + k.want_rto);
@@ -312,10 +322,8 @@ TEST_CASE("RTO backoff ends when new data is acknowledged, as with TCP timestamp
   };
   Rig rig;  // 10 ms each way: measured RTOs are the 1 s minimum
   Server srv;
-  rig.net.listen(rig.server, 25, &srv);
   Endpoint cli;
-  TcpConn c = rig.net.connect(rig.client, rig.net.host_address(rig.server), 25, &cli);
-  rig.engine.run_until(sec(5));
+  TcpConn c = rig.open_at_5s(srv, cli);
   REQUIRE(cli.connected);
   DropSome drop;
   rig.net.set_drop_hook(&DropSome::hook, &drop);
@@ -327,11 +335,8 @@ TEST_CASE("RTO backoff ends when new data is acknowledged, as with TCP timestamp
   rig.engine.run_until(sec(30));
   c.send("four\r\n");  // lost: resent after 1 s
   rig.engine.run_until(sec(60));
-  std::vector<SimTime> data_rt;
-  for (const Record* r : rig.records(Kind::segment_retransmit, "client.test"))
-    if (r->attr("len") != "0") data_rt.push_back(r->t);
   INFO(rig.dump());
-  CHECK(data_rt == std::vector<SimTime>{sec(6), sec(11), sec(31)});
+  CHECK(rig.data_retransmits("client.test") == std::vector<SimTime>{sec(6), sec(11), sec(31)});
   REQUIRE(srv.ends.size() == 1);
   CHECK(srv.ends[0]->got == "one\r\ntwo\r\nthree\r\nfour\r\n");
 }
