@@ -22,15 +22,17 @@
 // Tracing is switched off (Trace::set_layer_mask(0)): this measures the model,
 // not record building.
 #include <malloc.h>
-#include <cstdlib>
 #include <time.h>
 
+#include <charconv>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bench/bench.hpp"
@@ -509,19 +511,21 @@ int run_net(std::ostream& out, const Options& options) {
   int rc = 0;
   const uint64_t small = options.quick ? 100 : 1000;
   const uint64_t large = options.quick ? 1000 : 10000;
-  // Sessions first: the bulk runs' 10 MB buffers would otherwise blur the
-  // memory figures. Each size runs 5 x its concurrency sessions, twice; the
-  // faster run counts (shared machines are noisy).
   // For profilers: SMTPLAB_BENCH_NET_ONLY=C runs one closed loop of C
   // concurrent SMTP sessions (5 x C in all) and nothing else.
   if (const char* only = std::getenv("SMTPLAB_BENCH_NET_ONLY")) {
-    const uint64_t c = std::strtoull(only, nullptr, 10);
-    if (c == 0) {
-      out << "SMTPLAB_BENCH_NET_ONLY must be a positive number of sessions, not \"" << only << "\"\n";
+    const std::string_view text(only);
+    uint64_t c = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), c);
+    if (ec != std::errc{} || end != text.data() + text.size() || c == 0 || c > 1'000'000) {
+      out << "SMTPLAB_BENCH_NET_ONLY must be a number of sessions from 1 to 1000000, not \"" << only << "\"\n";
       return 1;
     }
     return sessions(out, c, 5 * c, false).ok ? 0 : 1;
   }
+  // Sessions first: the bulk runs' 10 MB buffers would otherwise blur the
+  // memory figures. Each size runs 5 x its concurrency sessions, twice; the
+  // faster run counts (shared machines are noisy).
   SessionFigures a, b;
   for (int rep = 0; rep < 2; ++rep) {
     const SessionFigures x = sessions(out, small, 5 * small, false);
