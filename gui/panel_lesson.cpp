@@ -259,7 +259,7 @@ void LessonPanel::draw(PanelContext& ctx) {
     exercises += st.exercise ? 1 : 0;
   }
   if (asked || exercises)
-    ImGui::Text("Questions right: %d/%d   Exercises solved: %d/%d", right_answers(), asked, solved_exercises(), exercises);
+    ImGui::TextWrapped("Questions right: %d/%d   Exercises solved: %d/%d", right_answers(), asked, solved_exercises(), exercises);
   if (ImGui::Button("< Back") && step_ > 0) go(step_ - 1, ctx);
   ImGui::SameLine();
   if (ImGui::Button("Next >") && step_ + 1 < n) go(step_ + 1, ctx);
