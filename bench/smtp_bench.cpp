@@ -247,9 +247,10 @@ int run_smtp(std::ostream& out, const Options& options) {
                 "  memory held per client+server pair while idle (%zu pairs, sizeof %zu + %zu, messages excluded):\n"
                 "    after EHLO (MAIL/RCPT/DATA in flight):      %6.0f bytes\n"
                 "    awaiting the final reply (250 in flight):   %6.0f bytes\n"
-                "  target <= 2048 bytes per session (4096 per pair): %s\n",
+                "  (a session in `bench net` is one such pair plus TCP, DNS and its drivers; its 2 KiB target is\n"
+                "  for all of that, so these machines alone use %.0f%% of it)\n",
                 pairs, sizeof(smtp::ClientSession), sizeof(smtp::ServerSession), m.after_ehlo, m.awaiting_final,
-                std::max(m.after_ehlo, m.awaiting_final) <= 4096 ? "met" : "NOT met");
+                100.0 * std::max(m.after_ehlo, m.awaiting_final) / 2048.0);
   out << line;
   return ok1 == n && ok == n2 && m.ok ? 0 : 1;
 }
