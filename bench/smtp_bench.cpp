@@ -137,53 +137,35 @@ MemoryFigures measure_memory(size_t n) {
     p.c.start(now);
     take(p.c.output(), 1);
   }
+  // Delivers what is in flight to every pair's client (or server) and
+  // takes what that side answers.
+  auto deliver_all = [&](bool to_client) {
+    const std::string bytes = flight;
+    for (size_t i = 0; i < n; ++i) {
+      if (to_client) {
+        pairs[i]->c.receive(now, bytes);
+        take(pairs[i]->c.output(), i);
+      } else {
+        pairs[i]->s.receive(now, bytes);
+        take(pairs[i]->s.output(), i);
+      }
+    }
+  };
   // greeting -> EHLO -> EHLO reply -> MAIL/RCPT/DATA (in flight to the server)
   for (size_t i = 0; i < n; ++i) take(pairs[i]->s.output(), i);
-  const std::string greeting = flight;
-  for (size_t i = 0; i < n; ++i) {
-    pairs[i]->c.receive(now, greeting);
-    take(pairs[i]->c.output(), i);
-  }
-  const std::string ehlo = flight;
-  for (size_t i = 0; i < n; ++i) {
-    pairs[i]->s.receive(now, ehlo);
-    take(pairs[i]->s.output(), i);
-  }
-  const std::string ehlo_reply = flight;
-  for (size_t i = 0; i < n; ++i) {
-    pairs[i]->c.receive(now, ehlo_reply);
-    take(pairs[i]->c.output(), i);
-  }
+  deliver_all(true);   // greeting
+  deliver_all(false);  // EHLO
+  deliver_all(true);   // EHLO reply
   MemoryFigures m;
   m.after_ehlo = held();
   // MAIL/RCPT/DATA -> 250 250 354 -> body -> final 250 (in flight to the client)
-  const std::string group = flight;
-  for (size_t i = 0; i < n; ++i) {
-    pairs[i]->s.receive(now, group);
-    take(pairs[i]->s.output(), i);
-  }
-  const std::string go_ahead = flight;
-  for (size_t i = 0; i < n; ++i) {
-    pairs[i]->c.receive(now, go_ahead);
-    take(pairs[i]->c.output(), i);
-  }
-  const std::string data = flight;
-  for (size_t i = 0; i < n; ++i) {
-    pairs[i]->s.receive(now, data);
-    take(pairs[i]->s.output(), i);
-  }
+  deliver_all(false);  // MAIL, RCPT, DATA
+  deliver_all(true);   // 250 250 354
+  deliver_all(false);  // the body
   m.awaiting_final = held();
   // final 250 -> QUIT -> 221: every pair must have delivered its message.
-  const std::string final_reply = flight;
-  for (size_t i = 0; i < n; ++i) {
-    pairs[i]->c.receive(now, final_reply);
-    take(pairs[i]->c.output(), i);
-  }
-  const std::string quit = flight;
-  for (size_t i = 0; i < n; ++i) {
-    pairs[i]->s.receive(now, quit);
-    take(pairs[i]->s.output(), i);
-  }
+  deliver_all(true);   // final 250
+  deliver_all(false);  // QUIT
   const std::string bye = flight;
   m.ok = policy.accepted == n;
   for (size_t i = 0; i < n; ++i) {

@@ -581,6 +581,23 @@ namespace {
 
 std::string scenario_file(const char* name) { return smtplab::testing::source_dir() + "/scenarios/" + name; }
 
+// A scenario from scenarios/, run for real and indexed as the GUI holds it.
+// The index points into the run and the scenario, so the object stays put.
+struct IndexedRun {
+  LoadResult lr;
+  RunResult run;
+  TraceIndex index;
+  explicit IndexedRun(const char* name)
+      : lr(load_scenario_file(scenario_file(name))), run([this] {
+          REQUIRE(lr.ok());
+          return run_scenario(*lr.scenario);
+        }()) {
+    index.build(&run.trace.records(), &*lr.scenario);
+  }
+  IndexedRun(const IndexedRun&) = delete;
+  IndexedRun& operator=(const IndexedRun&) = delete;
+};
+
 SequencePanel& sequence_panel(GuiApp& app) {
   auto* p = dynamic_cast<SequencePanel*>(app.panel("sequence"));
   REQUIRE(p);
@@ -604,11 +621,8 @@ void click(HeadlessImGui& ui, GuiApp& app, ImVec2 at) {
 }  // namespace
 
 TEST_CASE("TCP segments slant from send to arrival; a lost one is one arrow ending in a cross", "[gui][sequence][tcp]") {
-  LoadResult lr = load_scenario_file(scenario_file("lossy-link.json"));
-  REQUIRE(lr.ok());
-  RunResult run = run_scenario(*lr.scenario);
-  TraceIndex index;
-  index.build(&run.trace.records(), &*lr.scenario);
+  IndexedRun real("lossy-link.json");
+  const TraceIndex& index = real.index;
   SeqModel model;
   SeqFilter f;
   f.tcp = true;
@@ -927,11 +941,8 @@ TEST_CASE("opening a lesson from the app opens its scenario at the first pause, 
 }
 
 TEST_CASE("an SMTP reply's arrow ends when the segment that carried it arrived", "[gui][sequence][arrivals]") {
-  LoadResult lr = load_scenario_file(scenario_file("bob-to-alice.json"));
-  REQUIRE(lr.ok());
-  RunResult run = run_scenario(*lr.scenario);
-  TraceIndex index;
-  index.build(&run.trace.records(), &*lr.scenario);
+  IndexedRun real("bob-to-alice.json");
+  const TraceIndex& index = real.index;
   const auto& recs = index.records();
   // The oracle, straight from the trace: the first data segment the server
   // sends on that connection after the reply, and its segment-delivered
@@ -1002,11 +1013,8 @@ TEST_CASE("an SMTP reply's arrow ends when the segment that carried it arrived",
 }
 
 TEST_CASE("a command whose segment was lost ends at the retransmission that got through", "[gui][sequence][arrivals]") {
-  LoadResult lr = load_scenario_file(scenario_file("lossy-link.json"));
-  REQUIRE(lr.ok());
-  RunResult run = run_scenario(*lr.scenario);
-  TraceIndex index;
-  index.build(&run.trace.records(), &*lr.scenario);
+  IndexedRun real("lossy-link.json");
+  const TraceIndex& index = real.index;
   const auto& recs = index.records();
   SeqModel model;
   model.build(index, SeqFilter{});
