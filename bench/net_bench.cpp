@@ -58,8 +58,10 @@ struct Runner {
   Engine& engine;
   const Network* net = nullptr;
   long long peak = 0;
+  long long heap_at_peak = 0;  // malloc's peak bytes in use (mallinfo2), sampled with the resident peak
   size_t net_peak = 0;  // Network::memory_bytes() at its sampled peak
   uint64_t tw_peak = 0;  // TIME-WAIT entries at the sampled peak
+  size_t events_peak = 0;  // pending engine events at the sampled peak
   double sample_wall = 0, sample_cpu = 0;  // time spent sampling (subtracted from the figures)
   void sample() {
     const auto w0 = Clock::now();
@@ -70,6 +72,9 @@ struct Runner {
   }
   void measure() {
     peak = std::max(peak, current_rss_bytes());
+    events_peak = std::max(events_peak, engine.pending());
+    const struct mallinfo2 mi = mallinfo2();
+    heap_at_peak = std::max(heap_at_peak, static_cast<long long>(mi.uordblks + mi.hblkhd));
     if (net) {
       net_peak = std::max(net_peak, net->memory_bytes());
       tw_peak = std::max(tw_peak, net->stats().time_wait);
@@ -78,6 +83,8 @@ struct Runner {
   void run() {
     uint64_t n = 0;
     peak = current_rss_bytes();
+    const struct mallinfo2 mi = mallinfo2();
+    heap_at_peak = static_cast<long long>(mi.uordblks + mi.hblkhd);
     while (engine.step())
       if ((++n & 0x7FFF) == 0) sample();
     sample();
@@ -465,6 +472,8 @@ Script smtp_sized_script(const std::string& body) {
 SessionFigures sessions(std::ostream& out, uint64_t concurrent, uint64_t total, bool scripted, bool small = false) {
   malloc_trim(0);
   const long long base = current_rss_bytes();
+  const struct mallinfo2 mi0 = mallinfo2();
+  const long long heap_base = static_cast<long long>(mi0.uordblks + mi0.hblkhd);
   auto bench = std::make_unique<SmtpBench>(64);
   bench->total = total;
   bench->scripted = scripted;
@@ -483,6 +492,7 @@ SessionFigures sessions(std::ostream& out, uint64_t concurrent, uint64_t total, 
   const double cpu = cpu_seconds() - c0 - runner.sample_cpu;
   const double wall = seconds_since(t0) - runner.sample_wall;
   const double mem = static_cast<double>(runner.peak - base) / static_cast<double>(concurrent);
+  const double heap = static_cast<double>(runner.heap_at_peak - heap_base) / static_cast<double>(concurrent);
   const NetStats& st = bench->net.stats();
   out << (scripted ? "tcp+dns only (scripted SMTP-sized dialogue, no SMTP machines), " : "smtp sessions, ")
       << (small ? "one-line messages, " : "") << concurrent
@@ -493,9 +503,11 @@ SessionFigures sessions(std::ostream& out, uint64_t concurrent, uint64_t total, 
       << fmt("%.2f", static_cast<double>(bench->engine.executed()) / cpu / 1e6) << " M simulated events per cpu second, "
       << fmt("%.0f", static_cast<double>(total) / wall) << " sessions per wall second ("
       << fmt("%.0f", static_cast<double>(total) / cpu) << " per cpu second), peak memory per concurrent session "
-      << fmt("%.0f", mem) << " bytes, of which the TCP model holds "
+      << fmt("%.0f", mem) << " bytes (malloc's peak bytes in use: " << fmt("%.0f", heap)
+      << "), of which the TCP model holds "
       << fmt("%.0f", static_cast<double>(runner.net_peak) / static_cast<double>(concurrent)) << " (with "
-      << runner.tw_peak << " TIME-WAIT entries at the peak, " << st.time_wait << " at the end)\n";
+      << runner.tw_peak << " TIME-WAIT entries at the peak, " << st.time_wait << " at the end; "
+      << runner.events_peak << " pending events at the peak)\n";
   SessionFigures f;
   f.per_session_wall = wall / static_cast<double>(total);
   f.per_session_cpu = cpu / static_cast<double>(total);
