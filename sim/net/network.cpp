@@ -22,6 +22,10 @@
 #include "sim/net/network.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <cstring>
+#include <new>
 #include <cstdio>
 #include <tuple>
 #include <limits>
@@ -163,6 +167,81 @@ struct OooSeg {
   std::string data;
 };
 
+// Bytes in 8 bytes (a std::string takes 32): one heap block whose header
+// holds the end, the capacity and the offset of the first byte still held;
+// no block while empty. A connection's send buffer drops acknowledged bytes
+// from the front (consume); a packet's payload is assigned once. Blocks are
+// lent from the network's pools (Impl::take_buf / give_buf).
+class Bytes {
+ public:
+  Bytes() = default;
+  Bytes(const Bytes&) = delete;
+  Bytes& operator=(const Bytes&) = delete;
+  Bytes(Bytes&& o) noexcept : b_(o.b_) { o.b_ = nullptr; }
+  Bytes& operator=(Bytes&& o) noexcept {
+    std::swap(b_, o.b_);
+    return *this;
+  }
+  ~Bytes() { std::free(b_); }
+
+  bool has_block() const { return b_ != nullptr; }
+  size_t capacity() const { return b_ ? b_->cap : 0; }
+  size_t heap_bytes() const { return b_ ? sizeof(Head) + b_->cap : 0; }
+  size_t size() const { return b_ ? b_->end - b_->off : 0; }
+  bool empty() const { return size() == 0; }
+  const char* data() const { return b_ ? bytes() + b_->off : nullptr; }
+  std::string_view view() const { return b_ ? std::string_view(bytes() + b_->off, b_->end - b_->off) : std::string_view(); }
+  void assign(std::string_view v) {
+    clear();
+    append(v);
+  }
+  void reserve(size_t n) {
+    if (n > capacity()) grow(n);
+  }
+  void append(std::string_view v) {
+    if (v.empty()) return;
+    const size_t end = b_ ? b_->end : 0;
+    if (end + v.size() > capacity()) grow(end + v.size());
+    std::memcpy(bytes() + end, v.data(), v.size());
+    b_->end = end + v.size();
+  }
+  // Drops n bytes from the front (acknowledged ones). Returns true when
+  // nothing is left (the caller gives the block back).
+  bool consume(size_t n) {
+    if (!b_) return true;
+    b_->off += n;
+    if (b_->off == b_->end) return true;
+    // Compact only when the acknowledged prefix is large and most of the
+    // block, as std::string::erase(0, off) did before.
+    if (b_->off > 4096 && b_->off * 2 > b_->end) {
+      std::memmove(bytes(), bytes() + b_->off, b_->end - b_->off);
+      b_->end -= b_->off;
+      b_->off = 0;
+    }
+    return false;
+  }
+  void clear() {
+    if (b_) b_->end = b_->off = 0;
+  }
+
+ private:
+  struct Head {
+    size_t end, off, cap;
+  };
+  char* bytes() const { return reinterpret_cast<char*>(b_ + 1); }
+  void grow(size_t need) {
+    // As std::string: at least double, so appends are amortised O(1).
+    const size_t cap = std::max<size_t>({need, 2 * capacity()});
+    void* nb = std::realloc(b_, sizeof(Head) + cap);
+    if (!nb) throw std::bad_alloc();
+    const bool fresh = b_ == nullptr;
+    b_ = static_cast<Head*>(nb);
+    if (fresh) b_->end = b_->off = 0;
+    b_->cap = cap;
+  }
+  Head* b_ = nullptr;
+};
+
 // Stable-address storage indexed by slot number: fixed-size chunks, so a
 // reference survives growth (handlers open connections from inside
 // callbacks) and indexing is a shift and a mask, not std::deque's walk.
@@ -178,6 +257,11 @@ class Slab {
     if ((size_ >> kShift) == chunks_.size()) chunks_.push_back(std::make_unique<T[]>(kChunk));
     return size_++;
   }
+  // For use as a stack (the timer heap): chunks stay allocated.
+  bool empty() const { return size_ == 0; }
+  void push_back(const T& v) { (*this)[grow()] = v; }
+  T& back() { return (*this)[size_ - 1]; }
+  void pop_back() { --size_; }
 
  private:
   std::vector<std::unique_ptr<T[]>> chunks_;
@@ -326,40 +410,67 @@ struct Network::Impl {
     uint32_t src_conn = UINT32_MAX;  // the sending connection's slot (its peer learns it), or none
     bool live = false;
     EventId ev{};
-    std::string payload;
+    Bytes payload;
   };
-  struct Conn {
+  // A connection slot is two cache lines, aligned: an arriving segment, with
+  // 10,000 connections open, finds it out of the cache, and arrive_cb asks
+  // for both lines at once. The first holds what every arrival reads (the
+  // 4-tuple check, state, sequence numbers); the second the handler, the
+  // send buffer and the timer state. What fits in neither moved out:
+  //   - the timer heap's key, tie-break order and the cause of the last
+  //     arm() live in the heap's entries (Impl::timers); only the entry's
+  //     position stays here;
+  //   - the listener (TcpAcceptor) and out-of-order segments, needed at
+  //     accept and after a loss, are in a parallel cold slab (ConnCold);
+  //   - the route is cached per host pair by the network (route_for), not
+  //     per connection;
+  //   - the send buffer is one pointer (Bytes: size, capacity and the
+  //     acknowledged-prefix offset live in its heap block);
+  //   - fin_seq is snd_nxt - 1 once fin_sent (nothing is sent after the FIN),
+  //     `passive` is "has an acceptor", the slot index is passed along, and
+  //     the free-list link reuses `peer`.
+  // Times stay 64-bit microseconds: an RTT sample is bounded by nothing but
+  // the path (a slow link can queue a window for hours), so srtt, rttvar and
+  // rtt_start cannot be narrowed without changing results.
+  struct alignas(64) Conn {
+    // ---- line 1
     ConnKey key{};
-    HostId lhost = kNoHost, rhost = kNoHost;
     uint32_t gen = 0;
+    HostId lhost = kNoHost, rhost = kNoHost;
     St state = St::free;
-    bool passive = false;
-    bool fin_queued = false, fin_sent = false, fin_rcvd = false;
-    bool ack_pending = false, rtt_timing = false, rtt_valid = false, app_closed = false;
     uint8_t dupacks = 0;
     uint8_t in_cb = 0;  // > 0 while the network calls this connection's handler
+    bool fin_queued : 1 = false;
+    bool fin_sent : 1 = false;
+    bool fin_rcvd : 1 = false;
+    bool ack_pending : 1 = false;
+    bool rtt_timing : 1 = false;
+    bool rtt_valid : 1 = false;
+    bool app_closed : 1 = false;
+    bool has_ooo : 1 = false;  // cold[i].ooo is allocated
     uint16_t retries = 0;
-    uint32_t iss = 0, snd_una = 0, snd_nxt = 0, fin_seq = 0;
-    uint32_t irs = 0, rcv_nxt = 0, peer_wnd = 65535;
-    uint32_t rtt_seq = 0;
-    uint32_t sbuf_off = 0;  // sbuf[sbuf_off] has sequence number snd_una (after the SYN)
-    uint64_t serial = 0;
-    int64_t rtt_start = 0, srtt = 0, rttvar = 0, rto = 0;
-    int64_t deadline = -1;  // retransmission / FIN-WAIT-2 deadline (us), -1 = none
-    int64_t heap_key = 0;    // the deadline as the timer heap knows it (<= deadline, or stale)
-    uint64_t heap_seq = 0;   // order among equal keys: the order they were keyed
-    uint64_t timer_cause = 0;
+    uint16_t peer_wnd = 65535;  // as the peer's last segment said (a 16-bit field, no scaling)
+    // The peer connection's slot, as its last segment said (a hint); while
+    // the slot is free, the next free slot.
+    uint32_t peer = UINT32_MAX;
     uint32_t heap_pos = UINT32_MAX;  // place in Impl::timers while a deadline is set
-    uint32_t route_gen = 0;
-    const std::vector<Hop>* route = nullptr;  // cached find_route(lhost, rhost) of generation route_gen
+    uint32_t iss = 0, snd_una = 0, snd_nxt = 0;
+    uint32_t irs = 0, rcv_nxt = 0;
+    uint32_t rtt_seq = 0;
+    // ---- line 2
+    uint64_t serial = 0;
     TcpHandler* handler = nullptr;
-    TcpAcceptor* acceptor = nullptr;
-    std::string sbuf;
-    std::unique_ptr<std::vector<OooSeg>> ooo;
-    uint32_t next_free = UINT32_MAX;
-    uint32_t self = UINT32_MAX;  // this slot's index
-    uint32_t peer = UINT32_MAX;  // the peer connection's slot, as its last segment said (a hint)
+    Bytes sbuf;  // unacknowledged bytes: data()[0] has sequence number snd_una (after the SYN)
+    int64_t rto = 0, srtt = 0, rttvar = 0, rtt_start = 0;
+    int64_t deadline = -1;  // retransmission / FIN-WAIT-2 deadline (us), -1 = none
   };
+  static_assert(sizeof(Conn) == 128, "a connection slot is two cache lines");
+  // The rarely used part of a connection slot, same index.
+  struct ConnCold {
+    TcpAcceptor* acceptor = nullptr;  // set on a passive open (so: "passive")
+    std::unique_ptr<std::vector<OooSeg>> ooo;
+  };
+  static uint32_t fin_seq(const Conn& c) { return c.snd_nxt - 1; }  // valid once fin_sent
 
   Impl(Network& self_, Engine& e, Trace& t, uint64_t s, TcpParams p)
       : self(self_), engine(e), trace(t), seed(s), params(p) {}
@@ -382,6 +493,7 @@ struct Network::Impl {
   std::unordered_map<uint64_t, UdpReceiver*> udp_binds;
 
   Slab<Conn> conns;
+  Slab<ConnCold> cold;  // same indices as conns
   uint32_t conn_free = UINT32_MAX;
   FlatTable<ConnSlot> conn_map;
 
@@ -394,28 +506,35 @@ struct Network::Impl {
 
   Slab<Packet> packets;
 
-  // Heap buffers (send buffers, segment payloads) are lent from one pool and
+  // Heap buffers (send buffers, segment payloads) are lent from a pool and
   // returned as soon as they hold nothing: memory follows the bytes in
   // flight, not the largest message each connection or packet slot ever
   // carried, and steady state needs no malloc. Bulk-sized buffers are freed.
-  // (Pools by size class were tried: resident memory did not move.)
-  std::vector<std::string> buf_pool;
+  // Two classes: most segments and commands are short (a reply line, a
+  // command), and std::string kept up to 15 bytes inline; a Bytes always
+  // needs a block, so short contents take a 64-byte block instead of
+  // whatever large block came back last.
+  static constexpr size_t kSmallBuf = 64;
+  std::vector<Bytes> buf_pool[2];  // [0]: capacity kSmallBuf, [1]: larger
   static constexpr size_t kPoolMax = 4096, kPoolBufMax = 4096;
-  void take_buf(std::string& s) {
-    if (s.capacity() > 15 || buf_pool.empty()) return;
-    std::string& b = buf_pool.back();
-    b.assign(s);  // keep what s already holds (at most 15 bytes)
-    s.swap(b);
-    buf_pool.pop_back();
+  void take_buf(Bytes& b, size_t need) {
+    if (b.has_block()) return;
+    std::vector<Bytes>& pool = buf_pool[need > kSmallBuf];
+    if (pool.empty()) {
+      b.reserve(std::max(need, kSmallBuf));
+      return;
+    }
+    b = std::move(pool.back());
+    pool.pop_back();
   }
-  void give_buf(std::string& s) {
-    s.clear();
-    if (s.capacity() <= 15) return;
-    if (s.capacity() <= kPoolBufMax && buf_pool.size() < kPoolMax) {
-      buf_pool.emplace_back();
-      buf_pool.back().swap(s);
+  void give_buf(Bytes& b) {
+    if (!b.has_block()) return;
+    std::vector<Bytes>& pool = buf_pool[b.capacity() > kSmallBuf];
+    if (b.capacity() <= kPoolBufMax && pool.size() < kPoolMax) {
+      b.clear();
+      pool.push_back(std::move(b));  // moves the block out, leaves b empty
     } else {
-      std::string().swap(s);
+      Bytes dead(std::move(b));  // frees the block
     }
   }
   uint32_t packet_free = UINT32_MAX;
@@ -508,6 +627,26 @@ struct Network::Impl {
     return &routes.emplace(key, std::move(path)).first->second;
   }
 
+  // find_route() for a connection's segments without a hash lookup each
+  // time: a small direct-mapped cache by host pair, emptied (by generation)
+  // whenever the routing table is.
+  struct RouteCacheEntry {
+    uint64_t key = UINT64_MAX;
+    uint32_t gen = 0;
+    const std::vector<Hop>* path = nullptr;
+  };
+  std::array<RouteCacheEntry, 64> route_cache{};
+  const std::vector<Hop>* route_for(HostId from, HostId to) {
+    const uint64_t key = uint64_t{from} << 32 | to;
+    RouteCacheEntry& e = route_cache[((key * 0x9E3779B97F4A7C15ULL) >> 58) & 63];
+    if (e.key != key || e.gen != routes_gen || !e.path) {
+      e.key = key;
+      e.gen = routes_gen;
+      e.path = find_route(from, to);
+    }
+    return e.path;
+  }
+
   // ------------------------------------------------------------ packets
 
   // Decides the packet's fate and schedules its arrival (or reports its loss).
@@ -525,7 +664,7 @@ struct Network::Impl {
     if (drop_hook) {
       const std::string flags = is_tcp ? flag_text(p.flags) : std::string();
       const PacketView v{p.src_host, p.dst_host, is_tcp, flags, p.seq, p.ack, p.seq - p.base_seq, p.ack - p.base_ack,
-                         p.payload, sending_retransmit};
+                         p.payload.view(), sending_retransmit};
       if (drop_hook(drop_ctx, v)) why = "dropped by rule";
     }
     if (why) {
@@ -625,7 +764,7 @@ struct Network::Impl {
       if (trace.enabled(Layer::net)) trace.emit(packet_record(Kind::datagram_delivered, p));
       // The packet stays allocated while the receiver reads it (it may send
       // datagrams meanwhile; slab slots never move).
-      it->second->on_datagram(p.dst_host, p.dport, p.src, p.sport, p.payload);
+      it->second->on_datagram(p.dst_host, p.dport, p.src, p.sport, p.payload.view());
       free_packet(pi);
     }
   }
@@ -656,7 +795,7 @@ struct Network::Impl {
       r.text = head + " UDP Len=" + std::to_string(p.payload.size());
       r.with("len", std::to_string(p.payload.size())).with("port", std::to_string(p.dport));
     }
-    r.wire = p.payload;
+    r.wire = p.payload.view();
     return r;
   }
 
@@ -666,11 +805,12 @@ struct Network::Impl {
     uint32_t i;
     if (conn_free != UINT32_MAX) {
       i = conn_free;
-      conn_free = conns[i].next_free;
+      conn_free = conns[i].peer;
+      conns[i].peer = UINT32_MAX;
     } else {
       i = conns.grow();
+      cold.grow();
     }
-    conns[i].self = i;
     ++stats.connections_live;
     return i;
   }
@@ -684,7 +824,8 @@ struct Network::Impl {
     c.~Conn();
     new (&c) Conn();
     c.gen = gen;
-    c.next_free = conn_free;
+    c.peer = conn_free;  // the free list's link
+    cold[i] = ConnCold{};
     conn_free = i;
     --stats.connections_live;
   }
@@ -720,15 +861,17 @@ struct Network::Impl {
   // `text` is a callable returning the record's text: nothing is formatted
   // when the tcp layer is off (benchmarks, the property tests).
   template <class Text>
-  void conn_record(Kind kind, const Conn& c, Text&& text) {
+  void conn_record(Kind kind, uint32_t i, Text&& text) {
     if (!trace.enabled(Layer::tcp)) return;
+    const Conn& c = conns[i];
+    const bool passive = cold[i].acceptor != nullptr;
     Record r;
     r.kind = kind;
     r.src = hosts[c.lhost].name;
     r.dst = c.rhost != kNoHost ? hosts[c.rhost].name : format_ipv4(c.key.raddr);
     r.session = c.serial;
     r.text = text();
-    r.with("port", std::to_string(c.passive ? c.key.lport : c.key.rport))
+    r.with("port", std::to_string(passive ? c.key.lport : c.key.rport))
         .with("conn", format_ipv4(c.key.laddr) + ":" + std::to_string(c.key.lport) + ">" + format_ipv4(c.key.raddr) + ":" +
                           std::to_string(c.key.rport));
     trace.emit(std::move(r));
@@ -741,7 +884,8 @@ struct Network::Impl {
   // ------------------------------------------------------------ TCP: output
 
   // Sends one segment of connection c. seq/len select the data (from sbuf).
-  void send_segment(Conn& c, uint8_t flags, uint32_t seq, uint32_t len, bool retransmit, const char* reason = nullptr) {
+  void send_segment(uint32_t i, uint8_t flags, uint32_t seq, uint32_t len, bool retransmit, const char* reason = nullptr) {
+    Conn& c = conns[i];
     if (!hosts[c.lhost].up) return;  // a down host sends nothing (its timers still run out)
     const uint32_t pi = alloc_packet();
     Packet& p = packets[pi];
@@ -759,11 +903,11 @@ struct Network::Impl {
     p.src_host = c.lhost;
     p.dst_host = c.rhost;
     p.serial = c.serial;
-    p.src_conn = c.self;
+    p.src_conn = i;
     if (len > 0) {
-      const size_t off = c.sbuf_off + (seq - c.snd_una);
-      if (len > 15) take_buf(p.payload);
-      p.payload.assign(c.sbuf, off, len);
+      const size_t off = seq - c.snd_una;
+      take_buf(p.payload, len);
+      p.payload.assign(std::string_view(c.sbuf.data() + off, len));
     }
     if (flags & kAck) c.ack_pending = false;
     if (retransmit) ++stats.retransmissions;
@@ -775,14 +919,9 @@ struct Network::Impl {
       }
       trace.emit(std::move(r));
     }
-    // The connection keeps its route (one hash lookup saved per segment)
-    // until the topology changes.
-    if (c.route_gen != routes_gen || !c.route) {
-      c.route = p.dst_host == kNoHost || p.dst_host == p.src_host ? nullptr : find_route(p.src_host, p.dst_host);
-      c.route_gen = routes_gen;
-    }
+    const std::vector<Hop>* route = p.dst_host == kNoHost || p.dst_host == p.src_host ? nullptr : route_for(p.src_host, p.dst_host);
     sending_retransmit = retransmit;
-    transmit(pi, c.route, c.peer);
+    transmit(pi, route, c.peer);
     sending_retransmit = false;
   }
 
@@ -831,25 +970,31 @@ struct Network::Impl {
   // entry is re-keyed or dropped when it comes up. So the common case costs
   // no heap work and nothing lingers in the engine's queue (an engine event
   // per connection, cancelled at each ACK, would stay there until its time).
-  std::vector<uint32_t> timers;
+  // An entry carries its key, its order among equal keys (the order they
+  // were keyed) and the engine cause of the connection's last arm(), so
+  // comparisons during a sift read the heap array only, and a connection
+  // slot holds just its entry's position.
+  struct Timer {
+    int64_t key;     // the deadline as the heap knows it (<= the connection's deadline, or stale)
+    uint64_t seq;    // order among equal keys
+    uint64_t cause;  // engine cause of the last arm()
+    uint32_t conn;
+  };
+  Slab<Timer> timers;  // chunked: no doubling, so about 32 bytes per armed connection
   uint64_t timer_counter = 0;
   EventId timer_ev{};
   int64_t timer_at = -1;  // time of timer_ev while pending
 
-  bool timer_less(uint32_t a, uint32_t b) const {
-    const Conn& x = conns[a];
-    const Conn& y = conns[b];
-    return x.heap_key != y.heap_key ? x.heap_key < y.heap_key : x.heap_seq < y.heap_seq;
-  }
-  void timer_place(size_t pos, uint32_t i) {
-    timers[pos] = i;
-    conns[i].heap_pos = static_cast<uint32_t>(pos);
+  static bool timer_less(const Timer& x, const Timer& y) { return x.key != y.key ? x.key < y.key : x.seq < y.seq; }
+  void timer_place(size_t pos, const Timer& t) {
+    timers[pos] = t;
+    conns[t.conn].heap_pos = static_cast<uint32_t>(pos);
   }
   void timer_sift(size_t pos) {
-    const uint32_t i = timers[pos];
+    const Timer t = timers[pos];
     while (pos > 0) {
       const size_t parent = (pos - 1) / 2;
-      if (!timer_less(i, timers[parent])) break;
+      if (!timer_less(t, timers[parent])) break;
       timer_place(pos, timers[parent]);
       pos = parent;
     }
@@ -857,27 +1002,23 @@ struct Network::Impl {
       size_t child = 2 * pos + 1;
       if (child >= timers.size()) break;
       if (child + 1 < timers.size() && timer_less(timers[child + 1], timers[child])) ++child;
-      if (!timer_less(timers[child], i)) break;
+      if (!timer_less(timers[child], t)) break;
       timer_place(pos, timers[child]);
       pos = child;
     }
-    timer_place(pos, i);
+    timer_place(pos, t);
   }
-  void timer_key(uint32_t i, int64_t key) {
-    Conn& c = conns[i];
-    c.heap_key = key;
-    c.heap_seq = ++timer_counter;
-    if (c.heap_pos == UINT32_MAX) {
-      timers.push_back(i);
-      c.heap_pos = static_cast<uint32_t>(timers.size() - 1);
-    }
-    timer_sift(c.heap_pos);
+  // Gives the entry at `pos` a new key, ordered after every key set before.
+  void timer_rekey(size_t pos, int64_t key) {
+    timers[pos].key = key;
+    timers[pos].seq = ++timer_counter;
+    timer_sift(pos);
   }
   void timer_remove(Conn& c) {
     if (c.heap_pos == UINT32_MAX) return;
     const size_t pos = c.heap_pos;
     c.heap_pos = UINT32_MAX;
-    const uint32_t last = timers.back();
+    const Timer last = timers.back();
     timers.pop_back();
     if (pos < timers.size()) {
       timer_place(pos, last);
@@ -889,7 +1030,7 @@ struct Network::Impl {
   // deadlines are RTOs from now, rarely earlier than all the others).
   void timer_schedule() {
     if (timers.empty()) return;
-    const int64_t first = conns[timers[0]].heap_key;
+    const int64_t first = timers[0].key;
     if (engine.is_pending(timer_ev) && timer_at <= first) return;
     timer_at = first;
     timer_ev = engine.schedule_at(SimTime{first}, &Impl::timer_cb, this, 0);
@@ -898,9 +1039,16 @@ struct Network::Impl {
   void arm(uint32_t i, int64_t deadline) {
     Conn& c = conns[i];
     c.deadline = deadline;
-    c.timer_cause = engine.cause();
-    if (c.heap_pos != UINT32_MAX && c.heap_key <= deadline) return;  // comes up first, re-keyed then
-    timer_key(i, deadline);
+    const uint64_t cause = engine.cause();
+    if (c.heap_pos != UINT32_MAX) {
+      timers[c.heap_pos].cause = cause;
+      if (timers[c.heap_pos].key <= deadline) return;  // comes up first, re-keyed then
+      timer_rekey(c.heap_pos, deadline);
+    } else {
+      timers.push_back(Timer{deadline, ++timer_counter, cause, i});
+      c.heap_pos = static_cast<uint32_t>(timers.size() - 1);
+      timer_sift(c.heap_pos);
+    }
     timer_schedule();
   }
   void disarm(Conn& c) { c.deadline = -1; }  // the entry is dropped when it comes up
@@ -914,18 +1062,18 @@ struct Network::Impl {
     // Each expiry may set, move or clear deadlines (its own and, through the
     // application, others'): take the earliest again every time.
     while (!self->timers.empty()) {
-      const uint32_t i = self->timers[0];
-      Conn& c = self->conns[i];
-      if (c.heap_key > now) break;
+      const Timer top = self->timers[0];
+      if (top.key > now) break;
+      Conn& c = self->conns[top.conn];
       if (c.deadline < 0) {
         self->timer_remove(c);
       } else if (c.deadline > now) {
-        self->timer_key(i, c.deadline);
+        self->timer_rekey(0, c.deadline);
       } else {
         self->timer_remove(c);
         c.deadline = -1;
-        self->engine.set_cause(c.timer_cause);
-        self->expire(i);
+        self->engine.set_cause(top.cause);
+        self->expire(top.conn);
       }
     }
     self->engine.set_cause(cause);
@@ -961,7 +1109,7 @@ struct Network::Impl {
     if (c.state == St::syn_sent || c.state == St::syn_rcvd || c.state == St::free) return;
     const bool can_send = c.state == St::established || c.state == St::close_wait;
     if (can_send || c.state == St::fin_wait_1 || c.state == St::last_ack || c.state == St::closing) {
-      const uint32_t data_end = c.snd_una + static_cast<uint32_t>(c.sbuf.size() - c.sbuf_off);
+      const uint32_t data_end = c.snd_una + static_cast<uint32_t>(c.sbuf.size());
       const uint32_t wnd = std::max<uint32_t>(1, std::min<uint32_t>(c.peer_wnd, params.window));
       while (seq_lt(c.snd_nxt, data_end) && !c.fin_sent) {
         const uint32_t in_flight = c.snd_nxt - c.snd_una;
@@ -974,25 +1122,23 @@ struct Network::Impl {
         const uint32_t seq = c.snd_nxt;
         c.snd_nxt += len;
         if (fin) {
-          c.fin_sent = true;
-          c.fin_seq = c.snd_nxt;
+          c.fin_sent = true;  // from here on fin_seq(c) == snd_nxt - 1
           c.snd_nxt += 1;
           c.state = c.state == St::established ? St::fin_wait_1 : St::last_ack;
         }
         start_rtt(c, seq);
-        send_segment(c, static_cast<uint8_t>(kAck | (last ? kPsh : 0) | (fin ? kFin : 0)), seq, len, false);
+        send_segment(i, static_cast<uint8_t>(kAck | (last ? kPsh : 0) | (fin ? kFin : 0)), seq, len, false);
         if (c.deadline < 0) arm(i, engine.now().us + c.rto);
       }
       if (c.fin_queued && !c.fin_sent && c.snd_nxt == data_end && (can_send)) {
         c.fin_sent = true;
-        c.fin_seq = c.snd_nxt;
         c.snd_nxt += 1;
         c.state = c.state == St::established ? St::fin_wait_1 : St::last_ack;
-        send_segment(c, kFin | kAck, c.fin_seq, 0, false);
+        send_segment(i, kFin | kAck, fin_seq(c), 0, false);
         if (c.deadline < 0) arm(i, engine.now().us + c.rto);
       }
     }
-    if (c.ack_pending) send_segment(c, kAck, c.snd_nxt, 0, false);
+    if (c.ack_pending) send_segment(i, kAck, c.snd_nxt, 0, false);
   }
 
   // Retransmits the earliest unacknowledged segment (RFC 6298 5.4).
@@ -1000,23 +1146,23 @@ struct Network::Impl {
     Conn& c = conns[i];
     c.rtt_timing = false;  // Karn: no RTT sample from a retransmitted segment
     if (c.state == St::syn_sent) {
-      send_segment(c, kSyn, c.iss, 0, true, reason);
+      send_segment(i, kSyn, c.iss, 0, true, reason);
       return;
     }
     if (c.state == St::syn_rcvd) {
-      send_segment(c, kSyn | kAck, c.iss, 0, true, reason);
+      send_segment(i, kSyn | kAck, c.iss, 0, true, reason);
       return;
     }
-    const uint32_t data_end = c.snd_una + static_cast<uint32_t>(c.sbuf.size() - c.sbuf_off);
+    const uint32_t data_end = c.snd_una + static_cast<uint32_t>(c.sbuf.size());
     if (seq_lt(c.snd_una, data_end)) {
       const uint32_t len = std::min(params.mss, std::min(data_end, c.snd_nxt) - c.snd_una);
       if (len > 0) {
-        const bool fin = c.fin_sent && c.snd_una + len == c.fin_seq;  // the FIN rode on this data
-        send_segment(c, static_cast<uint8_t>(kAck | kPsh | (fin ? kFin : 0)), c.snd_una, len, true, reason);
+        const bool fin = c.fin_sent && c.snd_una + len == fin_seq(c);  // the FIN rode on this data
+        send_segment(i, static_cast<uint8_t>(kAck | kPsh | (fin ? kFin : 0)), c.snd_una, len, true, reason);
         return;
       }
     }
-    if (c.fin_sent && c.snd_una == c.fin_seq) send_segment(c, kFin | kAck, c.fin_seq, 0, true, reason);
+    if (c.fin_sent && c.snd_una == fin_seq(c)) send_segment(i, kFin | kAck, fin_seq(c), 0, true, reason);
   }
 
   void expire(uint32_t i) {
@@ -1028,7 +1174,7 @@ struct Network::Impl {
     if (c.state == St::fin_wait_2) {
       // The peer acknowledged our FIN but never sent its own (Linux's
       // tcp_fin_timeout does the same): give up on the connection.
-      conn_record(Kind::tcp_timeout, c, [&] { return "connection " + endpoint_text(c) + " timed out in FIN-WAIT-2: the peer never closed"; });
+      conn_record(Kind::tcp_timeout, i, [&] { return "connection " + endpoint_text(c) + " timed out in FIN-WAIT-2: the peer never closed"; });
       finish(i, CloseReason::timeout);
       return;
     }
@@ -1037,7 +1183,7 @@ struct Network::Impl {
     ++c.retries;
     const int limit = handshake ? params.syn_retries : params.data_retries;
     if (c.retries > limit) {
-      conn_record(Kind::tcp_timeout, c, [&] { return
+      conn_record(Kind::tcp_timeout, i, [&] { return
                   "connection " + endpoint_text(c) + " timed out after " + std::to_string(limit) + " retransmissions" +
                       (handshake ? " of the " + std::string(c.state == St::syn_sent ? "SYN" : "SYN-ACK") : ""); });
       finish(i, CloseReason::timeout);
@@ -1064,7 +1210,7 @@ struct Network::Impl {
   // Both FINs are exchanged: the application is done with the connection.
   void closed_normally(uint32_t i, bool time_wait) {
     Conn& c = conns[i];
-    conn_record(Kind::tcp_closed, c, [&] { return "connection " + endpoint_text(c) + " closed" + (time_wait ? " (TIME-WAIT)" : ""); });
+    conn_record(Kind::tcp_closed, i, [&] { return "connection " + endpoint_text(c) + " closed" + (time_wait ? " (TIME-WAIT)" : ""); });
     if (!time_wait) {
       finish(i, CloseReason::normal);
       return;
@@ -1205,8 +1351,7 @@ struct Network::Impl {
     c.key = ConnKey{p.dst, p.src, p.dport, p.sport};
     c.lhost = p.dst_host;
     c.rhost = p.src_host;
-    c.passive = true;
-    c.acceptor = acceptor;
+    cold[i].acceptor = acceptor;
     c.peer = p.src_conn;
     c.serial = p.serial;
     c.state = St::syn_rcvd;
@@ -1221,7 +1366,7 @@ struct Network::Impl {
     ++stats.connections_opened;
     free_packet(pi);
     start_rtt(c, c.iss);
-    send_segment(c, kSyn | kAck, c.iss, 0, false);
+    send_segment(i, kSyn | kAck, c.iss, 0, false);
     arm(i, engine.now().us + c.rto);
   }
 
@@ -1243,7 +1388,7 @@ struct Network::Impl {
       if (flags & kRst) {
         free_packet(pi);
         if (!(flags & kAck)) return;
-        conn_record(Kind::tcp_refused, c, [&] { return "connection to " + format_ipv4(c.key.raddr) + ":" + std::to_string(c.key.rport) +
+        conn_record(Kind::tcp_refused, i, [&] { return "connection to " + format_ipv4(c.key.raddr) + ":" + std::to_string(c.key.rport) +
                                               " refused (RST): nothing listens on port " + std::to_string(c.key.rport); });
         finish(i, CloseReason::refused);
         return;
@@ -1265,7 +1410,7 @@ struct Network::Impl {
         disarm(c);
         c.state = St::established;
         c.ack_pending = true;
-        conn_record(Kind::tcp_established, c, [&] { return "connection " + endpoint_text(c) + " established"; });
+        conn_record(Kind::tcp_established, i, [&] { return "connection " + endpoint_text(c) + " established"; });
         const uint32_t gen = c.gen;
         if (c.handler) {
           InCallback cb(*this, i);
@@ -1287,7 +1432,7 @@ struct Network::Impl {
         free_conn(i);
         return;
       }
-      conn_record(Kind::tcp_reset, c, [&] { return "connection " + endpoint_text(c) + " reset by the peer"; });
+      conn_record(Kind::tcp_reset, i, [&] { return "connection " + endpoint_text(c) + " reset by the peer"; });
       finish(i, CloseReason::reset);
       return;
     }
@@ -1297,7 +1442,7 @@ struct Network::Impl {
       Conn& c = *cp;
       free_packet(pi);
       if (c.state == St::syn_rcvd) {
-        send_segment(c, kSyn | kAck, c.iss, 0, true, "duplicate SYN");
+        send_segment(i, kSyn | kAck, c.iss, 0, true, "duplicate SYN");
       } else {
         c.ack_pending = true;
         output(i);
@@ -1323,12 +1468,12 @@ struct Network::Impl {
       c.retries = 0;
       disarm(c);
       c.state = St::established;
-      conn_record(Kind::tcp_established, c, [&] { return "connection " + endpoint_text(c) + " established"; });
+      conn_record(Kind::tcp_established, i, [&] { return "connection " + endpoint_text(c) + " established"; });
       const uint32_t gen = c.gen;
       TcpHandler* h = nullptr;
-      if (c.acceptor) {
+      if (TcpAcceptor* acceptor = cold[i].acceptor) {
         InCallback cb(*this, i);
-        h = c.acceptor->on_accept(handle(i));
+        h = acceptor->on_accept(handle(i));
       }
       if (conns[i].gen != gen || conns[i].state == St::free) {
         free_packet(pi);
@@ -1364,19 +1509,12 @@ struct Network::Impl {
     } else if (seq_gt(ack, c.snd_una)) {
       uint32_t acked = ack - c.snd_una;
       bool fin_acked = false;
-      if (c.fin_sent && seq_gt(ack, c.fin_seq)) {
+      if (c.fin_sent && seq_gt(ack, fin_seq(c))) {
         fin_acked = true;
         acked -= 1;
       }
-      c.sbuf_off += acked;
       c.snd_una = ack;
-      if (c.sbuf_off == c.sbuf.size()) {
-        give_buf(c.sbuf);
-        c.sbuf_off = 0;
-      } else if (c.sbuf_off > 4096 && c.sbuf_off * 2 > c.sbuf.size()) {
-        c.sbuf.erase(0, c.sbuf_off);
-        c.sbuf_off = 0;
-      }
+      if (c.sbuf.consume(acked)) give_buf(c.sbuf);
       // New data acknowledged: the backoff ends here. Strict RFC 6298 (5,
       // Karn) keeps a backed-off RTO until a fresh RTT sample, which only a
       // segment sent once can give. Stacks with TCP timestamps (RFC 7323; Linux,
@@ -1430,12 +1568,14 @@ struct Network::Impl {
       if (seq_gt(seq, c.rcv_nxt)) {
         // Out of order: keep it (inside the window) for later; ACK what we have.
         if (seq_lt(seq, c.rcv_nxt + params.window)) {
-          if (!c.ooo) c.ooo = std::make_unique<std::vector<OooSeg>>();
+          auto& ooo = cold[i].ooo;
+          if (!ooo) ooo = std::make_unique<std::vector<OooSeg>>();
+          c.has_ooo = true;
           bool dup = false;
-          for (const OooSeg& s : *c.ooo) dup = dup || (s.seq == seq && s.data.size() == len);
+          for (const OooSeg& s : *ooo) dup = dup || (s.seq == seq && s.data.size() == len);
           // Bounded: at most a window's worth of segments (plus slack for odd sizes).
-          if (!dup && c.ooo->size() < params.window / std::max<uint32_t>(1, params.mss) * 2 + 8)
-            c.ooo->push_back(OooSeg{seq, fin, p.payload});
+          if (!dup && ooo->size() < params.window / std::max<uint32_t>(1, params.mss) * 2 + 8)
+            ooo->push_back(OooSeg{seq, fin, std::string(p.payload.view())});
         }
         free_packet(pi);
       } else {
@@ -1443,7 +1583,7 @@ struct Network::Impl {
         // Hand the packet's own bytes to the application (no copy); the
         // packet stays allocated until the callbacks return.
         const uint32_t skip = c.rcv_nxt - seq;
-        const std::string_view data = skip < len ? std::string_view(p.payload).substr(skip) : std::string_view();
+        const std::string_view data = skip < len ? p.payload.view().substr(skip) : std::string_view();
         const bool fin_now = fin && seq_le(seq + len, c.rcv_nxt + static_cast<uint32_t>(data.size()));
         const bool alive = deliver(i, data, fin_now && skip <= len);
         free_packet(pi);
@@ -1452,12 +1592,14 @@ struct Network::Impl {
         for (;;) {
           if (conns[i].gen != gen || conns[i].state == St::free) return;
           Conn& cc = conns[i];
-          if (!cc.ooo || cc.ooo->empty() || cc.fin_rcvd) break;
+          if (!cc.has_ooo || cc.fin_rcvd) break;
+          std::vector<OooSeg>& ooo = *cold[i].ooo;
+          if (ooo.empty()) break;
           size_t k = 0;
-          while (k < cc.ooo->size() && seq_gt((*cc.ooo)[k].seq, cc.rcv_nxt)) ++k;
-          if (k == cc.ooo->size()) break;
-          OooSeg s = std::move((*cc.ooo)[k]);
-          cc.ooo->erase(cc.ooo->begin() + static_cast<std::ptrdiff_t>(k));
+          while (k < ooo.size() && seq_gt(ooo[k].seq, cc.rcv_nxt)) ++k;
+          if (k == ooo.size()) break;
+          OooSeg s = std::move(ooo[k]);
+          ooo.erase(ooo.begin() + static_cast<std::ptrdiff_t>(k));
           const uint32_t sk = cc.rcv_nxt - s.seq;
           if (sk > s.data.size()) continue;  // entirely old
           if (!deliver(i, std::string_view(s.data).substr(sk), s.fin)) return;
@@ -1487,7 +1629,10 @@ struct Network::Impl {
     }
     if (fin && conns[i].fin_rcvd) {
       Conn& cc = conns[i];
-      if (cc.ooo) cc.ooo.reset();
+      if (cc.has_ooo) {
+        cold[i].ooo.reset();
+        cc.has_ooo = false;
+      }
       switch (cc.state) {
         case St::established:
           cc.state = St::close_wait;
@@ -1514,8 +1659,8 @@ struct Network::Impl {
   void abort_conn(uint32_t i) {
     Conn& c = conns[i];
     if (c.state != St::syn_sent && c.state != St::time_wait) {
-      send_segment(c, kRst | kAck, c.snd_nxt, 0, false);
-      conn_record(Kind::tcp_reset, c, [&] { return "connection " + endpoint_text(c) + " aborted (RST sent)"; });
+      send_segment(i, kRst | kAck, c.snd_nxt, 0, false);
+      conn_record(Kind::tcp_reset, i, [&] { return "connection " + endpoint_text(c) + " aborted (RST sent)"; });
     }
     c.app_closed = true;
     c.handler = nullptr;
@@ -1555,7 +1700,7 @@ struct Network::Impl {
     init_rto(c);
     conn_map.insert(c.key).index = i;
     ++stats.connections_opened;
-    conn_record(Kind::tcp_connect, c, [&] { return
+    conn_record(Kind::tcp_connect, i, [&] { return
                 h.name + " opens a connection to " + format_ipv4(to) + ":" + std::to_string(port) + " from port " +
                     std::to_string(lport); });
     const ConnId id = cid(i);
@@ -1565,7 +1710,7 @@ struct Network::Impl {
       return TcpConn(&self, id);
     }
     start_rtt(c, c.iss);
-    send_segment(c, kSyn, c.iss, 0, false);
+    send_segment(i, kSyn, c.iss, 0, false);
     arm(i, engine.now().us + c.rto);
     return TcpConn(&self, id);
   }
@@ -1767,6 +1912,7 @@ void Network::send_udp(HostId from, uint16_t from_port, Ipv4 to, uint16_t to_por
   p.src_host = from;
   p.dst_host = host_by_address(to);
   p.serial = 0;
+  I.take_buf(p.payload, payload.size());
   p.payload.assign(payload);
   if (I.trace.enabled(Layer::net)) I.trace.emit(I.packet_record(Kind::datagram_sent, p));
   I.transmit(pi);
@@ -1777,17 +1923,19 @@ size_t Network::memory_bytes() const {
   auto heap = [](const std::string& str) { return str.capacity() > 15 ? str.capacity() + 1 : 0; };
   size_t n = I.conns.allocated() * sizeof(Impl::Conn) + I.packets.allocated() * sizeof(Impl::Packet) +
              I.conn_map.bytes() + I.tw_map.bytes();
+  n += I.cold.allocated() * sizeof(Impl::ConnCold) + I.timers.allocated() * sizeof(Impl::Timer);
   for (uint32_t i = 0; i < I.conns.size(); ++i) {
-    const auto& c = I.conns[i];
-    n += heap(c.sbuf);
-    if (c.ooo) {
-      n += sizeof(*c.ooo) + c.ooo->capacity() * sizeof(OooSeg);
-      for (const OooSeg& o : *c.ooo) n += heap(o.data);
+    n += I.conns[i].sbuf.heap_bytes();
+    if (const auto& ooo = I.cold[i].ooo) {
+      n += sizeof(*ooo) + ooo->capacity() * sizeof(OooSeg);
+      for (const OooSeg& o : *ooo) n += heap(o.data);
     }
   }
-  for (uint32_t i = 0; i < I.packets.size(); ++i) n += heap(I.packets[i].payload);
-  n += I.buf_pool.capacity() * sizeof(std::string);  // idle buffers waiting to be lent again
-  for (const std::string& b : I.buf_pool) n += heap(b);
+  for (uint32_t i = 0; i < I.packets.size(); ++i) n += I.packets[i].payload.heap_bytes();
+  for (const auto& pool : I.buf_pool) {  // idle buffers waiting to be lent again
+    n += pool.capacity() * sizeof(Bytes);
+    for (const Bytes& b : pool) n += b.heap_bytes();
+  }
   return n;
 }
 
@@ -1803,7 +1951,7 @@ size_t Network::conn_send(ConnId id, std::string_view bytes) {
   if (!c || c->fin_queued || bytes.empty()) return 0;
   if (c->state != St::established && c->state != St::close_wait && c->state != St::syn_sent && c->state != St::syn_rcvd)
     return 0;
-  if (c->sbuf.size() + bytes.size() > 15) impl_->take_buf(c->sbuf);
+  impl_->take_buf(c->sbuf, c->sbuf.size() + bytes.size());
   c->sbuf.append(bytes);
   if (!c->in_cb) impl_->output(id.index);  // else the network sends when the handler returns
   return bytes.size();
@@ -1849,7 +1997,7 @@ Ipv4 Network::conn_remote_address(ConnId c) const {
 }
 size_t Network::conn_unsent(ConnId c) const {
   const auto* p = impl_->get(c);
-  return p ? p->sbuf.size() - p->sbuf_off : 0;
+  return p ? p->sbuf.size() : 0;
 }
 
 // ---------------------------------------------------------------- TcpConn
