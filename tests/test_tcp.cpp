@@ -593,3 +593,79 @@ TEST_CASE("a close issued from inside a callback closes within round trips, not 
     }
   }
 }
+
+TEST_CASE("TIME-WAIT: a retransmitted FIN is acknowledged again and restarts 2*MSL", "[tcp]") {
+  // Lose the client's last ACK: the server retransmits its FIN, and the
+  // client's compact TIME-WAIT entry must answer with the same numbers and
+  // live 2*MSL from then, past the sweep due at the first expiry.
+  struct DropLastAck {
+    HostId client = kNoHost, server = kNoHost;
+    bool server_fin = false;
+    int dropped = 0;
+    static bool hook(void* ctx, const PacketView& p) {
+      auto* d = static_cast<DropLastAck*>(ctx);
+      if (p.src == d->server && p.flags.find("FIN") != std::string_view::npos) d->server_fin = true;
+      if (p.src != d->client || p.flags != "ACK" || !d->server_fin || p.retransmit || d->dropped) return false;
+      ++d->dropped;
+      return true;
+    }
+  };
+  Rig rig;
+  DropLastAck drop{rig.client, rig.server};
+  rig.net.set_drop_hook(&DropLastAck::hook, &drop);
+  Server srv;
+  Endpoint cli;
+  TcpConn c = rig.open_at_5s(srv, cli);
+  const uint64_t serial = c.serial();
+  c.close();
+  rig.engine.run_until(sec(10));
+  INFO(rig.dump());
+  REQUIRE(drop.dropped == 1);
+  REQUIRE(cli.closed == CloseReason::normal);
+  CHECK(rig.net.stats().time_wait == 1);
+
+  const Record* lost = nullptr;
+  const Record* again = nullptr;
+  for (const Record* r : rig.records(Kind::segment_sent, "client.test")) {
+    if (r->attr("flags") == "ACK" && !again && r->text.find("TIME-WAIT") != std::string::npos) again = r;
+  }
+  for (const Record* r : rig.records(Kind::segment_lost, "client.test")) lost = r;
+  REQUIRE(lost != nullptr);
+  REQUIRE(again != nullptr);
+  CHECK(again->attr("seq") == lost->attr("seq"));
+  CHECK(again->attr("ack") == lost->attr("ack"));
+  CHECK(again->session == serial);
+  // Same relative numbers as the lost ACK: the entry kept both ISNs.
+  const std::string head = lost->text.substr(0, lost->text.find(" lost:"));
+  CHECK(again->text == head + " (TIME-WAIT: acknowledging again)");
+
+  // The first entry would have expired 60 s after the close (5 s); the
+  // restart at the retransmitted FIN moved that to 60 s after `again`.
+  rig.engine.run_until(sec(70));
+  CHECK(rig.net.stats().time_wait == 1);
+  rig.engine.run_until(again->t + sec(60) + sec(20));
+  CHECK(rig.net.stats().time_wait == 0);
+}
+
+TEST_CASE("300 connections: memory_bytes counts their slots; their TIME-WAIT entries all expire", "[tcp]") {
+  Rig rig;
+  Server srv;
+  rig.net.listen(rig.server, 25, &srv);
+  const size_t idle = rig.net.memory_bytes();
+  std::vector<std::unique_ptr<Endpoint>> clis;
+  for (int k = 0; k < 300; ++k) {
+    clis.push_back(std::make_unique<Endpoint>());
+    rig.net.connect(rig.client, rig.net.host_address(rig.server), 25, clis.back().get());
+  }
+  rig.engine.run_until(sec(5));
+  const size_t open = rig.net.memory_bytes();
+  // Both ends: 600 slots of 128 bytes at least.
+  CHECK(open >= idle + 600 * 128);
+  for (auto& e : clis) e->conn.close();
+  rig.engine.run_until(sec(10));
+  CHECK(rig.net.stats().time_wait == 300);
+  CHECK(rig.net.stats().connections_live == 0);
+  rig.engine.run_until(sec(200));
+  CHECK(rig.net.stats().time_wait == 0);
+  for (auto& e : clis) CHECK(e->closed == CloseReason::normal);
+}

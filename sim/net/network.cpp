@@ -25,6 +25,7 @@
 #include <array>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <new>
 #include <cstdio>
 #include <tuple>
@@ -348,16 +349,32 @@ struct ConnSlot {
   bool used() const { return index != UINT32_MAX; }
 };
 
-// TIME-WAIT shrinks a connection to this (as Linux's tcp_timewait_sock):
-// enough to re-acknowledge a retransmitted FIN and to refuse old segments.
-// 48 bytes, kept inline in the table. The hosts are found again from the
-// addresses when a segment arrives (rare).
+// TIME-WAIT shrinks a connection to a table slot and a TwInfo (as Linux's
+// tcp_timewait_sock): enough to re-acknowledge a retransmitted FIN and to
+// refuse old segments. The hosts are found again from the addresses when a
+// segment arrives (rare).
+//
+// Every entry lives exactly 2*MSL from when it was last set, so expiry order
+// is the order entries were set: the TwInfo records sit in a FIFO (Impl::
+// tw_ring) in that order, numbered by a running id, and a slot holds only
+// the 4-tuple and its record's id, 16 bytes (the table runs between 3/8 and
+// 3/4 full, so slots cost 1.3 to 2.7 times their size per entry; the FIFO
+// costs its records' size). A sweep pops expired records off the front and
+// erases the slots whose id is now before the front: no per-entry compare
+// of times, no scan for the earliest.
 struct TwSlot {
   ConnKey key{};
-  uint32_t snd_nxt = 0, rcv_nxt = 0, iss = 0, irs = 0;
-  uint32_t expiry = 0;  // in kTwTick units (10 ms), rounded up; 0: unused slot. 40 bytes a slot
-  uint64_t serial = 0;
-  bool used() const { return expiry != 0; }
+  uint32_t id = 0;  // of its TwInfo in Impl::tw_ring
+  // Every connection has one end on an ephemeral port (49152-65535), so a
+  // used slot never has both ports 0.
+  bool used() const { return (key.lport | key.rport) != 0; }
+};
+static_assert(sizeof(TwSlot) == 16);
+struct TwInfo {
+  uint32_t snd_nxt, rcv_nxt, iss, irs;
+  uint32_t expiry;  // in kTwTick units (10 ms), rounded up; 0: dead (killed or set again later)
+  uint32_t serial_lo, serial_hi;  // 28 bytes, not 32: a uint64 would align the record to 8
+  uint64_t serial() const { return uint64_t{serial_hi} << 32 | serial_lo; }
 };
 // TIME-WAIT clock: 10 ms ticks in 32 bits last 497 days of simulated time.
 // An expiry is rounded up to a tick and compared with the current tick
@@ -501,6 +518,14 @@ struct Network::Impl {
   // past its expiry, and one sweep event, re-armed at most every quarter of
   // 2*MSL while entries remain, reclaims the rest. No per-entry event or queue.
   FlatTable<TwSlot> tw_map;
+  std::deque<TwInfo> tw_ring;  // records in the order set (so of expiry); dead ones wait to reach the front
+  uint32_t tw_head = 0;        // id of tw_ring.front()
+  TwInfo& tw_info(const TwSlot& t) { return tw_ring[t.id - tw_head]; }
+  // Sets a new record for slot t (a fresh or a restarted 2*MSL).
+  void tw_set(TwSlot& t, const TwInfo& info) {
+    t.id = tw_head + static_cast<uint32_t>(tw_ring.size());
+    tw_ring.push_back(info);
+  }
   bool tw_sweep_armed = false;
   EventId tw_sweep_ev{};
 
@@ -1224,15 +1249,12 @@ struct Network::Impl {
     c.handler = nullptr;
     free_conn(i);
     TwSlot* old = tw_map.find(key);
+    if (old) tw_info(*old).expiry = 0;
     TwSlot& tw = old ? *old : tw_map.insert(key);
-    tw.snd_nxt = snd_nxt;
-    tw.rcv_nxt = rcv_nxt;
-    tw.iss = iss;
-    tw.irs = irs;
-    tw.serial = serial;
-    tw.expiry = tw_ticks(engine.now().us + params.time_wait.us, true);
+    const uint32_t expiry = tw_ticks(engine.now().us + params.time_wait.us, true);
+    tw_set(tw, TwInfo{snd_nxt, rcv_nxt, iss, irs, expiry, static_cast<uint32_t>(serial), static_cast<uint32_t>(serial >> 32)});
     stats.time_wait = tw_map.size();
-    arm_tw_sweep(int64_t{tw.expiry} * kTwTick);
+    arm_tw_sweep(int64_t{expiry} * kTwTick);
     if (h) h->on_closed(TcpConn(&self, id), CloseReason::normal);
   }
 
@@ -1248,26 +1270,33 @@ struct Network::Impl {
   }
   void tw_sweep() {
     const int64_t now = engine.now().us;
-    int64_t earliest = std::numeric_limits<int64_t>::max();
     const uint32_t now_t = tw_ticks(now, false);
-    tw_map.sweep([now_t](const TwSlot& t) { return t.expiry <= now_t; },  // 2*MSL is over
-                 [&earliest](const TwSlot& t) { earliest = std::min(earliest, int64_t{t.expiry} * kTwTick); });
+    // Live records are in expiry order and dead ones have expiry 0: the
+    // front run at or before now is every expired record.
+    while (!tw_ring.empty() && tw_ring.front().expiry <= now_t) {
+      tw_ring.pop_front();
+      ++tw_head;
+    }
+    const uint32_t head = tw_head;
+    tw_map.sweep([head](const TwSlot& t) { return static_cast<int32_t>(t.id - head) < 0; },  // 2*MSL is over
+                 [](const TwSlot&) {});
     stats.time_wait = tw_map.size();
-    // Batch the next sweep: at the earliest expiry, but no sooner than a
-    // quarter of 2*MSL from now (an entry past its expiry is already ignored).
-    if (!tw_map.empty()) arm_tw_sweep(std::max(earliest, now + params.time_wait.us / 4));
+    // Batch the next sweep: at the earliest expiry (the front record, live),
+    // but no sooner than a quarter of 2*MSL from now (an entry past its
+    // expiry is already ignored).
+    if (!tw_map.empty()) arm_tw_sweep(std::max(int64_t{tw_ring.front().expiry} * kTwTick, now + params.time_wait.us / 4));
   }
   // The live TIME-WAIT entry for `key`, if any (an expired one is dropped).
   TwSlot* tw_find(const ConnKey& key) {
     TwSlot* t = tw_map.find(key);
-    if (t && t->expiry <= tw_ticks(engine.now().us, false)) {
-      tw_map.erase(t);
-      stats.time_wait = tw_map.size();
+    if (t && tw_info(*t).expiry <= tw_ticks(engine.now().us, false)) {
+      tw_kill(t);
       return nullptr;
     }
     return t;
   }
   void tw_kill(TwSlot* tw) {
+    tw_info(*tw).expiry = 0;
     tw_map.erase(tw);
     stats.time_wait = tw_map.size();
   }
@@ -1277,14 +1306,17 @@ struct Network::Impl {
     Packet& p = packets[pi];
     if (p.flags & kRst) {
       tw_kill(tw);
-    } else if ((p.flags & kSyn) && !(p.flags & kAck) && seq_gt(p.seq, tw->rcv_nxt)) {
+    } else if ((p.flags & kSyn) && !(p.flags & kAck) && seq_gt(p.seq, tw_info(*tw).rcv_nxt)) {
       // A new SYN with a higher sequence number may reopen the connection.
       tw_kill(tw);
       tcp_input(pi);
       return;
     } else if ((p.flags & kFin) || !p.payload.empty() || (p.flags & kSyn)) {
       // The peer did not get our last ACK: acknowledge again, restart 2*MSL.
-      tw->expiry = tw_ticks(engine.now().us + params.time_wait.us, true);
+      TwInfo info = tw_info(*tw);
+      tw_info(*tw).expiry = 0;
+      info.expiry = tw_ticks(engine.now().us + params.time_wait.us, true);
+      tw_set(*tw, info);  // at the back: the latest expiry
       const uint32_t qi = alloc_packet();
       Packet& q = packets[qi];
       q.src = tw->key.laddr;
@@ -1294,13 +1326,13 @@ struct Network::Impl {
       q.proto = kProtoTcp;
       q.flags = kAck;
       q.wnd = static_cast<uint16_t>(std::min<uint32_t>(params.window, 65535));
-      q.seq = tw->snd_nxt;
-      q.ack = tw->rcv_nxt;
-      q.base_seq = tw->iss;
-      q.base_ack = tw->irs;
+      q.seq = info.snd_nxt;
+      q.ack = info.rcv_nxt;
+      q.base_seq = info.iss;
+      q.base_ack = info.irs;
       q.src_host = p.dst_host;
       q.dst_host = p.src_host;
-      q.serial = tw->serial;
+      q.serial = info.serial();
       if (trace.enabled(Layer::tcp)) {
         Record r = packet_record(Kind::segment_sent, q);
         r.text += " (TIME-WAIT: acknowledging again)";
@@ -1835,7 +1867,14 @@ void Network::set_host_up(HostId h, bool up) {
       auto& c = impl_->conns[i];
       if (c.state != St::free && c.lhost == h) impl_->finish(i, CloseReason::reset);
     }
-    impl_->tw_map.sweep([a = hr.addr](const TwSlot& t) { return t.key.laddr == a; }, [](const TwSlot&) {});
+    Impl& I = *impl_;
+    I.tw_map.sweep(
+        [&I, a = hr.addr](const TwSlot& t) {
+          if (t.key.laddr != a) return false;
+          I.tw_info(t).expiry = 0;  // dead: its record waits to reach the ring's front
+          return true;
+        },
+        [](const TwSlot&) {});
     impl_->stats.time_wait = impl_->tw_map.size();
   }
 }
@@ -1923,6 +1962,11 @@ size_t Network::memory_bytes() const {
   auto heap = [](const std::string& str) { return str.capacity() > 15 ? str.capacity() + 1 : 0; };
   size_t n = I.conns.allocated() * sizeof(Impl::Conn) + I.packets.allocated() * sizeof(Impl::Packet) +
              I.conn_map.bytes() + I.tw_map.bytes();
+  // The TIME-WAIT records: std::deque (libstdc++) keeps them in 512-byte
+  // nodes, with a spare node and a map of node pointers.
+  constexpr size_t kTwPerNode = std::max<size_t>(1, 512 / sizeof(TwInfo));
+  const size_t tw_nodes = I.tw_ring.size() / kTwPerNode + 2;
+  n += tw_nodes * (kTwPerNode * sizeof(TwInfo) + sizeof(void*));
   n += I.cold.allocated() * sizeof(Impl::ConnCold) + I.timers.allocated() * sizeof(Impl::Timer);
   for (uint32_t i = 0; i < I.conns.size(); ++i) {
     n += I.conns[i].sbuf.heap_bytes();
