@@ -189,18 +189,18 @@ void ReplyParser::reset() {
   pos_ = 0;
   poisoned_ = false;
   lenient_ = false;
-  poison_reason_.clear();
+  poison_reason_.reset();
 }
 
 ReplyParser::Status ReplyParser::next(Reply& out, std::string& error) {
   if (poisoned_) {
-    error = poison_reason_;
+    error = *poison_reason_;
     return Status::error;
   }
   auto poison = [&](std::string why) {
     poisoned_ = true;
-    poison_reason_ = std::move(why);
-    error = poison_reason_;
+    poison_reason_ = std::make_unique<std::string>(std::move(why));
+    error = *poison_reason_;
     return Status::error;
   };
   const std::string_view buf = input();

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -102,13 +103,16 @@ class ReplyParser {
  private:
   std::string_view input() const { return borrowed_ ? borrowed_bytes_ : std::string_view(buf_); }
 
+  // A client holds one parser per connection, so it is kept small: the
+  // reason for a poisoned parser (rare: a server speaking garbage) lives on
+  // the heap, the flags in bits.
   std::string buf_;                  // owned input: a partial reply kept between feeds
   std::string_view borrowed_bytes_;  // the caller's bytes, read in place (feed_borrowed)
-  bool borrowed_ = false;            // reading borrowed_bytes_ rather than buf_
   size_t pos_ = 0;                   // read position in input()
-  bool poisoned_ = false;
-  bool lenient_ = false;
-  std::string poison_reason_;
+  std::unique_ptr<std::string> poison_reason_;  // set once poisoned
+  bool borrowed_ : 1 = false;        // reading borrowed_bytes_ rather than buf_
+  bool poisoned_ : 1 = false;
+  bool lenient_ : 1 = false;
 };
 
 // Parses exactly one complete reply (all of `wire`). For tests and tools.
