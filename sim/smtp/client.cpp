@@ -230,7 +230,7 @@ struct ClientSession::Impl {
       r.with("verb", std::string(verb));
       c.out_.records.push_back(std::move(r));
     }
-    c.pending_.push_back(Pending{state, rcpt_index});
+    c.pending_.push_back(Pending{state, static_cast<uint32_t>(rcpt_index)});
     set_state(c, state);
   }
 
@@ -249,18 +249,15 @@ struct ClientSession::Impl {
 
   static bool offered(const C& c, uint32_t bit) { return (c.ext_mask_ & bit) != 0; }
 
-  static bool has_pending(const C& c) { return c.pending_head_ < c.pending_.size(); }
-  static void clear_pending(C& c) {
-    c.pending_.clear();
-    c.pending_head_ = 0;
-  }
+  static bool has_pending(const C& c) { return !c.pending_.empty(); }
+  static void clear_pending(C& c) { c.pending_.clear(); }
 
   static void rearm(C& c) {
     if (c.state_ == ClientState::done || !has_pending(c)) {
       c.deadline_ = SimTime::max();
       return;
     }
-    SimTime d = client_state_info(c.pending_[c.pending_head_].state).timeout;
+    SimTime d = client_state_info(c.pending_.front().state).timeout;
     c.deadline_ = c.now_ > SimTime::max() - d ? SimTime::max() : c.now_ + d;  // saturate
   }
 
@@ -293,7 +290,7 @@ struct ClientSession::Impl {
       c.results_[t].done = true;
       c.out_.effects.push_back(Effect{EffectKind::transaction_done, t, r.summary()});
     }
-    c.txn_ = c.results_.size();
+    c.txn_ = static_cast<uint32_t>(c.results_.size());
   }
 
   static void close(C& c, std::string_view why) {
@@ -357,7 +354,7 @@ struct ClientSession::Impl {
       cmd += " SIZE=";
       append_number(cmd, wire_size);
     }
-    if (c.info_txn_[c.txn_].eight_bit && offered(c, kExt8bitmime)) cmd += " BODY=8BITMIME";
+    if (c.cur_.eight_bit && offered(c, kExt8bitmime)) cmd += " BODY=8BITMIME";
     if (c.cfg_.use_dsn && offered(c, kExtDsn)) {
       if (t.envelope.ret == DsnRet::full) cmd += " RET=FULL";
       if (t.envelope.ret == DsnRet::hdrs) cmd += " RET=HDRS";
@@ -391,30 +388,33 @@ struct ClientSession::Impl {
         finish_txn(c, false, synthetic(554, "5.5.1", "No recipients"));
         continue;
       }
+      // Its SIZE= value and whether it needs 8BITMIME (vectorised scans:
+      // this runs over every body once per session).
+      c.cur_ = facts(t.content);
       // RFC 6152 3: 8-bit data only to a server that offered 8BITMIME.
       // Otherwise convert it to 7-bit MIME when the host gave us a way
       // (downgrade_8bit), or fail the message so the queue returns it.
-      if (c.info_txn_[c.txn_].eight_bit && !offered(c, kExt8bitmime)) {
+      if (c.cur_.eight_bit && !offered(c, kExt8bitmime)) {
         std::string why = "the server does not offer 8BITMIME";
         if (c.rare_ && c.rare_->downgrade_8bit) {
           if (std::optional<std::string> seven = c.rare_->downgrade_8bit(c.txns_[c.txn_].content, why)) {
-            const scan::ContentFacts f = scan::content_facts(*seven);
+            const TxnInfo f = facts(*seven);
             if (!f.eight_bit) {
               c.txns_[c.txn_].content = std::move(*seven);
-              c.info_txn_[c.txn_] = TxnInfo{f.crlf_size, false, f.crlf_clean && !f.dot_line};
+              c.cur_ = f;
             } else {
               why = "8-bit octets remain after conversion (in the header?)";
             }
           }
         }
-        if (c.info_txn_[c.txn_].eight_bit) {
+        if (c.cur_.eight_bit) {
           Reply r = synthetic(554, "5.6.3", "8-bit message not sent: " + why + " (RFC 6152 3)");
           for (RecipientOutcome& o : c.results_[c.txn_].recipients) set_outcome(o, r, "MAIL", true);
           finish_txn(c, false, r);
           continue;
         }
       }
-      const int64_t size = c.info_txn_[c.txn_].wire_size;
+      const int64_t size = c.cur_.wire_size;
       if (c.cfg_.use_size && c.server_size_limit_ > 0 && size > c.server_size_limit_) {
         // RFC 1870 5: do not send a message larger than the server's limit.
         Reply r = synthetic(552, "5.3.4", "Message too big for the server's SIZE limit");
@@ -425,7 +425,7 @@ struct ClientSession::Impl {
       c.mail_failed_ = false;
       c.data_failed_ = false;
       c.rcpt_accepted_ = 0;
-      c.rcpt_ok_.assign(t.envelope.recipients.size(), false);
+      c.rcpt_ok_.assign(t.envelope.recipients.size());
       // One allocation for the pipelined group (MAIL, each RCPT, DATA) rather
       // than one per doubling; xtext may triple ENVID and ORCPT.
       size_t group = 64 + t.envelope.reverse_path.size() + 3 * t.envelope.envid.size();
@@ -442,6 +442,15 @@ struct ClientSession::Impl {
     quit(c);
   }
 
+  static TxnInfo facts(std::string_view content) {
+    const scan::ContentFacts f = scan::content_facts(content);
+    TxnInfo i;
+    i.wire_size = f.crlf_size;
+    i.eight_bit = f.eight_bit;
+    i.wire_ready = f.crlf_clean && !f.dot_line;
+    return i;
+  }
+
   static bool pipelining(const C& c) { return c.cfg_.use_pipelining && c.esmtp_ && offered(c, kExtPipelining); }
 
   static void send_body(C& c) {
@@ -449,7 +458,7 @@ struct ClientSession::Impl {
     size_t start = c.out_.bytes.size();
     if (c.cfg_.bare_lf) {
       append_bare_lf(c.out_.bytes, t.content, c.cfg_.dot_stuffing);
-    } else if (c.info_txn_[c.txn_].wire_ready) {
+    } else if (c.cur_.wire_ready) {
       // Known from the constructor's scan: stuffing would change nothing, so
       // the body goes out as one copy (append_dot_stuffed gives the same bytes).
       std::string& out = c.out_.bytes;
@@ -486,8 +495,8 @@ struct ClientSession::Impl {
       if (c.tracing_) record(c, Kind::smtp_error, "unexpected reply " + r.summary());
       return;
     }
-    Pending p = c.pending_[c.pending_head_++];
-    if (!has_pending(c)) clear_pending(c);  // drained: reuse the storage from the start
+    const Pending p = c.pending_.front();
+    c.pending_.pop_front();
     switch (p.state) {
       case ClientState::greeting: {
         if (r.code == 220) {
@@ -584,7 +593,7 @@ struct ClientSession::Impl {
         TransactionResult& t = c.results_[c.txn_];
         if (!c.mail_failed_) {
           if (r.positive()) {
-            c.rcpt_ok_[p.rcpt_index] = true;
+            c.rcpt_ok_.set(p.rcpt_index);
             ++c.rcpt_accepted_;
           } else {
             set_outcome(t.recipients[p.rcpt_index], r, "RCPT", false);
@@ -621,7 +630,7 @@ struct ClientSession::Impl {
         } else {
           if (!c.mail_failed_) {
             for (size_t i = 0; i < t.recipients.size(); ++i)
-              if (c.rcpt_ok_[i] && t.recipients[i].status == RcptStatus::pending)
+              if (c.rcpt_ok_.test(i) && t.recipients[i].status == RcptStatus::pending)
                 set_outcome(t.recipients[i], r, "DATA", false);
           }
           Reply fin = c.mail_failed_ ? t.final_reply : r;
@@ -640,7 +649,7 @@ struct ClientSession::Impl {
           break;
         }
         for (size_t i = 0; i < t.recipients.size(); ++i)
-          if (c.rcpt_ok_[i] && t.recipients[i].status == RcptStatus::pending) set_outcome(t.recipients[i], r, "EOD", false);
+          if (c.rcpt_ok_.test(i) && t.recipients[i].status == RcptStatus::pending) set_outcome(t.recipients[i], r, "EOD", false);
         finish_txn(c, r.positive(), r);
         next_transaction(c);
         break;
@@ -678,21 +687,28 @@ ClientSession::ClientSession(ClientConfig config, SessionInfo info, std::vector<
     rare_ = std::make_unique<Rare>(
         Rare{std::move(config.auth_user), std::move(config.auth_password), std::move(config.downgrade_8bit)});
   results_.resize(txns_.size());
-  info_txn_.reserve(txns_.size());
-  // Per message: its SIZE= value and whether it needs 8BITMIME (vectorised
-  // scans: this runs over every body once per session).
-  for (const Transaction& t : txns_) {
-    const scan::ContentFacts f = scan::content_facts(t.content);
-    info_txn_.push_back(TxnInfo{f.crlf_size, f.eight_bit, f.crlf_clean && !f.dot_line});
-  }
   for (size_t t = 0; t < txns_.size(); ++t)
     for (const Recipient& r : txns_[t].envelope.recipients) results_[t].recipients.push_back(RecipientOutcome{r.address, RcptStatus::pending, {}, {}, false});
+}
+
+void ClientSession::PendingQueue::push_back(Pending p) {
+  if (size_ == cap_) {
+    // Full: move the unanswered part to a larger heap block.
+    const uint32_t live = size_ - head_;
+    const uint32_t cap = std::max<uint32_t>(2 * live, 8);
+    auto bigger = std::make_unique<Pending[]>(cap);
+    std::copy(data() + head_, data() + size_, bigger.get());
+    heap_ = std::move(bigger);
+    head_ = 0;
+    size_ = live;
+    cap_ = cap;
+  }
+  (heap_ ? heap_.get() : inline_)[size_++] = p;
 }
 
 void ClientSession::start(SimTime now) {
   now_ = now;
   if (state_ != ClientState::idle) return;
-  pending_.reserve(4);  // a pipelined group: MAIL, RCPT, DATA
   if (tracing_)
     Impl::record(*this, Kind::smtp_session_open, "client session opens (" + info_.local_host + " -> " + info_.peer_host + ")");
   pending_.push_back(Pending{ClientState::greeting, 0});
@@ -742,7 +758,7 @@ void ClientSession::receive(SimTime now, std::string_view bytes) {
 void ClientSession::on_timer(SimTime now) {
   now_ = now;
   if (state_ == ClientState::done || !Impl::has_pending(*this) || now < deadline_) return;
-  const ClientStateInfo& si = client_state_info(pending_[pending_head_].state);
+  const ClientStateInfo& si = client_state_info(pending_.front().state);
   Impl::record(*this, Kind::smtp_timeout,
                "client timeout: no reply while " + std::string(si.description) + " after " +
                    format_duration(si.timeout) + " (" + std::string(si.rfc) + ")");

@@ -146,33 +146,79 @@ class ClientSession {
   friend struct Impl;
 
  private:
+  // Sizes: a session lives as long as its connection, so every byte here and
+  // on the heap between events counts once per concurrent connection
+  // (`smtplab bench smtp` prints the figures; docs/smtp.md).
   struct Pending {
     ClientState state;
-    size_t rcpt_index;  // for rcpt
+    uint32_t rcpt_index;  // for rcpt
   };
-  // What the constructor learns about each message in one pass.
+  // Commands sent, replies awaited, oldest first. A pipelined group of one
+  // recipient (MAIL, RCPT, DATA) fits inline; a longer group spills to the
+  // heap until the queue drains.
+  class PendingQueue {
+   public:
+    bool empty() const { return head_ == size_; }
+    const Pending& front() const { return data()[head_]; }
+    void pop_front() {
+      if (++head_ == size_) clear();  // drained: back to the inline storage
+    }
+    void push_back(Pending p);
+    void clear() {
+      head_ = size_ = 0;
+      cap_ = kInline;
+      heap_.reset();
+    }
+
+   private:
+    static constexpr uint32_t kInline = 3;
+    const Pending* data() const { return heap_ ? heap_.get() : inline_; }
+    Pending inline_[kInline]{};
+    std::unique_ptr<Pending[]> heap_;
+    uint32_t head_ = 0, size_ = 0, cap_ = kInline;
+  };
+  // One bit per recipient of the current transaction: its RCPT got 2yz.
+  // Up to 64 recipients in one word; more spill to the heap.
+  class RcptBits {
+   public:
+    void assign(size_t n) {
+      word_ = 0;
+      more_.reset();
+      if (n > 64) more_ = std::make_unique<uint64_t[]>((n - 64 + 63) / 64);
+    }
+    bool test(size_t i) const { return i < 64 ? (word_ >> i) & 1 : (more_[(i - 64) / 64] >> ((i - 64) % 64)) & 1; }
+    void set(size_t i) {
+      if (i < 64) word_ |= uint64_t{1} << i;
+      else more_[(i - 64) / 64] |= uint64_t{1} << ((i - 64) % 64);
+    }
+
+   private:
+    uint64_t word_ = 0;
+    std::unique_ptr<uint64_t[]> more_;
+  };
+  // What next_transaction() learns about the current message in one pass
+  // over its content (only the current one is needed).
   struct TxnInfo {
-    int64_t wire_size = 0;   // octets with CRLF line ends (SIZE=, RFC 1870)
-    bool eight_bit = false;  // content has octets >= 128 (needs 8BITMIME)
-    bool wire_ready = false; // CRLF line ends only and no line starting with ".":
-                             // dot-stuffing leaves it as it is (one copy)
+    int64_t wire_size = 0;       // octets with CRLF line ends (SIZE=, RFC 1870)
+    bool eight_bit : 1 = false;  // content has octets >= 128 (needs 8BITMIME)
+    bool wire_ready : 1 = false; // CRLF line ends only and no line starting with ".":
+                                 // dot-stuffing leaves it as it is (one copy)
   };
 
   // What a session keeps of its ClientConfig: all but the credentials and
   // the 8-bit downgrade hook, which live in rare_, allocated only when one
-  // of them is set (an MX hop has none). A session is alive as long as its
-  // connection, so every byte here counts once per concurrent connection.
+  // of them is set (an MX hop has none).
   struct Settings {
     std::string helo_name;
-    bool use_pipelining = true;
-    bool use_starttls = true;
-    bool require_starttls = false;
-    bool use_auth = true;
-    bool prefer_login = false;
-    bool use_size = true;
-    bool use_dsn = true;
-    bool dot_stuffing = true;
-    bool bare_lf = false;
+    bool use_pipelining : 1 = true;
+    bool use_starttls : 1 = true;
+    bool require_starttls : 1 = false;
+    bool use_auth : 1 = true;
+    bool prefer_login : 1 = false;
+    bool use_size : 1 = true;
+    bool use_dsn : 1 = true;
+    bool dot_stuffing : 1 = true;
+    bool bare_lf : 1 = false;
   };
   struct Rare {
     std::string auth_user;
@@ -192,33 +238,29 @@ class ClientSession {
   Names info_;
   std::vector<Transaction> txns_;
   std::vector<TransactionResult> results_;
-  size_t txn_ = 0;  // current transaction
   Output out_;
   ReplyParser parser_;
-  ClientState state_ = ClientState::idle;
-  // Commands sent, replies awaited, oldest first: pending_[pending_head_ ..].
-  // A vector with a head index (not a deque, which allocates even when empty):
-  // a session has at most one pipelined group in flight.
-  std::vector<Pending> pending_;
-  size_t pending_head_ = 0;
+  PendingQueue pending_;
+  RcptBits rcpt_ok_;  // per recipient of the current transaction: RCPT got 2yz
+  TxnInfo cur_;       // facts of txns_[txn_]
   SimTime now_{0};
   SimTime deadline_ = SimTime::max();
-  uint32_t ext_mask_ = 0;  // the EHLO extensions we act on, as bits (see client.cpp)
-  bool esmtp_ = false;
-  bool tls_ = false;
-  bool authenticated_ = false;
-  bool tried_tls_ = false;
-  bool tried_auth_ = false;
-  bool tracing_ = true;
-  bool quit_sent_ = false;
-  size_t rcpt_accepted_ = 0;
-  int auth_step_ = 0;
-  bool mail_failed_ = false;
-  bool record_received_ = false;
-  bool data_failed_ = false;
-  std::vector<bool> rcpt_ok_;  // per recipient of the current transaction: RCPT got 2yz
   int64_t server_size_limit_ = 0;  // SIZE n advertised (0 = none or unlimited)
-  std::vector<TxnInfo> info_txn_;   // per transaction
+  uint32_t txn_ = 0;               // current transaction
+  uint32_t rcpt_accepted_ = 0;
+  ClientState state_ = ClientState::idle;
+  uint8_t ext_mask_ = 0;  // the EHLO extensions we act on, as bits (see client.cpp)
+  uint8_t auth_step_ = 0;
+  bool esmtp_ : 1 = false;
+  bool tls_ : 1 = false;
+  bool authenticated_ : 1 = false;
+  bool tried_tls_ : 1 = false;
+  bool tried_auth_ : 1 = false;
+  bool tracing_ : 1 = true;
+  bool quit_sent_ : 1 = false;
+  bool mail_failed_ : 1 = false;
+  bool record_received_ : 1 = false;
+  bool data_failed_ : 1 = false;
 };
 
 // Dot-stuffs a message for DATA (RFC 5321 4.5.2): normalises line ends to
