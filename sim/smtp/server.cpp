@@ -322,16 +322,22 @@ struct ServerSession::Impl {
     s.out_.effects.push_back(Effect{EffectKind::close, 0, std::string(why)});
     s.out_.closed = true;
     s.idle_deadline_ = SimTime::max();
-    s.body_.clear();
-    s.body_.shrink_to_fit();
+    if (s.txn_) {
+      s.txn_->body.clear();
+      s.txn_->body.shrink_to_fit();
+    }
     s.in_.clear();
     if (s.tracing_) record(s, Kind::smtp_session_end, "server session ends: " + std::string(why));
   }
 
   // The message is with the policy now: its buffer goes (clear_buffer).
-  static void reset_txn(S& s) {
-    s.env_.clear();
-    clear_buffer(s.body_);
+  static void reset_txn(S& s) { s.txn_.reset(); }
+
+  // The transaction's part, allocated by MAIL (or, defensively, by whatever
+  // needs it first) and dropped by reset_txn().
+  static S::Txn& txn(S& s) {
+    if (!s.txn_) s.txn_ = std::make_unique<S::Txn>();
+    return *s.txn_;
   }
 
   static PolicyContext ctx(const S& s) {
@@ -531,7 +537,7 @@ struct ServerSession::Impl {
       send_reply(s, with_enhanced(s, *no), c.verb_text);
       return;
     }
-    s.env_ = std::move(env);
+    txn(s).env = std::move(env);
     reply(s, 250, "2.1.0", "Ok", c.verb_text);
     enter(s, ServerState::mail, "MAIL");
   }
@@ -611,15 +617,16 @@ struct ServerSession::Impl {
       }
     }
     // RFC 5321 4.5.3.1.10: "452 Too many recipients" beyond the limit.
-    if (static_cast<int>(s.env_.recipients.size()) >= s.cfg_.max_recipients) {
+    Envelope& envelope = txn(s).env;
+    if (static_cast<int>(envelope.recipients.size()) >= s.cfg_.max_recipients) {
       reply(s, 452, "4.5.3", "Too many recipients", c.verb_text);
       return;
     }
-    if (std::optional<Reply> no = s.policy_.check_recipient(ctx(s), s.env_, r)) {
+    if (std::optional<Reply> no = s.policy_.check_recipient(ctx(s), envelope, r)) {
       send_reply(s, with_enhanced(s, *no), c.verb_text);
       return;
     }
-    s.env_.recipients.push_back(std::move(r));
+    envelope.recipients.push_back(std::move(r));
     reply(s, 250, "2.1.5", "Ok", c.verb_text);
     enter(s, ServerState::rcpt, "RCPT");
   }
@@ -644,18 +651,18 @@ struct ServerSession::Impl {
   }
 
   static void proceed_data(S& s, const CommandLine& c) {
-    s.body_.clear();
+    S::Txn& t = txn(s);
+    t.body.clear();
     // RFC 1870: the declared SIZE saves regrowing the buffer while the data
     // arrives. Capped, so a client that declares much and sends nothing
     // cannot make us hold memory for it.
-    if (s.env_.size > 0) s.body_.reserve(static_cast<size_t>(std::min<int64_t>(s.env_.size, 64 * 1024)));
-    s.body_size_ = 0;
-    s.body_too_big_ = false;
-    s.body_line_too_long_ = false;
-    s.body_bad_line_end_ = false;
-    s.body_line_len_ = 0;
-    s.body_at_line_start_ = true;
-    s.body_dot_state_ = 0;
+    if (t.env.size > 0) t.body.reserve(static_cast<size_t>(std::min<int64_t>(t.env.size, 64 * 1024)));
+    t.body_size = 0;
+    t.body_too_big = false;
+    t.body_line_too_long = false;
+    t.body_bad_line_end = false;
+    t.body_line_len = 0;
+    t.body_dot_state = 0;
     reply(s, 354, "", "End data with <CR><LF>.<CR><LF>", c.verb_text);
     enter(s, ServerState::data, "DATA");
   }
@@ -1001,7 +1008,7 @@ struct ServerSession::Impl {
       s.out_.closed = false;
       h.close_after = true;
     }
-    s.hold_until_ = later(s.now_, delay);
+    h.until = later(s.now_, delay);
   }
 
   static void release(S& s) {
@@ -1013,7 +1020,6 @@ struct ServerSession::Impl {
       if (h.close_after) s.out_.closed = true;
       s.held_.reset();
     }
-    s.hold_until_ = SimTime::max();
   }
 
   // Drop-final-reply: the 250 (already queued by the policy) never leaves.
@@ -1048,7 +1054,6 @@ struct ServerSession::Impl {
   // ---- dispatch
 
   static void dispatch(S& s, std::string_view line) {
-    ++s.commands_;
     CommandLine c = split_command(line);
     if (s.record_received_ && s.tracing_)
       record_received(s, Kind::smtp_command, std::string(line), std::string(line) + "\r\n", c.verb_text);
@@ -1100,15 +1105,16 @@ struct ServerSession::Impl {
   // ---- end of data
 
   static void end_of_data(S& s) {
+    S::Txn& t = txn(s);
     if (s.record_received_ && s.tracing_) {
       Record r;
       r.kind = Kind::smtp_data;
       r.src = s.info_.peer_host;
       r.dst = s.info_.local_host;
       r.session = s.info_.session_id;
-      r.text = "message content, " + std::to_string(s.body_size_) + " octets";
-      r.wire = s.body_.size() <= 65536 ? s.body_ : s.body_.substr(0, 65536);
-      r.with("size", std::to_string(s.body_size_));
+      r.text = "message content, " + std::to_string(t.body_size) + " octets";
+      r.wire = t.body.size() <= 65536 ? t.body : t.body.substr(0, 65536);
+      r.with("size", std::to_string(t.body_size));
       s.out_.records.push_back(std::move(r));
     }
     const ServerFault* f = nullptr;
@@ -1119,15 +1125,15 @@ struct ServerSession::Impl {
       return;
     }
     Mark m = mark(s);
-    if (s.body_bad_line_end_) {
+    if (t.body_bad_line_end) {
       // Smuggling defence (see receive_data): refuse the whole message.
       reply(s, 554, "5.6.0", "Message refused: bare CR or LF in data (RFC 5321 2.3.8; SMTP smuggling defence)", "EOD");
-    } else if (s.body_too_big_) {
+    } else if (t.body_too_big) {
       reply(s, 552, "5.3.4", "Message size exceeds fixed maximum message size", "EOD");  // RFC 1870 6.3
-    } else if (s.body_line_too_long_) {
+    } else if (t.body_line_too_long) {
       reply(s, 500, "5.5.2", "Line too long (RFC 5321 4.5.3.1.6: 1000 octets)", "EOD");
     } else {
-      Reply r = s.policy_.accept_message(ctx(s), s.env_, s.body_);
+      Reply r = s.policy_.accept_message(ctx(s), t.env, t.body);
       if (r.code < 200 || r.code > 599 || r.intermediate()) r = Reply{451, "4.3.0", "Error: policy gave no verdict"};
       // The effect names the reply as the policy gave it; the wire gets it
       // with the session's enhanced-code rule applied (r moves there).
@@ -1159,22 +1165,23 @@ struct ServerSession::Impl {
   // line ends, so refusing costs nothing legitimate, and nothing ambiguous is
   // ever queued or relayed.
   static void receive_data(S& s) {
+    S::Txn& t = txn(s);
     const char* const base = s.in_view_.data();
     const char* p = base + s.in_pos_;
     const char* end = base + s.in_view_.size();
     const int64_t limit = s.cfg_.max_message_size;
     const size_t max_text = s.cfg_.max_text_line >= 2 ? s.cfg_.max_text_line - 2 : 0;
     auto store = [&](const char* a, size_t n) {
-      s.body_size_ += static_cast<int64_t>(n);
-      if (s.body_size_ > limit) {
-        s.body_too_big_ = true;
+      t.body_size += static_cast<int64_t>(n);
+      if (t.body_size > limit) {
+        t.body_too_big = true;
         return;
       }
-      s.body_.append(a, n);
+      t.body.append(a, n);
     };
     auto line_octets = [&](size_t n) {
-      s.body_line_len_ += n;
-      if (s.body_line_len_ > max_text) s.body_line_too_long_ = true;
+      t.body_line_len += n;
+      if (t.body_line_len > max_text) t.body_line_too_long = true;
     };
     // Whole lines that end in CRLF are kept as they arrived: they join a run
     // [run, p) stored in one append, cut only where the stored message
@@ -1185,26 +1192,26 @@ struct ServerSession::Impl {
       run = nullptr;
     };
     while (p < end) {
-      switch (s.body_dot_state_) {
+      switch (t.body_dot_state) {
         case 0: {  // at the start of a line
           if (*p == '.') {
             flush();
-            s.body_dot_state_ = 1;
+            t.body_dot_state = 1;
             ++p;
           } else {
-            s.body_dot_state_ = 4;
+            t.body_dot_state = 4;
           }
           break;
         }
         case 1: {  // "." at line start seen
           if (*p == '\r') {
-            s.body_dot_state_ = 2;
+            t.body_dot_state = 2;
             ++p;
           } else {
             // RFC 5321 4.5.2: the first "." of a line with more characters is
             // deleted (un-stuffing); a single-dot line never gets here.
             line_octets(1);
-            s.body_dot_state_ = 4;
+            t.body_dot_state = 4;
           }
           break;
         }
@@ -1216,11 +1223,11 @@ struct ServerSession::Impl {
             return;
           }
           // ".\r" then something else: a bare CR.
-          s.body_bad_line_end_ = true;
+          t.body_bad_line_end = true;
           flush();
           store("\r", 1);
           line_octets(2);
-          s.body_dot_state_ = 4;
+          t.body_dot_state = 4;
           break;
         }
         case 3: {  // CR seen in the middle of a line
@@ -1228,13 +1235,13 @@ struct ServerSession::Impl {
           if (*p == '\n') {
             store("\r\n", 2);
             ++p;
-            s.body_line_len_ = 0;
-            s.body_dot_state_ = 0;
+            t.body_line_len = 0;
+            t.body_dot_state = 0;
           } else {
-            s.body_bad_line_end_ = true;  // bare CR
+            t.body_bad_line_end = true;  // bare CR
             store("\r", 1);
             line_octets(1);
-            s.body_dot_state_ = 4;
+            t.body_dot_state = 4;
           }
           break;
         }
@@ -1246,8 +1253,8 @@ struct ServerSession::Impl {
             line_octets(static_cast<size_t>(q - p));
             if (!run) run = p;
             p = q + 2;
-            s.body_line_len_ = 0;
-            s.body_dot_state_ = 0;
+            t.body_line_len = 0;
+            t.body_dot_state = 0;
             break;
           }
           flush();
@@ -1258,9 +1265,9 @@ struct ServerSession::Impl {
           p = q;
           if (p < end) {
             if (*p == '\r') {
-              s.body_dot_state_ = 3;
+              t.body_dot_state = 3;
             } else {
-              s.body_bad_line_end_ = true;  // bare LF: stays inside the line
+              t.body_bad_line_end = true;  // bare LF: stays inside the line
               store("\n", 1);
               line_octets(1);
             }
@@ -1295,7 +1302,7 @@ struct ServerSession::Impl {
   }
 
   static void run(S& s) {
-    while (s.state_ != ServerState::closed && s.hold_until_ == SimTime::max() && s.in_pos_ < s.in_view_.size()) {
+    while (s.state_ != ServerState::closed && !s.holding() && s.in_pos_ < s.in_view_.size()) {
       if (s.state_ == ServerState::data) {
         receive_data(s);
         continue;
@@ -1361,7 +1368,7 @@ struct ServerSession::Impl {
     }
     // While a delay fault holds a reply the server is "busy": its own idle
     // timer does not run (the client's may).
-    s.deadline_ = s.hold_until_ != SimTime::max() ? s.hold_until_ : s.idle_deadline_;
+    s.deadline_ = s.holding() ? s.held_->until : s.idle_deadline_;
   }
 };
 
@@ -1388,6 +1395,11 @@ const ServerSession::Impl::Entry* ServerSession::Impl::entry(Verb v) { return &k
 
 ServerSession::ServerSession(const ServerConfig& config, ServerPolicy& policy, SessionInfo info)
     : cfg_(config), policy_(policy), info_(std::move(info)) {}
+
+const Envelope& ServerSession::envelope() const {
+  static const Envelope kNone;
+  return txn_ ? txn_->env : kNone;
+}
 
 const std::string& ServerSession::auth_user() const {
   static const std::string kNone;
@@ -1430,7 +1442,7 @@ void ServerSession::receive(SimTime now, std::string_view bytes) {
 
 void ServerSession::on_timer(SimTime now) {
   now_ = now;
-  if (hold_until_ != SimTime::max() && now >= hold_until_) {
+  if (holding() && now >= held_->until) {
     Impl::release(*this);
     if (state_ != ServerState::closed && !in_.empty()) Impl::process(*this, in_);
     Impl::rearm(*this);
@@ -1450,7 +1462,7 @@ void ServerSession::on_timer(SimTime now) {
 void ServerSession::shutdown(SimTime now) {
   now_ = now;
   if (state_ == ServerState::closed) return;
-  if (hold_until_ != SimTime::max()) Impl::release(*this);
+  if (holding()) Impl::release(*this);
   if (state_ == ServerState::closed) return;
   // RFC 5321 3.8: 421 before closing when the service must shut down.
   Impl::reply(*this, 421, "4.3.2", cfg_.hostname + " Service not available, closing transmission channel");
@@ -1462,7 +1474,6 @@ void ServerSession::peer_closed(SimTime now) {
   now_ = now;
   if (state_ == ServerState::closed) return;
   held_.reset();
-  hold_until_ = SimTime::max();
   if (state_ == ServerState::data || state_ == ServerState::mail || state_ == ServerState::rcpt)
     Impl::record(*this, Kind::smtp_error, "client went away in a transaction: nothing accepted");
   Impl::reset_txn(*this);

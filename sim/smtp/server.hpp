@@ -300,7 +300,7 @@ class ServerSession {
   bool esmtp() const { return esmtp_; }
   const std::string& helo_name() const { return helo_name_; }
   const std::string& auth_user() const;  // "" until AUTH succeeds
-  const Envelope& envelope() const { return env_; }
+  const Envelope& envelope() const;  // the current transaction's (empty outside one)
   uint64_t messages_accepted() const { return accepted_; }
   const SessionInfo& info() const { return info_; }
 
@@ -317,61 +317,64 @@ class ServerSession {
   friend struct Impl;
 
  private:
-  const ServerConfig& cfg_;
-  ServerPolicy& policy_;
-  SessionInfo info_;
-  Output out_;
-  ServerState state_ = ServerState::idle;
-  SimTime now_{0};
-  SimTime deadline_ = SimTime::max();
-  SimTime hold_until_ = SimTime::max();  // a delay fault holds output until then
-
-  // Rarely used state lives in parts allocated when first needed: a session
-  // is alive as long as its connection, and most never see a delay fault or
-  // an AUTH exchange.
+  // Sizes: a session lives as long as its connection, so every byte here and
+  // on the heap between events counts once per concurrent connection
+  // (`smtplab bench smtp` prints the figures; docs/smtp.md). Rarely used
+  // state lives in parts allocated when first needed: most sessions never
+  // see a delay fault or an AUTH exchange, and between transactions (or
+  // while the client reads the final reply) there is no envelope or body.
   struct Held {  // output held back by a delay fault
     std::string bytes;
     std::vector<Record> records;
     std::vector<Effect> effects;
+    SimTime until = SimTime::max();  // release time (max: never, see holding())
     bool close_after = false;
   };
   struct Auth {
     std::string user;        // authenticated user ("" = not authenticated)
     std::string login_user;  // AUTH LOGIN: the user name, while the password is awaited
   };
+  struct Txn {  // from MAIL to the end of the transaction (reset_txn)
+    Envelope env;
+    std::string body;
+    int64_t body_size = 0;      // octets received (un-stuffed), even when not stored
+    size_t body_line_len = 0;   // octets in the current data line so far
+    uint8_t body_dot_state = 0; // progress through CRLF "." CRLF
+    bool body_too_big = false;
+    bool body_line_too_long = false;
+    bool body_bad_line_end = false;
+  };
+  // A delay fault holds output back until held_->until.
+  bool holding() const { return held_ && held_->until != SimTime::max(); }
+
+  const ServerConfig& cfg_;
+  ServerPolicy& policy_;
+  SessionInfo info_;
+  Output out_;
+  SimTime now_{0};
+  SimTime deadline_ = SimTime::max();
+  SimTime idle_deadline_ = SimTime::max();
   std::unique_ptr<Held> held_;  // non-null only while a delay fault holds output
   std::unique_ptr<Auth> auth_;  // non-null once an AUTH exchange began
+  std::unique_ptr<Txn> txn_;    // non-null inside a mail transaction
 
   std::string in_;             // input left over between receive() calls
   std::string_view in_view_;   // while processing: the input being read (see Impl::process)
   size_t in_pos_ = 0;          // while processing: read position in in_view_
-  bool discarding_line_ = false;  // inside an over-long command line (500 once it ends)
-  bool tracing_ = true;
-  bool record_received_ = false;
-  SimTime idle_deadline_ = SimTime::max();
   MailArg* parsed_ = nullptr;  // while MAIL/RCPT is dispatched: its argument, parsed by the
                                // check step for the proceed step (owned by Impl::dispatch)
-  bool esmtp_ = false;
-  bool tls_ = false;
-  bool helo_seen_ = false;
   std::string helo_name_;
-  Envelope env_;
   uint64_t accepted_ = 0;
-  uint64_t commands_ = 0;
 
-  // DATA state
-  std::string body_;
-  int64_t body_size_ = 0;     // octets received (un-stuffed), even when not stored
-  bool body_too_big_ = false;
-  bool body_line_too_long_ = false;
-  bool body_bad_line_end_ = false;
-  size_t body_line_len_ = 0;  // octets in the current data line so far
-  bool body_at_line_start_ = true;
-  int body_dot_state_ = 0;    // progress through CRLF "." CRLF
-
-  // AUTH state
-  int auth_step_ = 0;  // 0 none; LOGIN: 1 = want user, 2 = want password; PLAIN: 3 = want response
+  ServerState state_ = ServerState::idle;
   ServerState auth_return_ = ServerState::ready;
+  uint8_t auth_step_ = 0;  // 0 none; LOGIN: 1 = want user, 2 = want password; PLAIN: 3 = want response
+  bool discarding_line_ : 1 = false;  // inside an over-long command line (500 once it ends)
+  bool tracing_ : 1 = true;
+  bool record_received_ : 1 = false;
+  bool esmtp_ : 1 = false;
+  bool tls_ : 1 = false;
+  bool helo_seen_ : 1 = false;
 };
 
 }  // namespace smtplab::smtp
