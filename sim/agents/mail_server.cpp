@@ -640,7 +640,7 @@ void MailServer::attempt_done(std::shared_ptr<Attempt> a, const smtp::ClientSess
       continue;
     }
     const std::string said = (o->synthetic ? "" : where + " said: ") + o->reply.summary() +
-                             (o->stage.empty() ? "" : " (in reply to " + o->stage + ")");
+                             (o->stage.empty() ? "" : " (in reply to " + std::string(o->stage) + ")");
     switch (o->status) {
       case smtp::RcptStatus::delivered:
         outcomes.emplace_back(i, AttemptOutcome::accepted);

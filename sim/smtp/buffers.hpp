@@ -29,4 +29,33 @@ void clear_vector(std::vector<T>& v, size_t keep) {
   else v.clear();
 }
 
+// Output buffers go further: a session's output is handed over and emptied
+// after every step, so between events it holds nothing at all. Small
+// storage is parked in one spare per thread and buffer type (shared by every
+// session driven on that thread) and taken back by the next step that
+// writes, so the usual short exchange still reuses storage instead of
+// allocating, while 10,000 idle sessions hold no output buffer between them.
+template <class B>
+B& spare_buffer() {
+  thread_local B spare;
+  return spare;
+}
+// Empties `b`: storage of at most `keep` (capacity units of B) goes to the
+// spare when the spare has less, larger storage is released.
+template <class B>
+void park_buffer(B& b, size_t keep) {
+  b.clear();
+  if (b.capacity() <= keep) {
+    B& spare = spare_buffer<B>();
+    if (spare.capacity() < b.capacity()) spare.swap(b);
+  }
+  B().swap(b);
+}
+// Before a step: an empty `b` without storage of its own takes the spare's.
+template <class B>
+void unpark_buffer(B& b) {
+  B& spare = spare_buffer<B>();
+  if (b.empty() && spare.capacity() > b.capacity()) b.swap(spare);
+}
+
 }  // namespace smtplab::smtp

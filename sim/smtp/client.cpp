@@ -263,9 +263,10 @@ struct ClientSession::Impl {
 
   static Reply synthetic(int code, std::string enh, std::string text) { return Reply{code, std::move(enh), std::move(text)}; }
 
+  // `stage` is always a string literal (RecipientOutcome::stage keeps the view).
   static void set_outcome(RecipientOutcome& o, const Reply& r, std::string_view stage, bool synth) {
     o.reply = r;
-    o.stage.assign(stage);
+    o.stage = stage;
     o.synthetic = synth;
     if (r.positive()) o.status = RcptStatus::delivered;
     else if (r.permanent()) o.status = RcptStatus::permanent;
@@ -688,7 +689,7 @@ ClientSession::ClientSession(ClientConfig config, SessionInfo info, std::vector<
         Rare{std::move(config.auth_user), std::move(config.auth_password), std::move(config.downgrade_8bit)});
   results_.resize(txns_.size());
   for (size_t t = 0; t < txns_.size(); ++t)
-    for (const Recipient& r : txns_[t].envelope.recipients) results_[t].recipients.push_back(RecipientOutcome{r.address, RcptStatus::pending, {}, {}, false});
+    for (const Recipient& r : txns_[t].envelope.recipients) results_[t].recipients.push_back(RecipientOutcome{r.address, {}, {}, RcptStatus::pending, false});
 }
 
 void ClientSession::PendingQueue::push_back(Pending p) {
@@ -708,6 +709,7 @@ void ClientSession::PendingQueue::push_back(Pending p) {
 
 void ClientSession::start(SimTime now) {
   now_ = now;
+  out_.unpark();  // parked output storage, if this step writes (see Output::clear)
   if (state_ != ClientState::idle) return;
   if (tracing_)
     Impl::record(*this, Kind::smtp_session_open, "client session opens (" + info_.local_host + " -> " + info_.peer_host + ")");
@@ -718,6 +720,7 @@ void ClientSession::start(SimTime now) {
 
 void ClientSession::receive(SimTime now, std::string_view bytes) {
   now_ = now;
+  out_.unpark();  // parked output storage, if this step writes (see Output::clear)
   if (state_ == ClientState::done || state_ == ClientState::idle) return;
   parser_.feed_borrowed(bytes);  // read in place: the loop below drains it
   // One scratch reply per thread, shared by every session: a reply is parsed
@@ -757,6 +760,7 @@ void ClientSession::receive(SimTime now, std::string_view bytes) {
 
 void ClientSession::on_timer(SimTime now) {
   now_ = now;
+  out_.unpark();  // parked output storage, if this step writes (see Output::clear)
   if (state_ == ClientState::done || !Impl::has_pending(*this) || now < deadline_) return;
   const ClientStateInfo& si = client_state_info(pending_.front().state);
   Impl::record(*this, Kind::smtp_timeout,
@@ -772,6 +776,7 @@ void ClientSession::on_timer(SimTime now) {
 
 void ClientSession::connection_lost(SimTime now, std::string_view why) {
   now_ = now;
+  out_.unpark();  // parked output storage, if this step writes (see Output::clear)
   if (state_ == ClientState::done) return;
   if (!quit_sent_) {
     Impl::record(*this, Kind::smtp_error, "connection lost: " + std::string(why));

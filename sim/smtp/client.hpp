@@ -97,11 +97,14 @@ struct Transaction {
 enum class RcptStatus : uint8_t { pending, delivered, transient, permanent };
 std::string_view rcpt_status_name(RcptStatus s);
 
+// One per recipient of every transaction, held from the constructor to the
+// end of the session: 120 bytes (the small fields after the large ones).
 struct RecipientOutcome {
   std::string address;
+  Reply reply;              // the reply that decided (a synthetic 4xx/5xx for timeouts/local decisions)
+  std::string_view stage;   // "RCPT", "MAIL", "DATA", "EOD", "CONNECT", "EHLO", "TIMEOUT", "LOST", ...
+                            // (always a string literal: valid for ever)
   RcptStatus status = RcptStatus::pending;
-  Reply reply;         // the reply that decided (a synthetic 4xx/5xx for timeouts/local decisions)
-  std::string stage;   // "RCPT", "MAIL", "DATA", "EOD", "CONNECT", "EHLO", "TIMEOUT", "LOST", ...
   bool synthetic = false;  // the reply was made up by the client (timeout, lost, local refusal)
 };
 

@@ -1408,6 +1408,7 @@ const std::string& ServerSession::auth_user() const {
 
 void ServerSession::start(SimTime now) {
   now_ = now;
+  out_.unpark();  // parked output storage, if this step writes (see Output::clear)
   if (state_ != ServerState::idle) return;
   if (tracing_)
     Impl::record(*this, Kind::smtp_session_open, "server session opens (" + info_.peer_host + " -> " + info_.local_host + ")");
@@ -1430,6 +1431,7 @@ void ServerSession::start(SimTime now) {
 
 void ServerSession::receive(SimTime now, std::string_view bytes) {
   now_ = now;
+  out_.unpark();  // parked output storage, if this step writes (see Output::clear)
   if (state_ == ServerState::closed || state_ == ServerState::idle) return;
   if (in_.empty()) {
     Impl::process(*this, bytes);  // nothing left over: read the caller's bytes in place
@@ -1442,6 +1444,7 @@ void ServerSession::receive(SimTime now, std::string_view bytes) {
 
 void ServerSession::on_timer(SimTime now) {
   now_ = now;
+  out_.unpark();  // parked output storage, if this step writes (see Output::clear)
   if (holding() && now >= held_->until) {
     Impl::release(*this);
     if (state_ != ServerState::closed && !in_.empty()) Impl::process(*this, in_);
@@ -1461,6 +1464,7 @@ void ServerSession::on_timer(SimTime now) {
 
 void ServerSession::shutdown(SimTime now) {
   now_ = now;
+  out_.unpark();  // parked output storage, if this step writes (see Output::clear)
   if (state_ == ServerState::closed) return;
   if (holding()) Impl::release(*this);
   if (state_ == ServerState::closed) return;
@@ -1472,6 +1476,7 @@ void ServerSession::shutdown(SimTime now) {
 
 void ServerSession::peer_closed(SimTime now) {
   now_ = now;
+  out_.unpark();  // parked output storage, if this step writes (see Output::clear)
   if (state_ == ServerState::closed) return;
   held_.reset();
   if (state_ == ServerState::data || state_ == ServerState::mail || state_ == ServerState::rcpt)

@@ -53,12 +53,20 @@ struct Output {
   bool closed = false;          // set together with an EffectKind::close
 
   bool empty() const { return bytes.empty() && records.empty() && effects.empty(); }
-  // Drivers call this after every step. Small buffers are kept for the
-  // next step; a large write (a body) is released (see clear_buffer).
+  // Drivers call this after every step. Small buffers are parked in the
+  // thread's spares for the next step of any session, a large write (a
+  // body) is released (see park_buffer): an idle session holds no output.
   void clear() {
-    clear_buffer(bytes);
-    clear_vector(records, 4);
-    clear_vector(effects, 2);
+    park_buffer(bytes, kKeptBufferCapacity);
+    park_buffer(records, 4);
+    park_buffer(effects, 2);
+  }
+  // Machines call this when a step begins: empty buffers take the parked
+  // storage back.
+  void unpark() {
+    unpark_buffer(bytes);
+    unpark_buffer(records);
+    unpark_buffer(effects);
   }
 };
 
