@@ -264,6 +264,13 @@ struct ClientSession::Impl {
   static Reply synthetic(int code, std::string enh, std::string text) { return Reply{code, std::move(enh), std::move(text)}; }
 
   // `stage` is always a string literal (RecipientOutcome::stage keeps the view).
+  // The result of transaction t, made (with every recipient pending) when
+  // first needed.
+  static TransactionResult& result(C& c, size_t t) {
+    c.make_results(t + 1);
+    return c.results_[t];
+  }
+
   static void set_outcome(RecipientOutcome& o, const Reply& r, std::string_view stage, bool synth) {
     o.reply = r;
     o.stage = stage;
@@ -274,7 +281,7 @@ struct ClientSession::Impl {
   }
 
   static void finish_txn(C& c, bool accepted, const Reply& final_reply) {
-    TransactionResult& t = c.results_[c.txn_];
+    TransactionResult& t = result(c, c.txn_);
     t.accepted = accepted;
     t.final_reply = final_reply;
     t.done = true;
@@ -284,14 +291,15 @@ struct ClientSession::Impl {
 
   // Fails every unfinished recipient of the current and later transactions.
   static void fail_all(C& c, const Reply& r, std::string_view stage, bool synth) {
-    for (size_t t = c.txn_; t < c.results_.size(); ++t) {
-      for (RecipientOutcome& o : c.results_[t].recipients)
+    for (size_t t = c.txn_; t < c.txns_.size(); ++t) {
+      TransactionResult& res = result(c, t);
+      for (RecipientOutcome& o : res.recipients)
         if (o.status == RcptStatus::pending) set_outcome(o, r, stage, synth);
-      c.results_[t].final_reply = r;
-      c.results_[t].done = true;
+      res.final_reply = r;
+      res.done = true;
       c.out_.effects.push_back(Effect{EffectKind::transaction_done, t, r.summary()});
     }
-    c.txn_ = static_cast<uint32_t>(c.results_.size());
+    c.txn_ = static_cast<uint32_t>(c.txns_.size());
   }
 
   static void close(C& c, std::string_view why) {
@@ -410,7 +418,7 @@ struct ClientSession::Impl {
         }
         if (c.cur_.eight_bit) {
           Reply r = synthetic(554, "5.6.3", "8-bit message not sent: " + why + " (RFC 6152 3)");
-          for (RecipientOutcome& o : c.results_[c.txn_].recipients) set_outcome(o, r, "MAIL", true);
+          for (RecipientOutcome& o : result(c, c.txn_).recipients) set_outcome(o, r, "MAIL", true);
           finish_txn(c, false, r);
           continue;
         }
@@ -419,7 +427,7 @@ struct ClientSession::Impl {
       if (c.cfg_.use_size && c.server_size_limit_ > 0 && size > c.server_size_limit_) {
         // RFC 1870 5: do not send a message larger than the server's limit.
         Reply r = synthetic(552, "5.3.4", "Message too big for the server's SIZE limit");
-        for (RecipientOutcome& o : c.results_[c.txn_].recipients) set_outcome(o, r, "MAIL", true);
+        for (RecipientOutcome& o : result(c, c.txn_).recipients) set_outcome(o, r, "MAIL", true);
         finish_txn(c, false, r);
         continue;
       }
@@ -581,8 +589,9 @@ struct ClientSession::Impl {
           if (!pipelining(c)) send_next_rcpt(c, 0);
         } else {
           c.mail_failed_ = true;
-          for (RecipientOutcome& o : c.results_[c.txn_].recipients) set_outcome(o, r, "MAIL", false);
-          c.results_[c.txn_].final_reply = r;
+          TransactionResult& t = result(c, c.txn_);
+          for (RecipientOutcome& o : t.recipients) set_outcome(o, r, "MAIL", false);
+          t.final_reply = r;
           if (!pipelining(c)) {
             finish_txn(c, false, r);
             next_transaction(c);
@@ -591,13 +600,12 @@ struct ClientSession::Impl {
         break;
       }
       case ClientState::rcpt: {
-        TransactionResult& t = c.results_[c.txn_];
         if (!c.mail_failed_) {
           if (r.positive()) {
             c.rcpt_ok_.set(p.rcpt_index);
             ++c.rcpt_accepted_;
           } else {
-            set_outcome(t.recipients[p.rcpt_index], r, "RCPT", false);
+            set_outcome(result(c, c.txn_).recipients[p.rcpt_index], r, "RCPT", false);
           }
         }
         if (!pipelining(c)) {
@@ -614,7 +622,6 @@ struct ClientSession::Impl {
         break;
       }
       case ClientState::data: {
-        TransactionResult& t = c.results_[c.txn_];
         if (r.code == 354) {
           if (c.mail_failed_ || c.rcpt_accepted_ == 0) {
             // RFC 2920 3.1: DATA accepted although no recipient was: send an
@@ -629,6 +636,7 @@ struct ClientSession::Impl {
             send_body(c);
           }
         } else {
+          TransactionResult& t = result(c, c.txn_);
           if (!c.mail_failed_) {
             for (size_t i = 0; i < t.recipients.size(); ++i)
               if (c.rcpt_ok_.test(i) && t.recipients[i].status == RcptStatus::pending)
@@ -643,7 +651,7 @@ struct ClientSession::Impl {
         break;
       }
       case ClientState::body: {
-        TransactionResult& t = c.results_[c.txn_];
+        TransactionResult& t = result(c, c.txn_);
         if (c.data_failed_) {
           finish_txn(c, false, t.final_reply.code ? t.final_reply : synthetic(554, "5.5.1", "No valid recipients"));
           next_transaction(c);
@@ -687,9 +695,19 @@ ClientSession::ClientSession(ClientConfig config, SessionInfo info, std::vector<
   if (!config.auth_user.empty() || !config.auth_password.empty() || config.downgrade_8bit)
     rare_ = std::make_unique<Rare>(
         Rare{std::move(config.auth_user), std::move(config.auth_password), std::move(config.downgrade_8bit)});
-  results_.resize(txns_.size());
-  for (size_t t = 0; t < txns_.size(); ++t)
-    for (const Recipient& r : txns_[t].envelope.recipients) results_[t].recipients.push_back(RecipientOutcome{r.address, {}, {}, RcptStatus::pending, false});
+}
+
+void ClientSession::make_results(size_t n) const {
+  if (results_.size() >= n) return;
+  // All at once: the vector never moves afterwards, so references into it
+  // (here and the caller's) stay valid.
+  if (results_.capacity() < txns_.size()) results_.reserve(txns_.size());
+  while (results_.size() < n) {
+    const std::vector<Recipient>& rcpts = txns_[results_.size()].envelope.recipients;
+    TransactionResult& t = results_.emplace_back();
+    t.recipients.reserve(rcpts.size());
+    for (const Recipient& r : rcpts) t.recipients.push_back(RecipientOutcome{r.address, {}, {}, RcptStatus::pending, false});
+  }
 }
 
 void ClientSession::PendingQueue::push_back(Pending p) {

@@ -135,7 +135,13 @@ class ClientSession {
   SimTime deadline() const { return deadline_; }
   ClientState state() const { return state_; }
   bool done() const { return state_ == ClientState::done; }
-  const std::vector<TransactionResult>& results() const { return results_; }
+  // One per transaction, in order, each recipient pending until decided.
+  // Made when first needed (an outcome, the end of a transaction or this
+  // call), so a session in the middle of its transaction holds none.
+  const std::vector<TransactionResult>& results() const {
+    make_results(txns_.size());
+    return results_;
+  }
   bool tls() const { return tls_; }
   bool authenticated() const { return authenticated_; }
 
@@ -149,6 +155,8 @@ class ClientSession {
   friend struct Impl;
 
  private:
+  void make_results(size_t n) const;
+
   // Sizes: a session lives as long as its connection, so every byte here and
   // on the heap between events counts once per concurrent connection
   // (`smtplab bench smtp` prints the figures; docs/smtp.md).
@@ -240,7 +248,8 @@ class ClientSession {
   std::unique_ptr<Rare> rare_;
   Names info_;
   std::vector<Transaction> txns_;
-  std::vector<TransactionResult> results_;
+  // results() and the handlers fill it up to transaction n (make_results).
+  mutable std::vector<TransactionResult> results_;
   Output out_;
   ReplyParser parser_;
   PendingQueue pending_;
