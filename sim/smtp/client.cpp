@@ -243,7 +243,7 @@ struct ClientSession::Impl {
     const bool ehlo = state == ClientState::ehlo;
     send_with(c, state, ehlo ? "EHLO" : "HELO", 0, [&](std::string& out) {
       out += ehlo ? "EHLO " : "HELO ";
-      out += c.cfg_.helo_name;
+      out += c.helo_name_;
     });
   }
 
@@ -363,7 +363,7 @@ struct ClientSession::Impl {
       cmd += " SIZE=";
       append_number(cmd, wire_size);
     }
-    if (c.cur_.eight_bit && offered(c, kExt8bitmime)) cmd += " BODY=8BITMIME";
+    if (c.eight_bit_ && offered(c, kExt8bitmime)) cmd += " BODY=8BITMIME";
     if (c.cfg_.use_dsn && offered(c, kExtDsn)) {
       if (t.envelope.ret == DsnRet::full) cmd += " RET=FULL";
       if (t.envelope.ret == DsnRet::hdrs) cmd += " RET=HDRS";
@@ -399,31 +399,31 @@ struct ClientSession::Impl {
       }
       // Its SIZE= value and whether it needs 8BITMIME (vectorised scans:
       // this runs over every body once per session).
-      c.cur_ = facts(t.content);
+      set_facts(c, facts(t.content));
       // RFC 6152 3: 8-bit data only to a server that offered 8BITMIME.
       // Otherwise convert it to 7-bit MIME when the host gave us a way
       // (downgrade_8bit), or fail the message so the queue returns it.
-      if (c.cur_.eight_bit && !offered(c, kExt8bitmime)) {
+      if (c.eight_bit_ && !offered(c, kExt8bitmime)) {
         std::string why = "the server does not offer 8BITMIME";
         if (c.rare_ && c.rare_->downgrade_8bit) {
           if (std::optional<std::string> seven = c.rare_->downgrade_8bit(c.txns_[c.txn_].content, why)) {
             const TxnInfo f = facts(*seven);
             if (!f.eight_bit) {
               c.txns_[c.txn_].content = std::move(*seven);
-              c.cur_ = f;
+              set_facts(c, f);
             } else {
               why = "8-bit octets remain after conversion (in the header?)";
             }
           }
         }
-        if (c.cur_.eight_bit) {
+        if (c.eight_bit_) {
           Reply r = synthetic(554, "5.6.3", "8-bit message not sent: " + why + " (RFC 6152 3)");
           for (RecipientOutcome& o : result(c, c.txn_).recipients) set_outcome(o, r, "MAIL", true);
           finish_txn(c, false, r);
           continue;
         }
       }
-      const int64_t size = c.cur_.wire_size;
+      const int64_t size = c.wire_size_;
       if (c.cfg_.use_size && c.server_size_limit_ > 0 && size > c.server_size_limit_) {
         // RFC 1870 5: do not send a message larger than the server's limit.
         Reply r = synthetic(552, "5.3.4", "Message too big for the server's SIZE limit");
@@ -460,6 +460,12 @@ struct ClientSession::Impl {
     return i;
   }
 
+  static void set_facts(C& c, const TxnInfo& f) {
+    c.wire_size_ = f.wire_size;
+    c.eight_bit_ = f.eight_bit;
+    c.wire_ready_ = f.wire_ready;
+  }
+
   static bool pipelining(const C& c) { return c.cfg_.use_pipelining && c.esmtp_ && offered(c, kExtPipelining); }
 
   static void send_body(C& c) {
@@ -467,7 +473,7 @@ struct ClientSession::Impl {
     size_t start = c.out_.bytes.size();
     if (c.cfg_.bare_lf) {
       append_bare_lf(c.out_.bytes, t.content, c.cfg_.dot_stuffing);
-    } else if (c.cur_.wire_ready) {
+    } else if (c.wire_ready_) {
       // Known from the constructor's scan: stuffing would change nothing, so
       // the body goes out as one copy (append_dot_stuffed gives the same bytes).
       std::string& out = c.out_.bytes;
@@ -687,11 +693,11 @@ struct ClientSession::Impl {
 };
 
 ClientSession::ClientSession(ClientConfig config, SessionInfo info, std::vector<Transaction> transactions)
-    : cfg_{std::move(config.helo_name), config.use_pipelining, config.use_starttls, config.require_starttls,
-           config.use_auth, config.prefer_login, config.use_size, config.use_dsn, config.dot_stuffing,
-           config.bare_lf},
+    : helo_name_(std::move(config.helo_name)),
       info_{std::move(info.local_host), std::move(info.peer_host), info.session_id},
-      txns_(std::move(transactions)) {
+      txns_(std::move(transactions)),
+      cfg_{config.use_pipelining, config.use_starttls, config.require_starttls, config.use_auth, config.prefer_login,
+           config.use_size, config.use_dsn, config.dot_stuffing, config.bare_lf} {
   if (!config.auth_user.empty() || !config.auth_password.empty() || config.downgrade_8bit)
     rare_ = std::make_unique<Rare>(
         Rare{std::move(config.auth_user), std::move(config.auth_password), std::move(config.downgrade_8bit)});
@@ -715,14 +721,15 @@ void ClientSession::PendingQueue::push_back(Pending p) {
     // Full: move the unanswered part to a larger heap block.
     const uint32_t live = size_ - head_;
     const uint32_t cap = std::max<uint32_t>(2 * live, 8);
-    auto bigger = std::make_unique<Pending[]>(cap);
+    auto bigger = std::make_unique<uint32_t[]>(cap);
     std::copy(data() + head_, data() + size_, bigger.get());
     heap_ = std::move(bigger);
     head_ = 0;
     size_ = live;
     cap_ = cap;
   }
-  (heap_ ? heap_.get() : inline_)[size_++] = p;
+  // A transaction of 2^28 recipients would need gigabytes of envelope first.
+  (heap_ ? heap_.get() : inline_)[size_++] = static_cast<uint32_t>(p.state) | p.rcpt_index << 4;
 }
 
 void ClientSession::start(SimTime now) {

@@ -164,13 +164,18 @@ class ClientSession {
     ClientState state;
     uint32_t rcpt_index;  // for rcpt
   };
-  // Commands sent, replies awaited, oldest first. A pipelined group of one
-  // recipient (MAIL, RCPT, DATA) fits inline; a longer group spills to the
-  // heap until the queue drains.
+  static_assert(static_cast<int>(ClientState::done) < 16, "a state fits in the 4 low bits of a queued entry");
+  // Commands sent, replies awaited, oldest first, each a Pending packed in
+  // 32 bits (state in the low 4, recipient index above). A pipelined group
+  // of one recipient (MAIL, RCPT, DATA) fits inline; a longer group spills
+  // to the heap until the queue drains.
   class PendingQueue {
    public:
     bool empty() const { return head_ == size_; }
-    const Pending& front() const { return data()[head_]; }
+    Pending front() const {
+      const uint32_t e = data()[head_];
+      return Pending{static_cast<ClientState>(e & 15), e >> 4};
+    }
     void pop_front() {
       if (++head_ == size_) clear();  // drained: back to the inline storage
     }
@@ -183,9 +188,9 @@ class ClientSession {
 
    private:
     static constexpr uint32_t kInline = 3;
-    const Pending* data() const { return heap_ ? heap_.get() : inline_; }
-    Pending inline_[kInline]{};
-    std::unique_ptr<Pending[]> heap_;
+    const uint32_t* data() const { return heap_ ? heap_.get() : inline_; }
+    uint32_t inline_[kInline]{};
+    std::unique_ptr<uint32_t[]> heap_;
     uint32_t head_ = 0, size_ = 0, cap_ = kInline;
   };
   // One bit per recipient of the current transaction: its RCPT got 2yz.
@@ -208,7 +213,8 @@ class ClientSession {
     std::unique_ptr<uint64_t[]> more_;
   };
   // What next_transaction() learns about the current message in one pass
-  // over its content (only the current one is needed).
+  // over its content (only the current one is needed; kept in wire_size_,
+  // eight_bit_ and wire_ready_).
   struct TxnInfo {
     int64_t wire_size = 0;       // octets with CRLF line ends (SIZE=, RFC 1870)
     bool eight_bit : 1 = false;  // content has octets >= 128 (needs 8BITMIME)
@@ -216,11 +222,10 @@ class ClientSession {
                                  // dot-stuffing leaves it as it is (one copy)
   };
 
-  // What a session keeps of its ClientConfig: all but the credentials and
-  // the 8-bit downgrade hook, which live in rare_, allocated only when one
-  // of them is set (an MX hop has none).
+  // What a session keeps of its ClientConfig: the HELO name (helo_name_),
+  // these flags, and in rare_, allocated only when one of them is set (an
+  // MX hop has none), the credentials and the 8-bit downgrade hook.
   struct Settings {
-    std::string helo_name;
     bool use_pipelining : 1 = true;
     bool use_starttls : 1 = true;
     bool require_starttls : 1 = false;
@@ -244,7 +249,7 @@ class ClientSession {
     uint64_t session_id = 0;
   };
 
-  Settings cfg_;
+  std::string helo_name_;
   std::unique_ptr<Rare> rare_;
   Names info_;
   std::vector<Transaction> txns_;
@@ -254,12 +259,13 @@ class ClientSession {
   ReplyParser parser_;
   PendingQueue pending_;
   RcptBits rcpt_ok_;  // per recipient of the current transaction: RCPT got 2yz
-  TxnInfo cur_;       // facts of txns_[txn_]
   SimTime now_{0};
   SimTime deadline_ = SimTime::max();
   int64_t server_size_limit_ = 0;  // SIZE n advertised (0 = none or unlimited)
+  int64_t wire_size_ = 0;          // of txns_[txn_] (TxnInfo)
   uint32_t txn_ = 0;               // current transaction
   uint32_t rcpt_accepted_ = 0;
+  Settings cfg_;
   ClientState state_ = ClientState::idle;
   uint8_t ext_mask_ = 0;  // the EHLO extensions we act on, as bits (see client.cpp)
   uint8_t auth_step_ = 0;
@@ -273,6 +279,8 @@ class ClientSession {
   bool mail_failed_ : 1 = false;
   bool record_received_ : 1 = false;
   bool data_failed_ : 1 = false;
+  bool eight_bit_ : 1 = false;   // of txns_[txn_] (TxnInfo)
+  bool wire_ready_ : 1 = false;  // of txns_[txn_] (TxnInfo)
 };
 
 // Dot-stuffs a message for DATA (RFC 5321 4.5.2): normalises line ends to

@@ -364,7 +364,7 @@ class ServerSession {
   MailArg* parsed_ = nullptr;  // while MAIL/RCPT is dispatched: its argument, parsed by the
                                // check step for the proceed step (owned by Impl::dispatch)
   std::string helo_name_;
-  uint64_t accepted_ = 0;
+  uint32_t accepted_ = 0;  // messages accepted (a connection cannot carry 2^32)
 
   ServerState state_ = ServerState::idle;
   ServerState auth_return_ = ServerState::ready;
