@@ -104,6 +104,69 @@ TEST_CASE("client and server: one transaction, with and without pipelining", "[s
   CHECK(trips[1] < trips[0]);
 }
 
+// The client keeps the RCPT verdicts of the first 64 recipients in one word
+// and the rest on the heap, and a pipelined group of more than one recipient
+// spills its pending replies to the heap: both past their inline sizes here.
+// Results are made when first needed; results() shows them all the same,
+// from the start, every recipient pending until decided.
+TEST_CASE("results() lists every transaction before any outcome", "[smtp][client]") {
+  ClientSession c(ClientConfig{}, {"smtp.gmail.test", "mx.yahoo.test", "", 7, false},
+                  {txn({"alice@yahoo.test", "carol@yahoo.test"}), txn({"alice@yahoo.test"})});
+  c.start(SimTime{0});
+  const std::vector<TransactionResult>& res = c.results();
+  REQUIRE(res.size() == 2);
+  REQUIRE(res[0].recipients.size() == 2);
+  CHECK(res[0].recipients[1].address == "carol@yahoo.test");
+  CHECK(res[0].recipients[1].status == RcptStatus::pending);
+  CHECK_FALSE(res[1].done);
+  c.connection_lost(SimTime{1}, "gone");
+  CHECK(&c.results() == &res);
+  CHECK(res[1].recipients[0].status == RcptStatus::transient);
+  CHECK(res[1].recipients[0].stage == "LOST");
+}
+
+TEST_CASE("many recipients: outcomes past the inline RCPT bits and pending queue", "[smtp][client]") {
+  for (bool pipe : {true, false}) {
+    Pair p;
+    p.scfg = test_config();
+    p.policy.catch_all = true;
+    ServerFaults faults;
+    ServerFault f;
+    f.kind = ServerFault::Kind::reply;
+    f.verb = FaultVerb::rcpt;
+    f.nth = 0;
+    f.code = 452;
+    f.recipient = "r70@yahoo.test";
+    faults.add(f);
+    p.scfg.faults = &faults;
+    std::vector<std::string> rcpts;
+    for (int i = 0; i < 80; ++i) rcpts.push_back("r" + std::to_string(i) + "@yahoo.test");
+    rcpts[3] = "someone@elsewhere.test";  // relaying refused: 554
+    ClientConfig cc;
+    cc.use_pipelining = pipe;
+    auto res = run_pair(p, cc, {txn(rcpts)});
+    REQUIRE(res.size() == 1);
+    INFO("pipelining " << pipe);
+    CHECK(res[0].accepted);
+    REQUIRE(res[0].recipients.size() == 80);
+    for (size_t i = 0; i < 80; ++i) {
+      INFO("recipient " << i);
+      if (i == 3) {
+        CHECK(res[0].recipients[i].status == RcptStatus::permanent);
+        CHECK(res[0].recipients[i].stage == "RCPT");
+      } else if (i == 70) {
+        CHECK(res[0].recipients[i].status == RcptStatus::transient);
+        CHECK(res[0].recipients[i].reply.code == 452);
+      } else {
+        CHECK(res[0].recipients[i].status == RcptStatus::delivered);
+        CHECK(res[0].recipients[i].stage == "EOD");
+      }
+    }
+    REQUIRE(p.policy.stored.size() == 1);
+    CHECK(p.policy.stored[0].envelope.recipients.size() == 78);
+  }
+}
+
 TEST_CASE("partial recipient failure: per-recipient outcomes", "[smtp][client]") {
   for (bool pipe : {true, false}) {
     Pair p;
