@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace smtplab::smtp {
@@ -41,21 +42,33 @@ B& spare_buffer() {
   return spare;
 }
 // Empties `b`: storage of at most `keep` (capacity units of B) goes to the
-// spare when the spare has less, larger storage is released.
+// spare when the spare has less, larger storage is released. Cheap when `b`
+// owns no storage (an empty vector, a short string): nothing to park.
+// Capacity that owns no heap storage: 0 for a vector; for a string, what
+// libstdc++ holds inline (with another library a few more octets may count
+// as owned: they are parked, harmlessly).
+template <class B>
+inline constexpr size_t kInlineCapacity = std::is_same_v<B, std::string> ? 15 : 0;
+
 template <class B>
 void park_buffer(B& b, size_t keep) {
   b.clear();
+  if (b.capacity() <= kInlineCapacity<B>) return;
   if (b.capacity() <= keep) {
     B& spare = spare_buffer<B>();
-    if (spare.capacity() < b.capacity()) spare.swap(b);
+    if (spare.capacity() < b.capacity()) {
+      spare.swap(b);
+      if (b.capacity() <= kInlineCapacity<B>) return;
+    }
   }
   B().swap(b);
 }
 // Before a step: an empty `b` without storage of its own takes the spare's.
 template <class B>
 void unpark_buffer(B& b) {
+  if (b.capacity() > kInlineCapacity<B> || !b.empty()) return;
   B& spare = spare_buffer<B>();
-  if (b.empty() && spare.capacity() > b.capacity()) b.swap(spare);
+  if (spare.capacity() > kInlineCapacity<B>) b.swap(spare);
 }
 
 }  // namespace smtplab::smtp

@@ -330,13 +330,34 @@ struct ServerSession::Impl {
     if (s.tracing_) record(s, Kind::smtp_session_end, "server session ends: " + std::string(why));
   }
 
+  // The transaction's part: made by MAIL (or, defensively, by whatever needs
+  // it first) and given up by reset_txn(). One emptied part is parked per
+  // thread, so the next transaction of any session reuses it: a session
+  // between transactions holds none, and a transaction costs no allocation
+  // for it.
+  static std::unique_ptr<S::Txn>& spare_txn() {
+    thread_local std::unique_ptr<S::Txn> spare;
+    return spare;
+  }
   // The message is with the policy now: its buffer goes (clear_buffer).
-  static void reset_txn(S& s) { s.txn_.reset(); }
-
-  // The transaction's part, allocated by MAIL (or, defensively, by whatever
-  // needs it first) and dropped by reset_txn().
+  static void reset_txn(S& s) {
+    if (!s.txn_) return;
+    S::Txn& t = *s.txn_;
+    t.env.clear();
+    clear_buffer(t.body);
+    t.body_size = 0;
+    t.body_line_len = 0;
+    t.body_dot_state = 0;
+    t.body_too_big = t.body_line_too_long = t.body_bad_line_end = false;
+    std::unique_ptr<S::Txn>& spare = spare_txn();
+    if (!spare) spare = std::move(s.txn_);
+    else s.txn_.reset();
+  }
   static S::Txn& txn(S& s) {
-    if (!s.txn_) s.txn_ = std::make_unique<S::Txn>();
+    if (!s.txn_) {
+      std::unique_ptr<S::Txn>& spare = spare_txn();
+      s.txn_ = spare ? std::move(spare) : std::make_unique<S::Txn>();
+    }
     return *s.txn_;
   }
 
