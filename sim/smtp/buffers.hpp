@@ -41,15 +41,15 @@ B& spare_buffer() {
   thread_local B spare;
   return spare;
 }
-// Empties `b`: storage of at most `keep` (capacity units of B) goes to the
-// spare when the spare has less, larger storage is released. Cheap when `b`
-// owns no storage (an empty vector, a short string): nothing to park.
 // Capacity that owns no heap storage: 0 for a vector; for a string, what
 // libstdc++ holds inline (with another library a few more octets may count
 // as owned: they are parked, harmlessly).
 template <class B>
 inline constexpr size_t kInlineCapacity = std::is_same_v<B, std::string> ? 15 : 0;
 
+// Empties `b`: storage of at most `keep` (capacity units of B) goes to the
+// spare when the spare has less, larger storage is released. Cheap when `b`
+// owns no storage (an empty vector, a short string): nothing to park.
 template <class B>
 void park_buffer(B& b, size_t keep) {
   b.clear();
