@@ -51,9 +51,8 @@ inline constexpr size_t kInlineCapacity = std::is_same_v<B, std::string> ? 15 : 
 // spare when the spare has less, larger storage is released. Cheap when `b`
 // owns no storage (an empty vector, a short string): nothing to park.
 template <class B>
-void park_buffer(B& b, size_t keep) {
+void park_owned_buffer(B& b, size_t keep) {
   b.clear();
-  if (b.capacity() <= kInlineCapacity<B>) return;
   if (b.capacity() <= keep) {
     B& spare = spare_buffer<B>();
     if (spare.capacity() < b.capacity()) {
@@ -63,9 +62,14 @@ void park_buffer(B& b, size_t keep) {
   }
   B().swap(b);
 }
-// Before a step: an empty `b` without storage of its own takes the spare's.
 template <class B>
-void unpark_buffer(B& b) {
+inline void park_buffer(B& b, size_t keep) {
+  if (b.capacity() > kInlineCapacity<B>) park_owned_buffer(b, keep);
+  else b.clear();
+}
+// Before writing: an empty `b` without storage of its own takes the spare's.
+template <class B>
+inline void unpark_buffer(B& b) {
   if (b.capacity() > kInlineCapacity<B> || !b.empty()) return;
   B& spare = spare_buffer<B>();
   if (spare.capacity() > kInlineCapacity<B>) b.swap(spare);

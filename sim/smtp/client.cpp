@@ -285,7 +285,7 @@ struct ClientSession::Impl {
     t.accepted = accepted;
     t.final_reply = final_reply;
     t.done = true;
-    c.out_.effects.push_back(Effect{EffectKind::transaction_done, c.txn_, final_reply.summary()});
+    c.out_.add_effect(Effect{EffectKind::transaction_done, c.txn_, final_reply.summary()});
     ++c.txn_;
   }
 
@@ -297,7 +297,7 @@ struct ClientSession::Impl {
         if (o.status == RcptStatus::pending) set_outcome(o, r, stage, synth);
       res.final_reply = r;
       res.done = true;
-      c.out_.effects.push_back(Effect{EffectKind::transaction_done, t, r.summary()});
+      c.out_.add_effect(Effect{EffectKind::transaction_done, t, r.summary()});
     }
     c.txn_ = static_cast<uint32_t>(c.txns_.size());
   }
@@ -306,7 +306,7 @@ struct ClientSession::Impl {
     clear_pending(c);
     set_state(c, ClientState::done, why);
     if (!c.out_.closed) {
-      c.out_.effects.push_back(Effect{EffectKind::close, 0, std::string(why)});
+      c.out_.add_effect(Effect{EffectKind::close, 0, std::string(why)});
       c.out_.closed = true;
       if (c.tracing_) record(c, Kind::smtp_session_end, "client session ends: " + std::string(why));
     }
@@ -562,7 +562,7 @@ struct ClientSession::Impl {
           c.tls_ = true;
           record(c, Kind::smtp_tls, "TLS handshake (simulated): TLS 1.3, no real cryptography");
           if (c.tracing_) c.out_.records.back().with("state", "established");
-          c.out_.effects.push_back(Effect{EffectKind::tls_started, 0, "STARTTLS"});
+          c.out_.add_effect(Effect{EffectKind::tls_started, 0, "STARTTLS"});
           c.ext_mask_ = 0;
           send_hello(c, ClientState::ehlo);
         } else if (c.cfg_.require_starttls) {
@@ -734,7 +734,7 @@ void ClientSession::PendingQueue::push_back(Pending p) {
 
 void ClientSession::start(SimTime now) {
   now_ = now;
-  out_.unpark();  // parked output storage, if this step writes (see Output::clear)
+  out_.unpark(tracing_);  // parked output storage, if this step writes (see Output::clear)
   if (state_ != ClientState::idle) return;
   if (tracing_)
     Impl::record(*this, Kind::smtp_session_open, "client session opens (" + info_.local_host + " -> " + info_.peer_host + ")");
@@ -745,7 +745,7 @@ void ClientSession::start(SimTime now) {
 
 void ClientSession::receive(SimTime now, std::string_view bytes) {
   now_ = now;
-  out_.unpark();  // parked output storage, if this step writes (see Output::clear)
+  out_.unpark(tracing_);  // parked output storage, if this step writes (see Output::clear)
   if (state_ == ClientState::done || state_ == ClientState::idle) return;
   parser_.feed_borrowed(bytes);  // read in place: the loop below drains it
   // One scratch reply per thread, shared by every session: a reply is parsed
@@ -785,7 +785,7 @@ void ClientSession::receive(SimTime now, std::string_view bytes) {
 
 void ClientSession::on_timer(SimTime now) {
   now_ = now;
-  out_.unpark();  // parked output storage, if this step writes (see Output::clear)
+  out_.unpark(tracing_);  // parked output storage, if this step writes (see Output::clear)
   if (state_ == ClientState::done || !Impl::has_pending(*this) || now < deadline_) return;
   const ClientStateInfo& si = client_state_info(pending_.front().state);
   Impl::record(*this, Kind::smtp_timeout,
@@ -801,7 +801,7 @@ void ClientSession::on_timer(SimTime now) {
 
 void ClientSession::connection_lost(SimTime now, std::string_view why) {
   now_ = now;
-  out_.unpark();  // parked output storage, if this step writes (see Output::clear)
+  out_.unpark(tracing_);  // parked output storage, if this step writes (see Output::clear)
   if (state_ == ClientState::done) return;
   if (!quit_sent_) {
     Impl::record(*this, Kind::smtp_error, "connection lost: " + std::string(why));

@@ -319,7 +319,7 @@ struct ServerSession::Impl {
     // Whatever input remains is never read (see process()).
     s.in_view_ = s.in_view_.substr(0, s.in_pos_);
     enter(s, ServerState::closed, why);
-    s.out_.effects.push_back(Effect{EffectKind::close, 0, std::string(why)});
+    s.out_.add_effect(Effect{EffectKind::close, 0, std::string(why)});
     s.out_.closed = true;
     s.idle_deadline_ = SimTime::max();
     if (s.txn_) {
@@ -814,7 +814,7 @@ struct ServerSession::Impl {
     }
     record(s, Kind::smtp_tls, "TLS handshake (simulated): TLS 1.3, no real cryptography");
     if (s.tracing_) s.out_.records.back().with("state", "established");
-    s.out_.effects.push_back(Effect{EffectKind::tls_started, 0, "STARTTLS"});
+    s.out_.add_effect(Effect{EffectKind::tls_started, 0, "STARTTLS"});
     enter(s, ServerState::greeting, "STARTTLS: session reset");
   }
 
@@ -1037,7 +1037,7 @@ struct ServerSession::Impl {
       S::Held& h = *s.held_;
       s.out_.bytes += h.bytes;
       for (Record& r : h.records) s.out_.records.push_back(std::move(r));
-      for (Effect& e : h.effects) s.out_.effects.push_back(std::move(e));
+      for (Effect& e : h.effects) s.out_.add_effect(std::move(e));
       if (h.close_after) s.out_.closed = true;
       s.held_.reset();
     }
@@ -1163,7 +1163,7 @@ struct ServerSession::Impl {
       send_reply(s, with_enhanced(s, std::move(r)), "EOD");
       if (accepted) {
         ++s.accepted_;
-        s.out_.effects.push_back(Effect{EffectKind::message_accepted, s.accepted_, std::move(detail)});
+        s.out_.add_effect(Effect{EffectKind::message_accepted, s.accepted_, std::move(detail)});
       }
     }
     reset_txn(s);
@@ -1429,7 +1429,7 @@ const std::string& ServerSession::auth_user() const {
 
 void ServerSession::start(SimTime now) {
   now_ = now;
-  out_.unpark();  // parked output storage, if this step writes (see Output::clear)
+  out_.unpark(tracing_);  // parked output storage, if this step writes (see Output::clear)
   if (state_ != ServerState::idle) return;
   if (tracing_)
     Impl::record(*this, Kind::smtp_session_open, "server session opens (" + info_.peer_host + " -> " + info_.local_host + ")");
@@ -1452,7 +1452,7 @@ void ServerSession::start(SimTime now) {
 
 void ServerSession::receive(SimTime now, std::string_view bytes) {
   now_ = now;
-  out_.unpark();  // parked output storage, if this step writes (see Output::clear)
+  out_.unpark(tracing_);  // parked output storage, if this step writes (see Output::clear)
   if (state_ == ServerState::closed || state_ == ServerState::idle) return;
   if (in_.empty()) {
     Impl::process(*this, bytes);  // nothing left over: read the caller's bytes in place
@@ -1465,7 +1465,7 @@ void ServerSession::receive(SimTime now, std::string_view bytes) {
 
 void ServerSession::on_timer(SimTime now) {
   now_ = now;
-  out_.unpark();  // parked output storage, if this step writes (see Output::clear)
+  out_.unpark(tracing_);  // parked output storage, if this step writes (see Output::clear)
   if (holding() && now >= held_->until) {
     Impl::release(*this);
     if (state_ != ServerState::closed && !in_.empty()) Impl::process(*this, in_);
@@ -1485,7 +1485,7 @@ void ServerSession::on_timer(SimTime now) {
 
 void ServerSession::shutdown(SimTime now) {
   now_ = now;
-  out_.unpark();  // parked output storage, if this step writes (see Output::clear)
+  out_.unpark(tracing_);  // parked output storage, if this step writes (see Output::clear)
   if (state_ == ServerState::closed) return;
   if (holding()) Impl::release(*this);
   if (state_ == ServerState::closed) return;
@@ -1497,7 +1497,7 @@ void ServerSession::shutdown(SimTime now) {
 
 void ServerSession::peer_closed(SimTime now) {
   now_ = now;
-  out_.unpark();  // parked output storage, if this step writes (see Output::clear)
+  out_.unpark(tracing_);  // parked output storage, if this step writes (see Output::clear)
   if (state_ == ServerState::closed) return;
   held_.reset();
   if (state_ == ServerState::data || state_ == ServerState::mail || state_ == ServerState::rcpt)

@@ -62,11 +62,15 @@ struct Output {
     park_buffer(effects, 2);
   }
   // Machines call this when a step begins: empty buffers take the parked
-  // storage back.
-  void unpark() {
+  // storage back (records only when the machine builds them; effects, rare,
+  // in add_effect).
+  void unpark(bool tracing) {
     unpark_buffer(bytes);
-    unpark_buffer(records);
+    if (tracing) unpark_buffer(records);
+  }
+  void add_effect(Effect e) {
     unpark_buffer(effects);
+    effects.push_back(std::move(e));
   }
 };
 
