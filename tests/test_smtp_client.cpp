@@ -20,10 +20,18 @@ struct Pair {
 };
 
 // Runs client and server against each other until the client is done.
-// `chunk` > 0 delivers bytes in pieces of that size.
-std::vector<TransactionResult> run_pair(Pair& p, ClientConfig ccfg, std::vector<Transaction> txns, size_t chunk = 0) {
+// `chunk` > 0 delivers bytes in pieces of that size. `borrow`: the client
+// reads `txns` where they are instead of keeping its own copies.
+std::vector<TransactionResult> run_pair(Pair& p, ClientConfig ccfg, std::vector<Transaction> txns, size_t chunk = 0,
+                                        bool borrow = false) {
   ServerSession s(p.scfg, p.policy, {"mx.yahoo.test", "smtp.gmail.test", "", 7, false});
-  ClientSession c(std::move(ccfg), {"smtp.gmail.test", "mx.yahoo.test", "", 7, false}, std::move(txns));
+  std::optional<ClientSession> session;
+  if (borrow)
+    session.emplace(std::move(ccfg), SessionInfo{"smtp.gmail.test", "mx.yahoo.test", "", 7, false},
+                    std::span<const Transaction>(txns));
+  else
+    session.emplace(std::move(ccfg), SessionInfo{"smtp.gmail.test", "mx.yahoo.test", "", 7, false}, std::move(txns));
+  ClientSession& c = *session;
   SimTime now{0};
   c.start(now);
   s.start(now);
@@ -109,6 +117,47 @@ TEST_CASE("client and server: one transaction, with and without pipelining", "[s
 // spills its pending replies to the heap: both past their inline sizes here.
 // Results are made when first needed; results() shows them all the same,
 // from the start, every recipient pending until decided.
+TEST_CASE("borrowed transactions: the same dialogue as owned copies, and a 7-bit conversion leaves them alone",
+          "[smtp][client]") {
+  const std::vector<Transaction> msgs{txn({"alice@yahoo.test", "carol@yahoo.test"}),
+                                      txn({"carol@yahoo.test"}, "Subject: two\n\n.leading dot\n")};
+  Pair owned, borrowed;
+  owned.scfg = borrowed.scfg = test_config();
+  ClientConfig cc;
+  cc.helo_name = "smtp.gmail.test";
+  const auto a = run_pair(owned, cc, msgs);
+  const auto b = run_pair(borrowed, cc, msgs, 0, true);
+  CHECK(borrowed.client_wire == owned.client_wire);
+  CHECK(borrowed.server_wire == owned.server_wire);
+  REQUIRE(b.size() == 2);
+  REQUIRE(a.size() == 2);
+  for (size_t t = 0; t < 2; ++t) {
+    CHECK(b[t].accepted == a[t].accepted);
+    CHECK(b[t].recipients.size() == msgs[t].envelope.recipients.size());
+  }
+  REQUIRE(borrowed.policy.stored.size() == 2);
+  CHECK(borrowed.policy.stored[1].content == "Subject: two\r\n\r\n.leading dot\r\n");
+
+  // A server without 8BITMIME: the session converts its own copy; the
+  // caller's message (as in a queue, to be retried elsewhere) is unchanged.
+  const std::string body = "MIME-Version: 1.0\r\nContent-Transfer-Encoding: 8bit\r\n\r\nd\xc3\xa9j\xc3\xa0 vu\r\n";
+  const std::string seven = "MIME-Version: 1.0\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nd=C3=A9j=C3=A0 vu\r\n";
+  std::vector<Transaction> queue{txn({"alice@yahoo.test"}, body), txn({"carol@yahoo.test"})};
+  Pair p;
+  p.scfg = test_config();
+  p.scfg.eightbitmime = false;
+  ClientConfig dc;
+  dc.downgrade_8bit = [&](std::string_view, std::string&) -> std::optional<std::string> { return seven; };
+  const auto res = run_pair(p, dc, queue, 0, true);
+  REQUIRE(res.size() == 2);
+  CHECK(res[0].accepted);
+  CHECK(res[1].accepted);
+  REQUIRE(p.policy.stored.size() == 2);
+  CHECK(p.policy.stored[0].content == seven);
+  CHECK(p.policy.stored[1].content == "Subject: test\r\n\r\nHello.\r\n");  // the conversion was the first message's only
+  CHECK(queue[0].content == body);
+}
+
 TEST_CASE("results() lists every transaction before any outcome", "[smtp][client]") {
   ClientSession c(ClientConfig{}, {"smtp.gmail.test", "mx.yahoo.test", "", 7, false},
                   {txn({"alice@yahoo.test", "carol@yahoo.test"}), txn({"alice@yahoo.test"})});

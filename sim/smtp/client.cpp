@@ -291,7 +291,7 @@ struct ClientSession::Impl {
 
   // Fails every unfinished recipient of the current and later transactions.
   static void fail_all(C& c, const Reply& r, std::string_view stage, bool synth) {
-    for (size_t t = c.txn_; t < c.txns_.size(); ++t) {
+    for (size_t t = c.txn_; t < c.txn_count_; ++t) {
       TransactionResult& res = result(c, t);
       for (RecipientOutcome& o : res.recipients)
         if (o.status == RcptStatus::pending) set_outcome(o, r, stage, synth);
@@ -299,7 +299,7 @@ struct ClientSession::Impl {
       res.done = true;
       c.out_.add_effect(Effect{EffectKind::transaction_done, t, r.summary()});
     }
-    c.txn_ = static_cast<uint32_t>(c.txns_.size());
+    c.txn_ = static_cast<uint32_t>(c.txn_count_);
   }
 
   static void close(C& c, std::string_view why) {
@@ -391,7 +391,7 @@ struct ClientSession::Impl {
   }
 
   static void next_transaction(C& c) {
-    while (c.txn_ < c.txns_.size()) {
+    while (c.txn_ < c.txn_count_) {
       const Transaction& t = c.txns_[c.txn_];
       if (t.envelope.recipients.empty()) {
         finish_txn(c, false, synthetic(554, "5.5.1", "No recipients"));
@@ -406,10 +406,11 @@ struct ClientSession::Impl {
       if (c.eight_bit_ && !offered(c, kExt8bitmime)) {
         std::string why = "the server does not offer 8BITMIME";
         if (c.rare_ && c.rare_->downgrade_8bit) {
-          if (std::optional<std::string> seven = c.rare_->downgrade_8bit(c.txns_[c.txn_].content, why)) {
+          if (std::optional<std::string> seven = c.rare_->downgrade_8bit(content(c), why)) {
             const TxnInfo f = facts(*seven);
             if (!f.eight_bit) {
-              c.txns_[c.txn_].content = std::move(*seven);
+              c.rare_->converted = std::move(*seven);
+              c.rare_->converted_txn = c.txn_;
               set_facts(c, f);
             } else {
               why = "8-bit octets remain after conversion (in the header?)";
@@ -468,21 +469,27 @@ struct ClientSession::Impl {
 
   static bool pipelining(const C& c) { return c.cfg_.use_pipelining && c.esmtp_ && offered(c, kExtPipelining); }
 
+  // The current message: the caller's, or its 7-bit conversion.
+  static std::string_view content(const C& c) {
+    if (c.rare_ && c.rare_->converted_txn == c.txn_) return c.rare_->converted;
+    return c.txns_[c.txn_].content;
+  }
+
   static void send_body(C& c) {
-    const Transaction& t = c.txns_[c.txn_];
+    const std::string_view body = content(c);
     size_t start = c.out_.bytes.size();
     if (c.cfg_.bare_lf) {
-      append_bare_lf(c.out_.bytes, t.content, c.cfg_.dot_stuffing);
+      append_bare_lf(c.out_.bytes, body, c.cfg_.dot_stuffing);
     } else if (c.wire_ready_) {
       // Known from the constructor's scan: stuffing would change nothing, so
       // the body goes out as one copy (append_dot_stuffed gives the same bytes).
       std::string& out = c.out_.bytes;
-      out.reserve(out.size() + t.content.size() + 5);
-      out += t.content;
-      if (!t.content.empty() && t.content.back() != '\n') out += "\r\n";
+      out.reserve(out.size() + body.size() + 5);
+      out += body;
+      if (!body.empty() && body.back() != '\n') out += "\r\n";
       out += ".\r\n";
     } else {
-      append_dot_stuffed(c.out_.bytes, t.content, c.cfg_.dot_stuffing);
+      append_dot_stuffed(c.out_.bytes, body, c.cfg_.dot_stuffing);
     }
     if (c.tracing_) {
       Record r;
@@ -693,21 +700,31 @@ struct ClientSession::Impl {
 };
 
 ClientSession::ClientSession(ClientConfig config, SessionInfo info, std::vector<Transaction> transactions)
+    : ClientSession(std::move(config), std::move(info), std::span<const Transaction>{}) {
+  if (transactions.size() > UINT32_MAX) throw std::length_error("ClientSession: too many transactions");
+  owned_ = std::make_unique<std::vector<Transaction>>(std::move(transactions));
+  txns_ = owned_->data();
+  txn_count_ = static_cast<uint32_t>(owned_->size());
+}
+
+ClientSession::ClientSession(ClientConfig config, SessionInfo info, std::span<const Transaction> borrowed)
     : helo_name_(std::move(config.helo_name)),
       info_{std::move(info.local_host), std::move(info.peer_host), info.session_id},
-      txns_(std::move(transactions)),
+      txns_(borrowed.data()),
       cfg_{config.use_pipelining, config.use_starttls, config.require_starttls, config.use_auth, config.prefer_login,
            config.use_size, config.use_dsn, config.dot_stuffing, config.bare_lf} {
+  if (borrowed.size() > UINT32_MAX) throw std::length_error("ClientSession: too many transactions");
+  txn_count_ = static_cast<uint32_t>(borrowed.size());
   if (!config.auth_user.empty() || !config.auth_password.empty() || config.downgrade_8bit)
     rare_ = std::make_unique<Rare>(
-        Rare{std::move(config.auth_user), std::move(config.auth_password), std::move(config.downgrade_8bit)});
+        Rare{std::move(config.auth_user), std::move(config.auth_password), std::move(config.downgrade_8bit), {}, UINT32_MAX});
 }
 
 void ClientSession::make_results(size_t n) const {
   if (results_.size() >= n) return;
   // All at once: the vector never moves afterwards, so references into it
   // (here and the caller's) stay valid.
-  if (results_.capacity() < txns_.size()) results_.reserve(txns_.size());
+  if (results_.capacity() < txn_count_) results_.reserve(txn_count_);
   while (results_.size() < n) {
     const std::vector<Recipient>& rcpts = txns_[results_.size()].envelope.recipients;
     TransactionResult& t = results_.emplace_back();

@@ -119,6 +119,12 @@ class ClientSession {
  public:
   // `config` is copied. Transactions are sent in order; then QUIT.
   ClientSession(ClientConfig config, SessionInfo info, std::vector<Transaction> transactions);
+  // The same, reading the caller's transactions instead of keeping copies,
+  // as an MTA's delivery reads the message in its queue: they must stay alive
+  // and unchanged as long as the session (results() included). A message
+  // the session converts to 7 bits (downgrade_8bit) is converted into a copy
+  // of its own.
+  ClientSession(ClientConfig config, SessionInfo info, std::span<const Transaction> borrowed);
 
   // The TCP connection is established: wait for the greeting.
   void start(SimTime now);
@@ -139,7 +145,7 @@ class ClientSession {
   // Made when first needed (an outcome, the end of a transaction or this
   // call), so a session in the middle of its transaction holds none.
   const std::vector<TransactionResult>& results() const {
-    make_results(txns_.size());
+    make_results(txn_count_);
     return results_;
   }
   bool tls() const { return tls_; }
@@ -240,6 +246,8 @@ class ClientSession {
     std::string auth_user;
     std::string auth_password;
     std::function<std::optional<std::string>(std::string_view content, std::string& why)> downgrade_8bit;
+    std::string converted;                   // the current message after downgrade_8bit
+    uint32_t converted_txn = UINT32_MAX;     // ... if it is transaction number converted_txn
   };
   // What the trace records need of SessionInfo (the client makes no policy
   // decisions, so it keeps no peer address).
@@ -252,7 +260,10 @@ class ClientSession {
   std::string helo_name_;
   std::unique_ptr<Rare> rare_;
   Names info_;
-  std::vector<Transaction> txns_;
+  // The transactions: the caller's (borrowed) or owned_'s, allocated only
+  // by the owning constructor.
+  std::unique_ptr<std::vector<Transaction>> owned_;
+  const Transaction* txns_ = nullptr;
   // results() and the handlers fill it up to transaction n (make_results).
   mutable std::vector<TransactionResult> results_;
   Output out_;
@@ -264,6 +275,7 @@ class ClientSession {
   int64_t server_size_limit_ = 0;  // SIZE n advertised (0 = none or unlimited)
   int64_t wire_size_ = 0;          // of txns_[txn_] (TxnInfo)
   uint32_t txn_ = 0;               // current transaction
+  uint32_t txn_count_ = 0;         // of txns_
   uint32_t rcpt_accepted_ = 0;
   Settings cfg_;
   ClientState state_ = ClientState::idle;
