@@ -199,7 +199,12 @@ struct TopologyPanel final : Panel {
         // never sits on a host's name (not even when it has arrived).
         const float ew = fs * 1.6f, eh = ew * 0.65f;
         std::vector<ImVec2> path{P(r.src)};
-        if (!direct) path.push_back(center);
+        if (!direct) {
+          // Through the cloud, off its word "internet" where there is room.
+          const TopoRect via = cloud_crossing(lay.cloud, ImGui::CalcTextSize(kInternet).y, ew, eh, lay.boxes,
+                                              TopoRect{o.x, o.y, o.x + avail.x, o.y + avail.y});
+          path.push_back(ImVec2(via.cx(), via.cy()));
+        }
         path.push_back(P(r.dst));
         auto leave_box = [&](ImVec2 c, ImVec2 toward, ImVec2 half) {
           const float dx = toward.x - c.x, dy = toward.y - c.y;

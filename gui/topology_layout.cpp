@@ -137,4 +137,16 @@ bool place_label(const TopoRect& env, float w, float h, float min_w, const std::
   return false;
 }
 
+TopoRect cloud_crossing(const TopoRect& cloud, float text_h, float env_w, float env_h,
+                        const std::vector<TopoRect>& avoid, const TopoRect& panel) {
+  const float cx = cloud.cx(), cy = cloud.cy(), off = text_h * 0.5f + env_h * 0.5f + 1;
+  auto at = [&](float y) { return TopoRect{cx - env_w * 0.5f, y - env_h * 0.5f, cx + env_w * 0.5f, y + env_h * 0.5f}; };
+  for (const float y : {cy + off, cy - off}) {
+    const TopoRect r = at(y);
+    if (r.inside(panel) && std::none_of(avoid.begin(), avoid.end(), [&](const TopoRect& b) { return r.overlaps(b); }))
+      return r;
+  }
+  return at(cy);
+}
+
 }  // namespace smtplab::gui

@@ -51,4 +51,12 @@ TopoLayout layout_topology(const std::vector<TopoBoxSize>& sizes, float x, float
 bool place_label(const TopoRect& env, float w, float h, float min_w, const std::vector<TopoRect>& avoid,
                  const TopoRect& panel, TopoRect* out);
 
+// Where an envelope of size (env_w, env_h) passes when its message crosses
+// the internet: just below the cloud's word (text_h tall, centred in the
+// cloud), else just above it, whichever covers no box in `avoid` and stays
+// in `panel`; the cloud's middle when neither does (the word is then hidden
+// while the envelope passes). Returns the envelope's rectangle there.
+TopoRect cloud_crossing(const TopoRect& cloud, float text_h, float env_w, float env_h,
+                        const std::vector<TopoRect>& avoid, const TopoRect& panel);
+
 }  // namespace smtplab::gui

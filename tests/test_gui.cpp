@@ -1083,6 +1083,16 @@ TEST_CASE("topology: host boxes never overlap each other or the cloud, at any pa
         CHECK_FALSE(at.overlaps(env));
         for (const TopoRect& b : avoid) CHECK_FALSE(at.overlaps(b));
       }
+      // A message crossing the internet passes off the word "internet"
+      // (fs tall at the layout's scale, centred in the cloud), off every box
+      // and inside the panel, at every size here, the smallest included.
+      const float tfs = fs * lay.scale, ew = tfs * 1.6f, eh = ew * 0.65f;
+      const TopoRect word{lay.cloud.cx() - tfs * 2.2f, lay.cloud.cy() - tfs * 0.5f, lay.cloud.cx() + tfs * 2.2f,
+                          lay.cloud.cy() + tfs * 0.5f};
+      const TopoRect via = cloud_crossing(lay.cloud, tfs, ew, eh, lay.boxes, panel);
+      CHECK_FALSE(via.overlaps(word));
+      for (const TopoRect& b : lay.boxes) CHECK_FALSE(via.overlaps(b));
+      CHECK(via.inside(panel));
       ++layouts;
     }
   }
