@@ -146,61 +146,73 @@ void split_enhanced(int code, std::string_view text, std::string& enhanced, std:
   rest.assign(r);
 }
 
+ReplyParser::Owned& ReplyParser::own() {
+  if (!own_) own_ = std::make_unique<Owned>();
+  return *own_;
+}
+
+void ReplyParser::drop_owned_input() {
+  if (!own_) return;
+  if (own_->poison_reason.empty() && !own_->lenient) own_.reset();
+  else clear_buffer(own_->buf);
+}
+
 void ReplyParser::feed(std::string_view bytes) {
-  if (poisoned_) return;
+  if (poisoned()) return;
   copy_unread();
+  Owned& o = own();
   // Compact consumed input so the buffer holds at most one partial reply.
-  if (pos_ > 0 && pos_ == buf_.size()) {
-    buf_.clear();
+  if (pos_ > 0 && pos_ == o.buf.size()) {
+    o.buf.clear();
     pos_ = 0;
   } else if (pos_ > 4096) {
-    buf_.erase(0, pos_);
+    o.buf.erase(0, pos_);
     pos_ = 0;
   }
-  buf_.append(bytes);
+  o.buf.append(bytes);
 }
 
 void ReplyParser::feed_borrowed(std::string_view bytes) {
-  if (poisoned_) return;
+  if (poisoned()) return;
   copy_unread();
-  if (pos_ < buf_.size()) {  // a partial reply is waiting: it needs these bytes after it
+  if (own_ && pos_ < own_->buf.size()) {  // a partial reply is waiting: it needs these bytes after it
     feed(bytes);
     return;
   }
-  clear_buffer(buf_);
+  drop_owned_input();
   pos_ = 0;
   borrowed_bytes_ = bytes;
-  borrowed_ = true;
 }
 
 void ReplyParser::copy_unread() {
-  if (!borrowed_) return;
-  clear_buffer(buf_);
-  buf_.assign(borrowed_bytes_.substr(pos_));
-  pos_ = 0;
-  borrowed_ = false;
+  if (!borrowed()) return;
+  const std::string_view rest = borrowed_bytes_.substr(pos_);
   borrowed_bytes_ = {};
+  pos_ = 0;
+  if (rest.empty()) {
+    drop_owned_input();
+    return;
+  }
+  Owned& o = own();
+  clear_buffer(o.buf);
+  o.buf.assign(rest);
 }
 
 void ReplyParser::reset() {
-  buf_.clear();
+  own_.reset();
   borrowed_bytes_ = {};
-  borrowed_ = false;
   pos_ = 0;
-  poisoned_ = false;
-  lenient_ = false;
-  poison_reason_.reset();
 }
 
 ReplyParser::Status ReplyParser::next(Reply& out, std::string& error) {
-  if (poisoned_) {
-    error = *poison_reason_;
+  if (poisoned()) {
+    error = own_->poison_reason;
     return Status::error;
   }
   auto poison = [&](std::string why) {
-    poisoned_ = true;
-    poison_reason_ = std::make_unique<std::string>(std::move(why));
-    error = *poison_reason_;
+    Owned& o = own();
+    o.poison_reason = std::move(why);
+    error = o.poison_reason;
     return Status::error;
   };
   const std::string_view buf = input();
@@ -250,7 +262,7 @@ ReplyParser::Status ReplyParser::next(Reply& out, std::string& error) {
     size_t lf = scan::find_lf(buf, q);
     size_t end = lf;
     if (end > q && buf[end - 1] == '\r') --end;
-    else lenient_ = true;
+    else own().lenient = true;
     std::string_view line(buf.data() + q, end - q);
     std::string_view text = line.size() > 4 ? line.substr(4) : std::string_view{};
     std::string_view enh, rest;
@@ -286,12 +298,8 @@ ReplyParser::Status ReplyParser::next(Reply& out, std::string& error) {
   }
   pos_ = p;
   if (pos_ == buf.size()) {  // drained: hold nothing of replies already handled
-    if (borrowed_) {
-      borrowed_ = false;
-      borrowed_bytes_ = {};
-    } else {
-      clear_buffer(buf_);
-    }
+    if (borrowed()) borrowed_bytes_ = {};
+    else drop_owned_input();
     pos_ = 0;
   }
   return Status::reply;

@@ -95,24 +95,35 @@ class ReplyParser {
   // resynchronised) and keeps returning error. Status::need_more: wait.
   Status next(Reply& out, std::string& error);
 
-  bool poisoned() const { return poisoned_; }
+  bool poisoned() const { return own_ && !own_->poison_reason.empty(); }
   size_t buffered() const { return input().size() - pos_; }
-  bool lenient_line_ends() const { return lenient_; }
+  bool lenient_line_ends() const { return own_ && own_->lenient; }
   void reset();
 
  private:
-  std::string_view input() const { return borrowed_ ? borrowed_bytes_ : std::string_view(buf_); }
+  // A client holds one parser per connection, so it is kept small (32
+  // bytes): what it rarely needs lives in one part allocated when first
+  // needed and freed once it holds nothing again: the owned input (a
+  // partial reply kept between feeds, or feed()'s copies), the reason of a
+  // poisoned parser (a server speaking garbage) and the lenient flag.
+  struct Owned {
+    std::string buf;            // owned input
+    std::string poison_reason;  // set (never "") once poisoned
+    bool lenient = false;       // a reply line ended in a bare LF
+  };
+  // Reading borrowed bytes (feed_borrowed) rather than own_->buf; a view
+  // of nothing (null) is never borrowed, which reads the same (no input).
+  bool borrowed() const { return borrowed_bytes_.data() != nullptr; }
+  std::string_view input() const {
+    return borrowed() ? borrowed_bytes_ : own_ ? std::string_view(own_->buf) : std::string_view{};
+  }
+  Owned& own();
+  // Empties the owned input; frees the part when nothing else is in it.
+  void drop_owned_input();
 
-  // A client holds one parser per connection, so it is kept small: the
-  // reason for a poisoned parser (rare: a server speaking garbage) lives on
-  // the heap, the flags in bits.
-  std::string buf_;                  // owned input: a partial reply kept between feeds
+  std::unique_ptr<Owned> own_;
   std::string_view borrowed_bytes_;  // the caller's bytes, read in place (feed_borrowed)
   size_t pos_ = 0;                   // read position in input()
-  std::unique_ptr<std::string> poison_reason_;  // set once poisoned
-  bool borrowed_ : 1 = false;        // reading borrowed_bytes_ rather than buf_
-  bool poisoned_ : 1 = false;
-  bool lenient_ : 1 = false;
 };
 
 // Parses exactly one complete reply (all of `wire`). For tests and tools.
