@@ -182,9 +182,9 @@ struct ClientSession::Impl {
     if (!c.tracing_) return;
     Record r;
     r.kind = kind;
-    r.src = c.info_.local_host;
-    r.dst = c.info_.peer_host;
-    r.session = c.info_.session_id;
+    r.src = c.local_host();
+    r.dst = c.peer_host();
+    r.session = c.session_id_;
     r.text = std::move(text);
     r.wire = std::move(wire);
     if (!verb.empty()) r.with("verb", std::string(verb));
@@ -197,9 +197,9 @@ struct ClientSession::Impl {
     if (from == to || !c.tracing_) return;
     Record r;
     r.kind = Kind::smtp_state;
-    r.src = c.info_.local_host;
-    r.dst = c.info_.peer_host;
-    r.session = c.info_.session_id;
+    r.src = c.local_host();
+    r.dst = c.peer_host();
+    r.session = c.session_id_;
     r.text = "client " + std::string(client_state_name(from)) + " -> " + std::string(client_state_name(to));
     if (!why.empty()) r.text += " (" + std::string(why) + ")";
     r.with("machine", "client").with("state", std::string(client_state_name(to)))
@@ -221,9 +221,9 @@ struct ClientSession::Impl {
     if (c.tracing_) {
       Record r;
       r.kind = Kind::smtp_command;
-      r.src = c.info_.local_host;
-      r.dst = c.info_.peer_host;
-      r.session = c.info_.session_id;
+      r.src = c.local_host();
+      r.dst = c.peer_host();
+      r.session = c.session_id_;
       if (shown.empty()) r.text.assign(c.out_.bytes, start, text_end - start);
       else r.text.assign(shown);
       r.wire.assign(c.out_.bytes, start, std::string::npos);
@@ -243,7 +243,7 @@ struct ClientSession::Impl {
     const bool ehlo = state == ClientState::ehlo;
     send_with(c, state, ehlo ? "EHLO" : "HELO", 0, [&](std::string& out) {
       out += ehlo ? "EHLO " : "HELO ";
-      out += c.helo_name_;
+      out += c.helo_name();
     });
   }
 
@@ -494,9 +494,9 @@ struct ClientSession::Impl {
     if (c.tracing_) {
       Record r;
       r.kind = Kind::smtp_data;
-      r.src = c.info_.local_host;
-      r.dst = c.info_.peer_host;
-      r.session = c.info_.session_id;
+      r.src = c.local_host();
+      r.dst = c.peer_host();
+      r.session = c.session_id_;
       size_t n = c.out_.bytes.size() - start;
       r.text = "message content, " + std::to_string(n) + " octets" +
                (c.cfg_.dot_stuffing ? " (dot-stuffed)" : " (NOT dot-stuffed: fault)") +
@@ -708,11 +708,13 @@ ClientSession::ClientSession(ClientConfig config, SessionInfo info, std::vector<
 }
 
 ClientSession::ClientSession(ClientConfig config, SessionInfo info, std::span<const Transaction> borrowed)
-    : helo_name_(std::move(config.helo_name)),
-      info_{std::move(info.local_host), std::move(info.peer_host), info.session_id},
+    : names_({info.local_host, info.peer_host,
+              config.helo_name == info.local_host ? std::string_view() : std::string_view(config.helo_name)}),
+      session_id_(info.session_id),
       txns_(borrowed.data()),
       cfg_{config.use_pipelining, config.use_starttls, config.require_starttls, config.use_auth, config.prefer_login,
-           config.use_size, config.use_dsn, config.dot_stuffing, config.bare_lf} {
+           config.use_size, config.use_dsn, config.dot_stuffing, config.bare_lf},
+      helo_is_local_(config.helo_name == info.local_host) {
   if (borrowed.size() > UINT32_MAX) throw std::length_error("ClientSession: too many transactions");
   txn_count_ = static_cast<uint32_t>(borrowed.size());
   if (!config.auth_user.empty() || !config.auth_password.empty() || config.downgrade_8bit)
@@ -754,7 +756,7 @@ void ClientSession::start(SimTime now) {
   out_.unpark(tracing_);  // parked output storage, if this step writes (see Output::clear)
   if (state_ != ClientState::idle) return;
   if (tracing_)
-    Impl::record(*this, Kind::smtp_session_open, "client session opens (" + info_.local_host + " -> " + info_.peer_host + ")");
+    Impl::record(*this, Kind::smtp_session_open, "client session opens (" + std::string(local_host()) + " -> " + std::string(peer_host()) + ")");
   pending_.push_back(Pending{ClientState::greeting, 0});
   Impl::set_state(*this, ClientState::greeting, "connected");
   Impl::rearm(*this);
@@ -784,9 +786,9 @@ void ClientSession::receive(SimTime now, std::string_view bytes) {
     if (record_received_ && tracing_) {
       Record rec;
       rec.kind = Kind::smtp_reply;
-      rec.src = info_.peer_host;
-      rec.dst = info_.local_host;
-      rec.session = info_.session_id;
+      rec.src = peer_host();
+      rec.dst = local_host();
+      rec.session = session_id_;
       rec.text = r.summary();
       rec.wire = format_reply(r);
       rec.with("code", std::to_string(r.code));

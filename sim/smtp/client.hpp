@@ -30,6 +30,7 @@
 
 #include "sim/engine/time.hpp"
 #include "sim/smtp/envelope.hpp"
+#include "sim/smtp/names.hpp"
 #include "sim/smtp/reply.hpp"
 #include "sim/smtp/session_io.hpp"
 
@@ -250,16 +251,16 @@ class ClientSession {
     uint32_t converted_txn = UINT32_MAX;     // ... if it is transaction number converted_txn
   };
   // What the trace records need of SessionInfo (the client makes no policy
-  // decisions, so it keeps no peer address).
-  struct Names {
-    std::string local_host;
-    std::string peer_host;
-    uint64_t session_id = 0;
-  };
+  // decisions, so it keeps no peer address) and the HELO name, packed (40
+  // bytes; names.hpp): local host, peer host, HELO name (kept once when it
+  // is the local host's name: helo_is_local_).
+  std::string_view local_host() const { return names_[0]; }
+  std::string_view peer_host() const { return names_[1]; }
+  std::string_view helo_name() const { return helo_is_local_ ? names_[0] : names_[2]; }
 
-  std::string helo_name_;
+  PackedNames<3, 40> names_;
+  uint64_t session_id_ = 0;
   std::unique_ptr<Rare> rare_;
-  Names info_;
   // The transactions: the caller's (borrowed) or owned_'s, allocated only
   // by the owning constructor.
   std::unique_ptr<std::vector<Transaction>> owned_;
@@ -293,6 +294,7 @@ class ClientSession {
   bool data_failed_ : 1 = false;
   bool eight_bit_ : 1 = false;   // of txns_[txn_] (TxnInfo)
   bool wire_ready_ : 1 = false;  // of txns_[txn_] (TxnInfo)
+  bool helo_is_local_ : 1 = false;  // names_: the HELO name is the local host's
 };
 
 // Dot-stuffs a message for DATA (RFC 5321 4.5.2): normalises line ends to
