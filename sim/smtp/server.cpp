@@ -326,7 +326,7 @@ struct ServerSession::Impl {
       s.txn_->body.clear();
       s.txn_->body.shrink_to_fit();
     }
-    s.in_.clear();
+    if (s.in_) s.in_->clear();  // not freed: in_view_ may point into it until process() ends
     if (s.tracing_) record(s, Kind::smtp_session_end, "server session ends: " + std::string(why));
   }
 
@@ -1315,9 +1315,11 @@ struct ServerSession::Impl {
     s.in_pos_ = 0;
     run(s);
     std::string_view rest = s.in_view_.substr(std::min(s.in_pos_, s.in_view_.size()));
-    if (rest.empty()) clear_buffer(s.in_);
-    else if (rest.data() >= s.in_.data() && rest.data() < s.in_.data() + s.in_.size()) s.in_.erase(0, static_cast<size_t>(rest.data() - s.in_.data()));
-    else s.in_.assign(rest);
+    if (rest.empty()) s.in_.reset();
+    else if (s.in_ && rest.data() >= s.in_->data() && rest.data() < s.in_->data() + s.in_->size())
+      s.in_->erase(0, static_cast<size_t>(rest.data() - s.in_->data()));
+    else if (s.in_) s.in_->assign(rest);
+    else s.in_ = std::make_unique<std::string>(rest);
     s.in_view_ = {};
     s.in_pos_ = 0;
   }
@@ -1454,11 +1456,11 @@ void ServerSession::receive(SimTime now, std::string_view bytes) {
   now_ = now;
   out_.unpark(tracing_);  // parked output storage, if this step writes (see Output::clear)
   if (state_ == ServerState::closed || state_ == ServerState::idle) return;
-  if (in_.empty()) {
+  if (!in_ || in_->empty()) {
     Impl::process(*this, bytes);  // nothing left over: read the caller's bytes in place
   } else {
-    in_.append(bytes);
-    Impl::process(*this, in_);
+    in_->append(bytes);
+    Impl::process(*this, *in_);
   }
   Impl::rearm(*this);
 }
@@ -1468,7 +1470,7 @@ void ServerSession::on_timer(SimTime now) {
   out_.unpark(tracing_);  // parked output storage, if this step writes (see Output::clear)
   if (holding() && now >= held_->until) {
     Impl::release(*this);
-    if (state_ != ServerState::closed && !in_.empty()) Impl::process(*this, in_);
+    if (state_ != ServerState::closed && in_ && !in_->empty()) Impl::process(*this, *in_);
     Impl::rearm(*this);
     return;
   }

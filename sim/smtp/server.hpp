@@ -358,7 +358,7 @@ class ServerSession {
   std::unique_ptr<Auth> auth_;  // non-null once an AUTH exchange began
   std::unique_ptr<Txn> txn_;    // non-null inside a mail transaction
 
-  std::string in_;             // input left over between receive() calls
+  std::unique_ptr<std::string> in_;  // input left over between receive() calls (null: none)
   std::string_view in_view_;   // while processing: the input being read (see Impl::process)
   size_t in_pos_ = 0;          // while processing: read position in in_view_
   MailArg* parsed_ = nullptr;  // while MAIL/RCPT is dispatched: its argument, parsed by the
