@@ -189,8 +189,8 @@ mail::Mailbox* MailServer::authenticate(std::string_view user, std::string_view 
 std::optional<smtp::Reply> MailServer::check_recipient(const smtp::PolicyContext& ctx, const smtp::Envelope& env,
                                                        const smtp::Recipient& rcpt) {
   bool may_relay = !ctx.auth_user.empty();
-  if (!may_relay && ctx.info) {
-    const HostId peer = s_.net.find_host(ctx.info->peer_host);
+  if (!may_relay) {
+    const HostId peer = s_.net.find_host(ctx.peer_host);
     may_relay = peer != kNoHost && relay_clients_.count(peer) > 0;
   }
   std::string box;
@@ -207,7 +207,7 @@ std::optional<smtp::Reply> MailServer::check_recipient(const smtp::PolicyContext
   // after its backoff and gets through. Authenticated users are exempt.
   if ((host_.smtp.greylisting || greylist_fault_ > 0) && ctx.auth_user.empty()) {
     const std::string key =
-        (ctx.info ? ctx.info->peer_address : std::string()) + "|" + lower(env.reverse_path) + "|" + lower(rcpt.address);
+        std::string(ctx.peer_address) + "|" + lower(env.reverse_path) + "|" + lower(rcpt.address);
     auto [it, fresh] = greylist_.emplace(key, ctx.now);
     if (fresh || ctx.now - it->second < host_.smtp.greylist_delay)
       return smtp::Reply(451, "4.7.1",
@@ -221,7 +221,7 @@ smtp::Reply MailServer::accept_message(const smtp::PolicyContext& ctx, const smt
                                        std::string_view content) {
   mail::Message msg = mail::parse_message(content);
   std::string how = "smtp";
-  const bool submission = ctx.info && ctx.info->submission;
+  const bool submission = ctx.submission;
   if (submission || !ctx.auth_user.empty()) {
     // RFC 6409 8.2, 8.3: the submission server completes Date and Message-ID.
     const auto added = mail::complete_for_submission(msg, ctx.now, (*s_.next_message_number)++, primary_domain());
@@ -238,8 +238,8 @@ smtp::Reply MailServer::accept_message(const smtp::PolicyContext& ctx, const smt
   if (digits.size() < 4) digits.insert(0, 4 - digits.size(), '0');
   mail::ReceivedInfo ri;
   ri.from_helo = std::string(ctx.helo_name);
-  ri.from_host = ctx.info ? ctx.info->peer_host : std::string();
-  ri.from_address = ctx.info ? ctx.info->peer_address : std::string();
+  ri.from_host = std::string(ctx.peer_host);
+  ri.from_address = std::string(ctx.peer_address);
   ri.by_host = host_.name;
   // RFC 3848: ESMTP, +S with TLS, +A when authenticated.
   ri.with = std::string(ctx.esmtp ? "ESMTP" : "SMTP") + (ctx.tls ? "S" : "") + (ctx.auth_user.empty() ? "" : "A");

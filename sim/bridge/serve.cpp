@@ -406,7 +406,8 @@ void Server::Impl::drive(const std::shared_ptr<Conn>& c, F&& input) {
   if (c->finished) return;
   const SimTime now = advance();
   engine.set_cause(c->cause);
-  policy.set_output(&c->session.output(), &c->session.info());
+  const smtp::SessionInfo info = c->session.info();
+  policy.set_output(&c->session.output(), &info);
   input(now);
   policy.set_output(nullptr, nullptr);
   flush(c);
@@ -530,8 +531,8 @@ void Server::Impl::arm_timer(const std::shared_ptr<Conn>& c) {
         Record r;
         r.kind = Kind::smtp_error;
         r.src = host->name;
-        r.dst = c->session.info().peer_host;
-        r.session = c->session.info().session_id;
+        r.dst = c->session.peer_host();
+        r.session = c->session.session_id();
         r.text = "a command line took longer than " + format_duration(cfg.timeouts.command) +
                  " to arrive (one byte at a time?): closing";
         c->session.output().records.push_back(std::move(r));
@@ -568,12 +569,12 @@ void Server::Impl::finish(const std::shared_ptr<Conn>& c) {
   engine.set_cause(c->cause);
   Record r;
   r.kind = Kind::tcp_closed;
-  r.src = c->session.info().peer_host;
+  r.src = c->session.peer_host();
   r.dst = host->name;
-  r.session = c->session.info().session_id;
+  r.session = c->session.session_id();
   r.text = "real TCP connection closed";
   trace.emit(std::move(r));
-  conns.erase(c->session.info().session_id);
+  conns.erase(c->session.session_id());
   check_done();
 }
 

@@ -260,9 +260,9 @@ struct ServerSession::Impl {
     if (!s.tracing_) return;
     Record r;
     r.kind = kind;
-    r.src = s.info_.local_host;
-    r.dst = s.info_.peer_host;
-    r.session = s.info_.session_id;
+    r.src = s.local_host();
+    r.dst = s.peer_host();
+    r.session = s.session_id_;
     r.text = std::move(text);
     r.wire = std::move(wire);
     s.out_.records.push_back(std::move(r));
@@ -287,9 +287,9 @@ struct ServerSession::Impl {
   static void record_reply(S& s, const Reply& r, size_t start, std::string_view verb) {
     Record rec;
     rec.kind = Kind::smtp_reply;
-    rec.src = s.info_.local_host;
-    rec.dst = s.info_.peer_host;
-    rec.session = s.info_.session_id;
+    rec.src = s.local_host();
+    rec.dst = s.peer_host();
+    rec.session = s.session_id_;
     rec.text = r.summary();
     rec.wire.assign(s.out_.bytes, start, std::string::npos);
     rec.with("code", std::to_string(r.code));
@@ -304,9 +304,9 @@ struct ServerSession::Impl {
     if (from == to || !s.tracing_) return;
     Record r;
     r.kind = Kind::smtp_state;
-    r.src = s.info_.local_host;
-    r.dst = s.info_.peer_host;
-    r.session = s.info_.session_id;
+    r.src = s.local_host();
+    r.dst = s.peer_host();
+    r.session = s.session_id_;
     r.text = "server " + std::string(server_state_name(from)) + " -> " + std::string(server_state_name(to));
     if (!why.empty()) r.text += " (" + std::string(why) + ")";
     r.with("machine", "server").with("state", std::string(server_state_name(to)))
@@ -364,8 +364,12 @@ struct ServerSession::Impl {
   static PolicyContext ctx(const S& s) {
     PolicyContext c;
     c.now = s.now_;
-    c.info = &s.info_;
-    c.helo_name = s.helo_name_;
+    c.local_host = s.local_host();
+    c.peer_host = s.peer_host();
+    c.peer_address = s.peer_address();
+    c.session_id = s.session_id_;
+    c.submission = s.submission_;
+    c.helo_name = s.helo_name();
     c.esmtp = s.esmtp_;
     c.tls = s.tls_;
     c.auth_user = s.auth_user();
@@ -401,7 +405,7 @@ struct ServerSession::Impl {
     // RFC 5321 4.1.4: EHLO/HELO after a transaction began resets it, as RSET.
     reset_txn(s);
     s.helo_seen_ = true;
-    s.helo_name_ = c.argument;
+    s.names_.set(3, c.argument);
     s.esmtp_ = ehlo;
     // The lines as views (the extension keywords are constants), written
     // straight into the output: no Reply is built unless it is recorded.
@@ -799,7 +803,7 @@ struct ServerSession::Impl {
     s.tls_ = true;
     s.helo_seen_ = false;
     s.esmtp_ = false;
-    s.helo_name_.clear();
+    s.names_.set(3, {});
     s.auth_.reset();
     reset_txn(s);
     // RFC 3207 5 (and CVE-2011-0411): commands pipelined after STARTTLS
@@ -955,9 +959,9 @@ struct ServerSession::Impl {
     if (!s.tracing_) return;
     Record r;
     r.kind = kind;
-    r.src = s.info_.peer_host;
-    r.dst = s.info_.local_host;
-    r.session = s.info_.session_id;
+    r.src = s.peer_host();
+    r.dst = s.local_host();
+    r.session = s.session_id_;
     r.text = std::move(text);
     r.wire.assign(wire);
     if (!verb.empty()) r.with("verb", std::string(verb));
@@ -1130,9 +1134,9 @@ struct ServerSession::Impl {
     if (s.record_received_ && s.tracing_) {
       Record r;
       r.kind = Kind::smtp_data;
-      r.src = s.info_.peer_host;
-      r.dst = s.info_.local_host;
-      r.session = s.info_.session_id;
+      r.src = s.peer_host();
+      r.dst = s.local_host();
+      r.session = s.session_id_;
       r.text = "message content, " + std::to_string(t.body_size) + " octets";
       r.wire = t.body.size() <= 65536 ? t.body : t.body.substr(0, 65536);
       r.with("size", std::to_string(t.body_size));
@@ -1417,7 +1421,21 @@ const I::Entry kEntries[kVerbCount] = {
 const ServerSession::Impl::Entry* ServerSession::Impl::entry(Verb v) { return &kEntries[static_cast<size_t>(v)]; }
 
 ServerSession::ServerSession(const ServerConfig& config, ServerPolicy& policy, SessionInfo info)
-    : cfg_(config), policy_(policy), info_(std::move(info)) {}
+    : cfg_(config),
+      policy_(policy),
+      names_({info.local_host, info.peer_host, info.peer_address, {}}),
+      session_id_(info.session_id),
+      submission_(info.submission) {}
+
+SessionInfo ServerSession::info() const {
+  SessionInfo i;
+  i.local_host = local_host();
+  i.peer_host = peer_host();
+  i.peer_address = peer_address();
+  i.session_id = session_id_;
+  i.submission = submission_;
+  return i;
+}
 
 const Envelope& ServerSession::envelope() const {
   static const Envelope kNone;
@@ -1434,7 +1452,7 @@ void ServerSession::start(SimTime now) {
   out_.unpark(tracing_);  // parked output storage, if this step writes (see Output::clear)
   if (state_ != ServerState::idle) return;
   if (tracing_)
-    Impl::record(*this, Kind::smtp_session_open, "server session opens (" + info_.peer_host + " -> " + info_.local_host + ")");
+    Impl::record(*this, Kind::smtp_session_open, "server session opens (" + std::string(peer_host()) + " -> " + std::string(local_host()) + ")");
   const ServerFault* f = nullptr;
   Impl::Mark m = Impl::mark(*this);
   Impl::FaultResult fr = Impl::apply_fault(*this, FaultVerb::connect, "", "CONNECT", &f);

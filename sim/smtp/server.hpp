@@ -35,6 +35,7 @@
 #include "sim/scenario/scenario.hpp"
 #include "sim/smtp/command.hpp"
 #include "sim/smtp/envelope.hpp"
+#include "sim/smtp/names.hpp"
 #include "sim/smtp/reply.hpp"
 #include "sim/smtp/session_io.hpp"
 
@@ -157,7 +158,12 @@ ServerConfig server_config_from(const SmtpPersonality& p, std::string_view hostn
 // What the policy may look at when deciding.
 struct PolicyContext {
   SimTime now{0};
-  const SessionInfo* info = nullptr;
+  // The session's SessionInfo, read in place ("", 0, false when unknown).
+  std::string_view local_host;
+  std::string_view peer_host;
+  std::string_view peer_address;
+  uint64_t session_id = 0;
+  bool submission = false;
   std::string_view helo_name;  // as given in HELO/EHLO
   bool esmtp = false;          // EHLO (not HELO)
   bool tls = false;
@@ -298,11 +304,16 @@ class ServerSession {
   bool closed() const { return state_ == ServerState::closed; }
   bool tls() const { return tls_; }
   bool esmtp() const { return esmtp_; }
-  const std::string& helo_name() const { return helo_name_; }
+  std::string_view helo_name() const { return names_[3]; }
   const std::string& auth_user() const;  // "" until AUTH succeeds
   const Envelope& envelope() const;  // the current transaction's (empty outside one)
   uint64_t messages_accepted() const { return accepted_; }
-  const SessionInfo& info() const { return info_; }
+  // The SessionInfo given at construction (a copy: the session keeps it packed).
+  SessionInfo info() const;
+  std::string_view local_host() const { return names_[0]; }
+  std::string_view peer_host() const { return names_[1]; }
+  std::string_view peer_address() const { return names_[2]; }
+  uint64_t session_id() const { return session_id_; }
 
   // Off: no trace records are built (benchmarks). On by default.
   void set_tracing(bool on) { tracing_ = on; }
@@ -349,7 +360,10 @@ class ServerSession {
 
   const ServerConfig& cfg_;
   ServerPolicy& policy_;
-  SessionInfo info_;
+  // SessionInfo's names and the HELO name, packed (48 bytes, names.hpp):
+  // local host, peer host, peer address, HELO name.
+  PackedNames<4, 48> names_;
+  uint64_t session_id_ = 0;
   Output out_;
   SimTime now_{0};
   SimTime deadline_ = SimTime::max();
@@ -363,7 +377,6 @@ class ServerSession {
   size_t in_pos_ = 0;          // while processing: read position in in_view_
   MailArg* parsed_ = nullptr;  // while MAIL/RCPT is dispatched: its argument, parsed by the
                                // check step for the proceed step (owned by Impl::dispatch)
-  std::string helo_name_;
   uint32_t accepted_ = 0;  // messages accepted (a connection cannot carry 2^32)
 
   ServerState state_ = ServerState::idle;
@@ -375,6 +388,7 @@ class ServerSession {
   bool esmtp_ : 1 = false;
   bool tls_ : 1 = false;
   bool helo_seen_ : 1 = false;
+  bool submission_ : 1 = false;  // SessionInfo::submission
 };
 
 }  // namespace smtplab::smtp
