@@ -259,6 +259,7 @@ class ClientSession {
   std::string_view helo_name() const { return helo_is_local_ ? names_[0] : names_[2]; }
 
   PackedNames<3, 40> names_;
+  static_assert(sizeof(PackedNames<3, 40>) == 40);
   uint64_t session_id_ = 0;
   std::unique_ptr<Rare> rare_;
   // The transactions: the caller's (borrowed) or owned_'s, allocated only

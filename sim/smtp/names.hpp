@@ -17,12 +17,13 @@
 
 namespace smtplab::smtp {
 
+// sizeof(PackedNames<N, Size>) == Size (checked where used).
 template <size_t N, size_t Size>
 class PackedNames {
  public:
   static constexpr size_t kInline = Size - sizeof(uint32_t) * N - 1;
 
-  PackedNames() { u_.in[0] = 0; }
+  PackedNames() = default;
   explicit PackedNames(const std::array<std::string_view, N>& names) : PackedNames() { assign(names); }
   PackedNames(const PackedNames& o) : PackedNames() { assign(o.all()); }
   PackedNames(PackedNames&& o) noexcept : PackedNames() { swap(o); }
@@ -57,10 +58,10 @@ class PackedNames {
     release();
     for (size_t i = 0; i < N; ++i) len_[i] = static_cast<uint32_t>(names[i].size());
     if (heap) {
-      u_.heap = heap;
+      std::memcpy(in_, &heap, sizeof heap);
       on_heap_ = true;
-    } else {
-      std::memcpy(u_.in, buf, total);
+    } else if (total > 0) {
+      std::memcpy(in_, buf, total);
     }
   }
   // Replaces name i, keeping the others.
@@ -70,24 +71,29 @@ class PackedNames {
     assign(a);
   }
   void swap(PackedNames& o) noexcept {
-    std::swap(u_, o.u_);
+    std::swap(in_, o.in_);
     std::swap(len_, o.len_);
     std::swap(on_heap_, o.on_heap_);
   }
 
  private:
-  const char* data() const { return on_heap_ ? u_.heap : u_.in; }
+  // The heap block's address is kept in in_'s first bytes (no union: its
+  // pointer member would align and pad the whole object to 8).
+  char* heap() const {
+    char* p;
+    std::memcpy(&p, in_, sizeof p);
+    return p;
+  }
+  const char* data() const { return on_heap_ ? heap() : in_; }
   void release() {
-    if (on_heap_) delete[] u_.heap;
+    if (on_heap_) delete[] heap();
     on_heap_ = false;
   }
 
-  union U {
-    char in[kInline];
-    char* heap;
-  } u_;
   uint32_t len_[N]{};
+  char in_[kInline]{};
   bool on_heap_ = false;
+  static_assert(kInline >= sizeof(char*), "room for the heap block's address");
 };
 
 }  // namespace smtplab::smtp

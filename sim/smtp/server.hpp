@@ -363,6 +363,7 @@ class ServerSession {
   // SessionInfo's names and the HELO name, packed (48 bytes, names.hpp):
   // local host, peer host, peer address, HELO name.
   PackedNames<4, 48> names_;
+  static_assert(sizeof(PackedNames<4, 48>) == 48);
   uint64_t session_id_ = 0;
   Output out_;
   SimTime now_{0};
