@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "sim/smtp/command.hpp"
+#include "sim/smtp/names.hpp"
 #include "sim/smtp/scan.hpp"
 #include "tests/test_smtp_harness.hpp"
 
@@ -822,4 +823,35 @@ TEST_CASE("8-bit content to a server without 8BITMIME: the host's downgrade, or 
     CHECK(p.client_wire.find("MAIL FROM") == std::string::npos);  // nothing of it was sent
     CHECK(p.policy.stored.empty());
   }
+}
+
+TEST_CASE("PackedNames: inline and heap, replacing one name, copies and moves", "[smtp][names]") {
+  using Names = smtplab::smtp::PackedNames<3, 40>;
+  static_assert(sizeof(Names) == 40);
+  Names a({"c1.test", "mx.bench.test", ""});
+  CHECK(a[0] == "c1.test");
+  CHECK(a[1] == "mx.bench.test");
+  CHECK(a[2].empty());
+  const std::string longname(100, 'x');
+  a.set(2, longname);  // spills to the heap
+  CHECK(a[0] == "c1.test");
+  CHECK(a[1] == "mx.bench.test");
+  CHECK(a[2] == longname);
+  a.set(1, a[2]);  // a view into the object itself
+  CHECK(a[1] == longname);
+  CHECK(a[2] == longname);
+  Names b = a;
+  a.set(1, "short");
+  a.set(2, "");  // back inline
+  CHECK(a[1] == "short");
+  CHECK(a[2].empty());
+  CHECK(b[1] == longname);
+  Names c = std::move(b);
+  CHECK(c[0] == "c1.test");
+  CHECK(c[2] == longname);
+  c = a;
+  CHECK(c[1] == "short");
+  Names e;
+  CHECK(e[0].empty());
+  CHECK(e[2].empty());
 }
