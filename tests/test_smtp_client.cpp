@@ -77,6 +77,17 @@ std::vector<TransactionResult> run_pair(Pair& p, ClientConfig ccfg, std::vector<
   return c.results();
 }
 
+// The server fault "452 to RCPT for this recipient" (every time).
+ServerFault rcpt_452(const char* recipient) {
+  ServerFault f;
+  f.kind = ServerFault::Kind::reply;
+  f.verb = FaultVerb::rcpt;
+  f.nth = 0;
+  f.code = 452;
+  f.recipient = recipient;
+  return f;
+}
+
 Transaction txn(std::vector<std::string> rcpts, std::string body = "Subject: test\n\nHello.\n") {
   Transaction t;
   t.envelope.reverse_path = "bob@gmail.test";
@@ -181,13 +192,7 @@ TEST_CASE("many recipients: outcomes past the inline RCPT bits and pending queue
     p.scfg = test_config();
     p.policy.catch_all = true;
     ServerFaults faults;
-    ServerFault f;
-    f.kind = ServerFault::Kind::reply;
-    f.verb = FaultVerb::rcpt;
-    f.nth = 0;
-    f.code = 452;
-    f.recipient = "r70@yahoo.test";
-    faults.add(f);
+    faults.add(rcpt_452("r70@yahoo.test"));
     p.scfg.faults = &faults;
     std::vector<std::string> rcpts;
     for (int i = 0; i < 80; ++i) rcpts.push_back("r" + std::to_string(i) + "@yahoo.test");
@@ -222,13 +227,7 @@ TEST_CASE("partial recipient failure: per-recipient outcomes", "[smtp][client]")
     Pair p;
     p.scfg = test_config();
     ServerFaults faults;
-    ServerFault f;
-    f.kind = ServerFault::Kind::reply;
-    f.verb = FaultVerb::rcpt;
-    f.nth = 0;
-    f.code = 452;
-    f.recipient = "carol@yahoo.test";
-    faults.add(f);
+    faults.add(rcpt_452("carol@yahoo.test"));
     p.scfg.faults = &faults;
     ClientConfig cc;
     cc.use_pipelining = pipe;
