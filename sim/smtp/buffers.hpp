@@ -23,12 +23,6 @@ inline void clear_buffer(std::string& s, size_t keep = kKeptBufferCapacity) {
   if (s.capacity() > keep) std::string().swap(s);
   else s.clear();
 }
-// Empties `v`, releasing its storage when it grew beyond `keep` elements.
-template <class T>
-void clear_vector(std::vector<T>& v, size_t keep) {
-  if (v.capacity() > keep) std::vector<T>().swap(v);
-  else v.clear();
-}
 
 // Output buffers go further: a session's output is handed over and emptied
 // after every step, so between events it holds nothing at all. Small

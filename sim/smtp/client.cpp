@@ -160,6 +160,7 @@ enum ExtBit : uint32_t {
   kExtStarttls = 16,
   kExtAuth = 32,
 };
+static_assert(kExtAuth < (1u << 8), "ClientSession::ext_mask_ holds 8 bits");
 
 uint32_t ext_bit(std::string_view keyword) {
   struct Known {
@@ -699,9 +700,18 @@ struct ClientSession::Impl {
   }
 };
 
+// Counts the session keeps narrow: transactions in 32 bits, a recipient's
+// index in the 28 bits a pending reply leaves it (PendingQueue::push_back).
+static void check_sizes(std::span<const Transaction> txns) {
+  if (txns.size() > UINT32_MAX) throw std::length_error("ClientSession: too many transactions");
+  for (const Transaction& t : txns)
+    if (t.envelope.recipients.size() >= (size_t{1} << 28))
+      throw std::length_error("ClientSession: too many recipients in one transaction");
+}
+
 ClientSession::ClientSession(ClientConfig config, SessionInfo info, std::vector<Transaction> transactions)
     : ClientSession(std::move(config), std::move(info), std::span<const Transaction>{}) {
-  if (transactions.size() > UINT32_MAX) throw std::length_error("ClientSession: too many transactions");
+  check_sizes(transactions);
   owned_ = std::make_unique<std::vector<Transaction>>(std::move(transactions));
   txns_ = owned_->data();
   txn_count_ = static_cast<uint32_t>(owned_->size());
@@ -715,7 +725,7 @@ ClientSession::ClientSession(ClientConfig config, SessionInfo info, std::span<co
       cfg_{config.use_pipelining, config.use_starttls, config.require_starttls, config.use_auth, config.prefer_login,
            config.use_size, config.use_dsn, config.dot_stuffing, config.bare_lf},
       helo_is_local_(config.helo_name == info.local_host) {
-  if (borrowed.size() > UINT32_MAX) throw std::length_error("ClientSession: too many transactions");
+  check_sizes(borrowed);
   txn_count_ = static_cast<uint32_t>(borrowed.size());
   if (!config.auth_user.empty() || !config.auth_password.empty() || config.downgrade_8bit)
     rare_ = std::make_unique<Rare>(

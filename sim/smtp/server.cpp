@@ -332,13 +332,10 @@ struct ServerSession::Impl {
 
   // The transaction's part: made by MAIL (or, defensively, by whatever needs
   // it first) and given up by reset_txn(). One emptied part is parked per
-  // thread, so the next transaction of any session reuses it: a session
-  // between transactions holds none, and a transaction costs no allocation
-  // for it.
-  static std::unique_ptr<S::Txn>& spare_txn() {
-    thread_local std::unique_ptr<S::Txn> spare;
-    return spare;
-  }
+  // thread (spare_buffer, as the output buffers), so the next transaction of
+  // any session reuses it: a session between transactions holds none, and a
+  // transaction costs no allocation for it.
+  static std::unique_ptr<S::Txn>& spare_txn() { return spare_buffer<std::unique_ptr<S::Txn>>(); }
   // The message is with the policy now: its buffer goes (clear_buffer).
   static void reset_txn(S& s) {
     if (!s.txn_) return;
@@ -1435,11 +1432,6 @@ SessionInfo ServerSession::info() const {
   i.session_id = session_id_;
   i.submission = submission_;
   return i;
-}
-
-const Envelope& ServerSession::envelope() const {
-  static const Envelope kNone;
-  return txn_ ? txn_->env : kNone;
 }
 
 const std::string& ServerSession::auth_user() const {

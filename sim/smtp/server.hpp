@@ -306,7 +306,6 @@ class ServerSession {
   bool esmtp() const { return esmtp_; }
   std::string_view helo_name() const { return names_[3]; }
   const std::string& auth_user() const;  // "" until AUTH succeeds
-  const Envelope& envelope() const;  // the current transaction's (empty outside one)
   uint64_t messages_accepted() const { return accepted_; }
   // The SessionInfo given at construction (a copy: the session keeps it packed).
   SessionInfo info() const;
