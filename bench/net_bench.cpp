@@ -34,6 +34,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -62,7 +63,7 @@ struct Runner {
   Engine& engine;
   const Network* net = nullptr;
   long long peak = 0;
-  long long heap_at_peak = 0;  // malloc's peak bytes in use (mallinfo2), sampled with the resident peak
+  long long heap_at_peak = 0;  // malloc's largest sampled bytes in use (mallinfo2), a maximum of its own
   size_t net_peak = 0;  // Network::memory_bytes() at its sampled peak
   uint64_t tw_peak = 0;  // TIME-WAIT entries at the sampled peak
   size_t events_peak = 0;  // pending engine events at the sampled peak
@@ -279,6 +280,8 @@ struct SmtpBench : TcpAcceptor {
   }
 
   void set_body(std::string text) {
+    // Client sessions read `message` in place until they end.
+    if (started) throw std::logic_error("SmtpBench::set_body: sessions have started");
     body = std::move(text);
     smtp::Transaction t;
     t.envelope.reverse_path = "a@c.test";
