@@ -317,9 +317,7 @@ TEST_CASE("BridgePolicy delivers to the Maildir before the 250 and refuses other
     return true;
   });
   smtp::Output out;
-  smtp::SessionInfo info;
-  info.session_id = 9;
-  p.set_output(&out, &info);
+  p.set_output(&out, 9);
   smtp::PolicyContext ctx;
   smtp::Envelope env;
   env.reverse_path = "someone@outside.test";

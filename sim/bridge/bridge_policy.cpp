@@ -29,7 +29,7 @@ std::optional<smtp::Reply> BridgePolicy::verify(const smtp::PolicyContext& ctx, 
 void BridgePolicy::record(Record r) {
   if (!out_) return;
   r.src = host_.name;
-  if (info_) r.session = info_->session_id;
+  r.session = session_;
   out_->records.push_back(std::move(r));
 }
 

@@ -51,10 +51,11 @@ class BridgePolicy : public smtp::ServerPolicy {
   bool has_inner() const { return inner_ != nullptr; }
   void set_relay(RelaySink sink) { relay_ = std::move(sink); }
   // Trace records made during a policy call go to this Output (the calling
-  // session's); set before driving a session, cleared after.
-  void set_output(smtp::Output* out, const smtp::SessionInfo* info) {
+  // session's, whose id they carry); set before driving a session, cleared
+  // after (nullptr).
+  void set_output(smtp::Output* out, uint64_t session_id = 0) {
     out_ = out;
-    info_ = info;
+    session_ = session_id;
   }
 
   bool authenticate(const smtp::PolicyContext& ctx, std::string_view authzid, std::string_view user,
@@ -86,7 +87,7 @@ class BridgePolicy : public smtp::ServerPolicy {
   bool can_relay_ = false;
   RelaySink relay_;
   smtp::Output* out_ = nullptr;
-  const smtp::SessionInfo* info_ = nullptr;
+  uint64_t session_ = 0;
   uint64_t accepted_ = 0;
   uint64_t delivered_ = 0;
   uint64_t relayed_ = 0;

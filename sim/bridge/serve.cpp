@@ -406,10 +406,9 @@ void Server::Impl::drive(const std::shared_ptr<Conn>& c, F&& input) {
   if (c->finished) return;
   const SimTime now = advance();
   engine.set_cause(c->cause);
-  const smtp::SessionInfo info = c->session.info();
-  policy.set_output(&c->session.output(), &info);
+  policy.set_output(&c->session.output(), c->session.session_id());
   input(now);
-  policy.set_output(nullptr, nullptr);
+  policy.set_output(nullptr);
   flush(c);
   arm_sim_timer();
 }
