@@ -67,6 +67,7 @@ struct Runner {
   size_t net_peak = 0;  // Network::memory_bytes() at its sampled peak
   uint64_t tw_peak = 0;  // TIME-WAIT entries at the sampled peak
   size_t events_peak = 0;  // pending engine events at the sampled peak
+  size_t queued_peak = 0;  // keys in the engine's queue (pending + cancelled), at their sampled peak
   double sample_wall = 0, sample_cpu = 0;  // time spent sampling (subtracted from the figures)
   void sample() {
     const auto w0 = Clock::now();
@@ -78,6 +79,7 @@ struct Runner {
   void measure() {
     peak = std::max(peak, current_rss_bytes());
     events_peak = std::max(events_peak, engine.pending());
+    queued_peak = std::max(queued_peak, engine.queued());
     const struct mallinfo2 mi = mallinfo2();
     heap_at_peak = std::max(heap_at_peak, static_cast<long long>(mi.uordblks + mi.hblkhd));
     if (net) {
@@ -521,7 +523,7 @@ SessionFigures sessions(std::ostream& out, uint64_t concurrent, uint64_t total, 
       << "), of which the TCP model holds "
       << fmt("%.0f", static_cast<double>(runner.net_peak) / static_cast<double>(concurrent)) << " (with "
       << runner.tw_peak << " TIME-WAIT entries at the peak, " << st.time_wait << " at the end; "
-      << runner.events_peak << " pending events at the peak)\n";
+      << runner.events_peak << " pending events at the peak, " << runner.queued_peak << " keys queued)\n";
   SessionFigures f;
   f.per_session_wall = wall / static_cast<double>(total);
   f.per_session_cpu = cpu / static_cast<double>(total);
@@ -547,7 +549,11 @@ int run_net(std::ostream& out, const Options& options) {
       out << "SMTPLAB_BENCH_NET_ONLY must be a number of sessions from 1 to 1000000, not \"" << only << "\"\n";
       return 1;
     }
-    return sessions(out, c, 5 * c, false).ok ? 0 : 1;
+    // SMTPLAB_BENCH_NET_SMALL=1: the sessions carry one-line messages, as
+    // in the memory figure.
+    const char* small_env = std::getenv("SMTPLAB_BENCH_NET_SMALL");
+    const bool one_line = small_env && std::string_view(small_env) == "1";
+    return sessions(out, c, 5 * c, false, one_line).ok ? 0 : 1;
   }
   // Sessions first: the bulk runs' 10 MB buffers would otherwise blur the
   // memory figures. Each size runs 5 x its concurrency sessions, twice; the

@@ -1,6 +1,7 @@
 // tests/test_engine.cpp: the engine, its queues, time and RNG streams.
 // Every engine test runs against every queue implementation.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <functional>
 #include <vector>
 
@@ -157,6 +158,86 @@ TEMPLATE_TEST_CASE("random schedules match a reference sort (determinism and ord
     std::stable_sort(kept.begin(), kept.end(), [](auto& a, auto& b) { return a.first < b.first; });
     e.run();
     CHECK(got == kept);
+  }
+}
+
+TEMPLATE_TEST_CASE("cancelled events far in the future are swept out of the queue", "[engine]", QuaternaryHeap,
+                   BinaryHeap) {
+  // Like a client that arms a 5-minute timeout and cancels it milliseconds
+  // later: without a sweep, every cancelled key would wait in the queue (and
+  // hold its slot) until its own time came.
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    INFO("seed " << seed);
+    Rng rng(seed, "test.sweep");
+    BasicEngine<TestType> e;
+    std::vector<std::pair<int64_t, int>> got, kept;
+    std::vector<EventId> timeouts;
+    size_t max_excess = 0, max_pending = 0, cancelled = 0;
+    int next = 0;
+    // 4,000 short events; each also arms a far timeout and usually cancels
+    // the one armed before, so cancelled keys pile up far ahead.
+    std::function<void(int, int64_t)> work = [&](int id, int64_t t) {
+      got.push_back({t, id});
+      if (next < 4000) {
+        const int child = next++;
+        const int64_t ct = e.now().us + static_cast<int64_t>(rng.uniform_int(1, 50));
+        e.at(SimTime{ct}, [&, child, ct] { work(child, ct); });
+        const int tid = 100000 + child;
+        const int64_t tt = 1'000'000 + static_cast<int64_t>(rng.uniform_int(0, 1000));
+        timeouts.push_back(e.at(SimTime{tt}, [&, tid, tt] { got.push_back({tt, tid}); }));
+        // Most often the one armed just before (the step it guarded is done).
+        if (timeouts.size() > 1 && rng.bernoulli(0.9) && e.cancel(timeouts[timeouts.size() - 2])) ++cancelled;
+      }
+      max_pending = std::max(max_pending, e.pending());
+      if (e.queued() > e.pending()) max_excess = std::max(max_excess, e.queued() - e.pending());
+    };
+    for (int i = 0; i < 20; ++i) {
+      const int id = next++;
+      const int64_t t = static_cast<int64_t>(rng.uniform_int(0, 10));
+      e.at(SimTime{t}, [&, id, t] { work(id, t); });
+    }
+    e.run();
+    // Every event ran once, in (time, insertion) order; the timeouts ran
+    // unless cancelled.
+    for (size_t i = 1; i < got.size(); ++i) CHECK(got[i - 1].first <= got[i].first);
+    size_t short_events = 0, timeouts_run = 0;
+    for (const auto& g : got) (g.second >= 100000 ? timeouts_run : short_events) += 1;
+    CHECK(short_events == 4000);
+    CHECK(cancelled > 3000);
+    CHECK(timeouts_run == timeouts.size() - cancelled);
+    // Cancelled keys never outnumbered half the pending events (or the
+    // small-queue allowance) by more than the one cancel a handler made, plus
+    // the key of the event running. Without the sweep they would pile up to
+    // `cancelled`.
+    CHECK(max_excess <= std::max<size_t>(256, max_pending / 2) + 2);
+  }
+}
+
+TEST_CASE("a sweep changes nothing the program can observe", "[engine]") {
+  // The same schedule with and without cancellations of events that would
+  // never run anyway: identical order.
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    std::vector<int> plain, swept;
+    for (int pass = 0; pass < 2; ++pass) {
+      Rng rng(seed, "test.sweep.same");
+      Engine e;
+      std::vector<int>& out = pass ? swept : plain;
+      std::vector<EventId> far;
+      for (int i = 0; i < 3000; ++i) {
+        const int64_t t = static_cast<int64_t>(rng.uniform_int(0, 100));  // many ties
+        e.at(SimTime{t}, [&out, i] { out.push_back(i); });
+        if (pass) far.push_back(e.at(SimTime{1'000'000 + i}, [&out] { out.push_back(-1); }));
+      }
+      for (EventId id : far) e.cancel(id);
+      if (pass) {
+        CHECK(e.queued() == 6000);  // nothing swept until the engine next looks at its queue
+        REQUIRE(e.step());
+        CHECK(e.queued() <= e.pending() + 1);  // swept (the +1: the key of the event that ran)
+      }
+      e.run();
+    }
+    CHECK(plain.size() == 3000);
+    CHECK(plain == swept);
   }
 }
 

@@ -7,7 +7,9 @@
 // slot array, so the heap moves only small keys.
 //
 // Every queue offers: push(key), top(), pop(), replace_top(key) (= pop then
-// push), size(), empty(), clear(), reserve(n). The engine tests run against each implementation.
+// push), remove_if(pred) (drops every key the predicate names and restores
+// heap order in O(n)), size(), empty(), clear(), reserve(n). The engine tests
+// run against each implementation.
 #pragma once
 
 #include <algorithm>
@@ -99,6 +101,18 @@ class QuaternaryHeap {
     data_[hole] = k;
   }
 
+  // Drops every key for which drop(key) is true, then rebuilds the heap
+  // bottom-up (Floyd): O(n) for n keys, whatever was dropped.
+  template <class Pred>
+  void remove_if(Pred drop) {
+    size_t out = kRoot;
+    for (size_t i = kRoot; i < end_; ++i)
+      if (!drop(data_[i])) data_[out++] = data_[i];
+    end_ = out;
+    if (end_ - kRoot < 2) return;
+    for (size_t p = (end_ - 1 + 8) / 4 + 1; p-- > kRoot;) sift_down(p, data_[p]);
+  }
+
   void pop() {
     const QueueKey last = data_[--end_];
     if (end_ == kRoot) return;
@@ -150,6 +164,22 @@ class QuaternaryHeap {
     return (static_cast<__uint128_t>(static_cast<uint64_t>(k.time) ^ (uint64_t{1} << 63)) << 64) | k.order;
   }
   static bool less(const QueueKey& a, const QueueKey& b) { return wide(a) < wide(b); }
+
+  // Places k at or below hole i (top-down, comparing against k at each level).
+  void sift_down(size_t hole, QueueKey k) {
+    for (;;) {
+      const size_t first = 4 * hole - 8;
+      if (first >= end_) break;
+      const size_t last = std::min(first + 4, end_);
+      size_t best = first;
+      for (size_t c = first + 1; c < last; ++c)
+        if (less(data_[c], data_[best])) best = c;
+      if (!less(data_[best], k)) break;
+      data_[hole] = data_[best];
+      hole = best;
+    }
+    data_[hole] = k;
+  }
 
   void sift_up(size_t i, QueueKey k) {
     const __uint128_t wk = wide(k);
@@ -205,6 +235,11 @@ class BinaryHeap {
   void replace_top(QueueKey k) {
     pop();
     push(k);
+  }
+  template <class Pred>
+  void remove_if(Pred drop) {
+    std::erase_if(keys_, drop);
+    std::make_heap(keys_.begin(), keys_.end(), std::greater<QueueKey>{});
   }
 
  private:
