@@ -401,8 +401,7 @@ void ClientDriver::pump() {
   if (!out.bytes.empty() && conn.valid()) conn.send(out.bytes);
   bool close = out.closed;
   for (const smtp::Effect& e : out.effects) close = close || e.kind == smtp::EffectKind::close;
-  out.clear();
-  out.closed = false;
+  out.clear();  // also resets `closed`; `out` is not the session's any more
   if (close || session.done()) {
     if (conn.valid()) conn.close();
     return;
@@ -456,8 +455,7 @@ void ServerDriver::pump() {
   if (!out.bytes.empty() && conn.valid()) conn.send(out.bytes);
   bool close = out.closed;
   for (const smtp::Effect& e : out.effects) close = close || e.kind == smtp::EffectKind::close;
-  out.clear();
-  out.closed = false;
+  out.clear();  // also resets `closed`; `out` is not the session's any more
   if (close && conn.valid()) conn.close();
 }
 

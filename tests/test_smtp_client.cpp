@@ -2,6 +2,7 @@
 // directly (no engine, no network), with and without pipelining, plus the
 // parsers fed one byte at a time and split at every offset.
 #include <catch2/catch.hpp>
+#include <utility>
 
 #include "sim/smtp/command.hpp"
 #include "sim/smtp/names.hpp"
@@ -168,6 +169,73 @@ TEST_CASE("borrowed transactions: the same dialogue as owned copies, and a 7-bit
   CHECK(p.policy.stored[0].content == seven);
   CHECK(p.policy.stored[1].content == "Subject: test\r\n\r\nHello.\r\n");  // the conversion was the first message's only
   CHECK(queue[0].content == body);
+}
+
+TEST_CASE("a machine's Output is pooled: held while a step's output waits, handed back by clear()",
+          "[smtp][client]") {
+  OutputSlot a, b;
+  CHECK_FALSE(a.attached());
+  CHECK(std::as_const(a)->empty());  // reading an idle slot takes nothing from the pool
+  CHECK_FALSE(a.attached());
+  a->bytes = "220 ready\r\n";
+  a->closed = true;
+  REQUIRE(a.attached());
+  Output* first = &*a;
+  // Another machine writing at the same time gets an Output of its own.
+  b->bytes = "EHLO c\r\n";
+  CHECK(&*b != first);
+  CHECK(a->bytes == "220 ready\r\n");
+  // A copy carries the contents, not the attachment.
+  Output copy = *a;
+  CHECK(copy.bytes == "220 ready\r\n");
+  copy.clear();
+  CHECK(a.attached());
+  a->clear();
+  CHECK_FALSE(a.attached());
+  // The next step of any machine reuses the pooled Output, empty, not closed.
+  OutputSlot c;
+  CHECK(&*c == first);
+  CHECK(c->empty());
+  CHECK_FALSE(c->closed);
+  // Moving a slot moves the attachment: clear() detaches the new owner.
+  OutputSlot d(std::move(c));
+  CHECK_FALSE(c.attached());
+  REQUIRE(d.attached());
+  d->clear();
+  CHECK_FALSE(d.attached());
+  b->clear();
+  // Many outputs waiting at once are not all kept once handed back.
+  {
+    std::vector<OutputSlot> many(50);
+    for (OutputSlot& m : many) m->bytes = "x";
+    for (OutputSlot& m : many) m->clear();
+  }
+  CHECK(detail::output_pool().idle.size() <= detail::OutputPool::kMaxIdle);
+}
+
+TEST_CASE("an idle session holds no Output between steps", "[smtp][client]") {
+  Pair p;
+  ServerSession s(p.scfg, p.policy, {"mx.yahoo.test", "smtp.gmail.test", "", 7, false});
+  ClientConfig ccfg;
+  ccfg.helo_name = "smtp.gmail.test";
+  ccfg.use_starttls = false;
+  ccfg.use_auth = false;
+  ClientSession c(ccfg, {"smtp.gmail.test", "mx.yahoo.test", "", 7, false}, std::vector<Transaction>{});
+  s.start(SimTime{0});
+  Output& greeting = s.output();
+  CHECK(greeting.bytes.rfind("220 ", 0) == 0);
+  c.start(SimTime{0});
+  c.receive(SimTime{1}, greeting.bytes);
+  greeting.clear();
+  // Each machine's waiting output is its own; once cleared, the server's
+  // is empty until it writes again.
+  Output& ehlo = c.output();
+  CHECK(ehlo.bytes.rfind("EHLO smtp.gmail.test", 0) == 0);
+  CHECK(s.output().empty());
+  s.output().clear();
+  ehlo.clear();
+  CHECK(c.output().empty());
+  c.output().clear();
 }
 
 TEST_CASE("results() lists every transaction before any outcome", "[smtp][client]") {

@@ -130,8 +130,7 @@ void SmtpServerDriver::pump() {
   bool close = out.closed;
   for (const smtp::Effect& e : out.effects)
     if (e.kind == smtp::EffectKind::close) close = true;
-  out.clear();
-  out.closed = false;
+  out.clear();  // also resets `closed`; `out` is not the session's any more
   if (close) {
     arm(SimTime::max());
     if (conn_.valid()) conn_.close();
@@ -193,8 +192,7 @@ void SmtpClientDriver::pump() {
   bool close = out.closed;
   for (const smtp::Effect& e : out.effects)
     if (e.kind == smtp::EffectKind::close) close = true;
-  out.clear();
-  out.closed = false;
+  out.clear();  // also resets `closed`; `out` is not the session's any more
   if (close || session_.done()) {
     arm(SimTime::max());
     if (conn_.valid()) conn_.close();

@@ -189,7 +189,7 @@ struct ClientSession::Impl {
     r.text = std::move(text);
     r.wire = std::move(wire);
     if (!verb.empty()) r.with("verb", std::string(verb));
-    c.out_.records.push_back(std::move(r));
+    c.out_->records.push_back(std::move(r));
   }
 
   static void set_state(C& c, ClientState to, std::string_view why = {}) {
@@ -205,7 +205,7 @@ struct ClientSession::Impl {
     if (!why.empty()) r.text += " (" + std::string(why) + ")";
     r.with("machine", "client").with("state", std::string(client_state_name(to)))
         .with("prev", std::string(client_state_name(from)));
-    c.out_.records.push_back(std::move(r));
+    c.out_->records.push_back(std::move(r));
   }
 
   // Sends one command line and expects one reply in `state`. `write`
@@ -215,21 +215,21 @@ struct ClientSession::Impl {
   template <class Write>
   static void send_with(C& c, ClientState state, std::string_view verb, size_t rcpt_index, Write&& write,
                         std::string_view shown = {}) {
-    const size_t start = c.out_.bytes.size();
-    write(c.out_.bytes);
-    const size_t text_end = c.out_.bytes.size();
-    c.out_.bytes += "\r\n";
+    const size_t start = c.out_->bytes.size();
+    write(c.out_->bytes);
+    const size_t text_end = c.out_->bytes.size();
+    c.out_->bytes += "\r\n";
     if (c.tracing_) {
       Record r;
       r.kind = Kind::smtp_command;
       r.src = c.local_host();
       r.dst = c.peer_host();
       r.session = c.session_id_;
-      if (shown.empty()) r.text.assign(c.out_.bytes, start, text_end - start);
+      if (shown.empty()) r.text.assign(c.out_->bytes, start, text_end - start);
       else r.text.assign(shown);
-      r.wire.assign(c.out_.bytes, start, std::string::npos);
+      r.wire.assign(c.out_->bytes, start, std::string::npos);
       r.with("verb", std::string(verb));
-      c.out_.records.push_back(std::move(r));
+      c.out_->records.push_back(std::move(r));
     }
     c.pending_.push_back(Pending{state, static_cast<uint32_t>(rcpt_index)});
     set_state(c, state);
@@ -286,7 +286,7 @@ struct ClientSession::Impl {
     t.accepted = accepted;
     t.final_reply = final_reply;
     t.done = true;
-    c.out_.add_effect(Effect{EffectKind::transaction_done, c.txn_, final_reply.summary()});
+    c.out_->add_effect(Effect{EffectKind::transaction_done, c.txn_, final_reply.summary()});
     ++c.txn_;
   }
 
@@ -298,7 +298,7 @@ struct ClientSession::Impl {
         if (o.status == RcptStatus::pending) set_outcome(o, r, stage, synth);
       res.final_reply = r;
       res.done = true;
-      c.out_.add_effect(Effect{EffectKind::transaction_done, t, r.summary()});
+      c.out_->add_effect(Effect{EffectKind::transaction_done, t, r.summary()});
     }
     c.txn_ = static_cast<uint32_t>(c.txn_count_);
   }
@@ -306,9 +306,9 @@ struct ClientSession::Impl {
   static void close(C& c, std::string_view why) {
     clear_pending(c);
     set_state(c, ClientState::done, why);
-    if (!c.out_.closed) {
-      c.out_.add_effect(Effect{EffectKind::close, 0, std::string(why)});
-      c.out_.closed = true;
+    if (!c.out_->closed) {
+      c.out_->add_effect(Effect{EffectKind::close, 0, std::string(why)});
+      c.out_->closed = true;
       if (c.tracing_) record(c, Kind::smtp_session_end, "client session ends: " + std::string(why));
     }
     c.deadline_ = SimTime::max();
@@ -441,7 +441,7 @@ struct ClientSession::Impl {
       // than one per doubling; xtext may triple ENVID and ORCPT.
       size_t group = 64 + t.envelope.reverse_path.size() + 3 * t.envelope.envid.size();
       for (const Recipient& r : t.envelope.recipients) group += 48 + r.address.size() + 3 * r.orcpt.size();
-      c.out_.bytes.reserve(c.out_.bytes.size() + group);
+      c.out_->bytes.reserve(c.out_->bytes.size() + group);
       send_with(c, ClientState::mail, "MAIL", 0, [&](std::string& out) { write_mail_command(c, t, size, out); });
       if (pipelining(c)) {
         // RFC 2920 3.1: MAIL, RCPTs and DATA in one group; DATA is last.
@@ -478,19 +478,19 @@ struct ClientSession::Impl {
 
   static void send_body(C& c) {
     const std::string_view body = content(c);
-    size_t start = c.out_.bytes.size();
+    size_t start = c.out_->bytes.size();
     if (c.cfg_.bare_lf) {
-      append_bare_lf(c.out_.bytes, body, c.cfg_.dot_stuffing);
+      append_bare_lf(c.out_->bytes, body, c.cfg_.dot_stuffing);
     } else if (c.wire_ready_) {
       // Known from the constructor's scan: stuffing would change nothing, so
       // the body goes out as one copy (append_dot_stuffed gives the same bytes).
-      std::string& out = c.out_.bytes;
+      std::string& out = c.out_->bytes;
       out.reserve(out.size() + body.size() + 5);
       out += body;
       if (!body.empty() && body.back() != '\n') out += "\r\n";
       out += ".\r\n";
     } else {
-      append_dot_stuffed(c.out_.bytes, body, c.cfg_.dot_stuffing);
+      append_dot_stuffed(c.out_->bytes, body, c.cfg_.dot_stuffing);
     }
     if (c.tracing_) {
       Record r;
@@ -498,13 +498,13 @@ struct ClientSession::Impl {
       r.src = c.local_host();
       r.dst = c.peer_host();
       r.session = c.session_id_;
-      size_t n = c.out_.bytes.size() - start;
+      size_t n = c.out_->bytes.size() - start;
       r.text = "message content, " + std::to_string(n) + " octets" +
                (c.cfg_.dot_stuffing ? " (dot-stuffed)" : " (NOT dot-stuffed: fault)") +
                (c.cfg_.bare_lf ? " (lines end in a bare LF: fault)" : "");
-      r.wire.assign(c.out_.bytes, start, std::string::npos);
+      r.wire.assign(c.out_->bytes, start, std::string::npos);
       r.with("size", std::to_string(n));
-      c.out_.records.push_back(std::move(r));
+      c.out_->records.push_back(std::move(r));
     }
     c.pending_.push_back(Pending{ClientState::body, 0});
     set_state(c, ClientState::body);
@@ -569,8 +569,8 @@ struct ClientSession::Impl {
           // RFC 3207 4.2: after the handshake, forget everything learnt and say EHLO again.
           c.tls_ = true;
           record(c, Kind::smtp_tls, "TLS handshake (simulated): TLS 1.3, no real cryptography");
-          if (c.tracing_) c.out_.records.back().with("state", "established");
-          c.out_.add_effect(Effect{EffectKind::tls_started, 0, "STARTTLS"});
+          if (c.tracing_) c.out_->records.back().with("state", "established");
+          c.out_->add_effect(Effect{EffectKind::tls_started, 0, "STARTTLS"});
           c.ext_mask_ = 0;
           send_hello(c, ClientState::ehlo);
         } else if (c.cfg_.require_starttls) {
@@ -642,7 +642,7 @@ struct ClientSession::Impl {
             // empty message so the server leaves the data state; its reply
             // will be ignored.
             c.data_failed_ = true;
-            c.out_.bytes += ".\r\n";
+            c.out_->bytes += ".\r\n";
             record(c, Kind::smtp_data, "empty data (no valid recipients)", ".\r\n");
             c.pending_.push_back(Pending{ClientState::body, 0});
             set_state(c, ClientState::body);
@@ -763,7 +763,7 @@ void ClientSession::PendingQueue::push_back(Pending p) {
 
 void ClientSession::start(SimTime now) {
   now_ = now;
-  out_.unpark(tracing_);  // parked output storage, if this step writes (see Output::clear)
+  out_->unpark(tracing_);  // parked output storage, if this step writes (see Output::clear)
   if (state_ != ClientState::idle) return;
   if (tracing_)
     Impl::record(*this, Kind::smtp_session_open, "client session opens (" + std::string(local_host()) + " -> " + std::string(peer_host()) + ")");
@@ -774,7 +774,7 @@ void ClientSession::start(SimTime now) {
 
 void ClientSession::receive(SimTime now, std::string_view bytes) {
   now_ = now;
-  out_.unpark(tracing_);  // parked output storage, if this step writes (see Output::clear)
+  out_->unpark(tracing_);  // parked output storage, if this step writes (see Output::clear)
   if (state_ == ClientState::done || state_ == ClientState::idle) return;
   parser_.feed_borrowed(bytes);  // read in place: the loop below drains it
   // One scratch reply per thread, shared by every session: a reply is parsed
@@ -803,7 +803,7 @@ void ClientSession::receive(SimTime now, std::string_view bytes) {
       rec.wire = format_reply(r);
       rec.with("code", std::to_string(r.code));
       if (!r.enhanced.empty()) rec.with("enhanced", r.enhanced);
-      out_.records.push_back(std::move(rec));
+      out_->records.push_back(std::move(rec));
     }
     Impl::on_reply(*this, r);
     if (state_ == ClientState::done) break;
@@ -814,13 +814,13 @@ void ClientSession::receive(SimTime now, std::string_view bytes) {
 
 void ClientSession::on_timer(SimTime now) {
   now_ = now;
-  out_.unpark(tracing_);  // parked output storage, if this step writes (see Output::clear)
+  out_->unpark(tracing_);  // parked output storage, if this step writes (see Output::clear)
   if (state_ == ClientState::done || !Impl::has_pending(*this) || now < deadline_) return;
   const ClientStateInfo& si = client_state_info(pending_.front().state);
   Impl::record(*this, Kind::smtp_timeout,
                "client timeout: no reply while " + std::string(si.description) + " after " +
                    format_duration(si.timeout) + " (" + std::string(si.rfc) + ")");
-  if (tracing_) out_.records.back().with("state", std::string(si.name));
+  if (tracing_) out_->records.back().with("state", std::string(si.name));
   if (!quit_sent_) {
     // RFC 5321 4.5.4.1: a timeout is a temporary failure; the queue retries.
     Impl::fail_all(*this, Impl::synthetic(451, "4.4.2", "Timeout while " + std::string(si.description)), "TIMEOUT", true);
@@ -830,7 +830,7 @@ void ClientSession::on_timer(SimTime now) {
 
 void ClientSession::connection_lost(SimTime now, std::string_view why) {
   now_ = now;
-  out_.unpark(tracing_);  // parked output storage, if this step writes (see Output::clear)
+  out_->unpark(tracing_);  // parked output storage, if this step writes (see Output::clear)
   if (state_ == ClientState::done) return;
   if (!quit_sent_) {
     Impl::record(*this, Kind::smtp_error, "connection lost: " + std::string(why));

@@ -138,7 +138,7 @@ class ClientSession {
   // recipients become transient with stage "LOST".
   void connection_lost(SimTime now, std::string_view why = "connection lost");
 
-  Output& output() { return out_; }
+  Output& output() { return *out_; }
   SimTime deadline() const { return deadline_; }
   ClientState state() const { return state_; }
   bool done() const { return state_ == ClientState::done; }
@@ -268,7 +268,7 @@ class ClientSession {
   const Transaction* txns_ = nullptr;
   // results() and the handlers fill it up to transaction n (make_results).
   mutable std::vector<TransactionResult> results_;
-  Output out_;
+  OutputSlot out_;
   ReplyParser parser_;
   PendingQueue pending_;
   RcptBits rcpt_ok_;  // per recipient of the current transaction: RCPT got 2yz

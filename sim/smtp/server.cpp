@@ -265,21 +265,21 @@ struct ServerSession::Impl {
     r.session = s.session_id_;
     r.text = std::move(text);
     r.wire = std::move(wire);
-    s.out_.records.push_back(std::move(r));
+    s.out_->records.push_back(std::move(r));
   }
 
   // A one-line reply, written straight into the output; a Reply value is
   // built only for the trace record, when there is one.
   static void reply(S& s, int code, std::string_view enh, std::string_view text, std::string_view verb = {}) {
     if (!enhanced_on(s) || code / 100 == 3) enh = {};
-    const size_t start = s.out_.bytes.size();
-    append_reply_line(s.out_.bytes, code, true, enh, text);
+    const size_t start = s.out_->bytes.size();
+    append_reply_line(s.out_->bytes, code, true, enh, text);
     if (s.tracing_) record_reply(s, Reply(code, std::string(enh), std::string(text)), start, verb);
   }
 
   static void send_reply(S& s, const Reply& r, std::string_view verb) {
-    const size_t start = s.out_.bytes.size();
-    append_reply(s.out_.bytes, r);
+    const size_t start = s.out_->bytes.size();
+    append_reply(s.out_->bytes, r);
     if (s.tracing_) record_reply(s, r, start, verb);
   }
 
@@ -291,11 +291,11 @@ struct ServerSession::Impl {
     rec.dst = s.peer_host();
     rec.session = s.session_id_;
     rec.text = r.summary();
-    rec.wire.assign(s.out_.bytes, start, std::string::npos);
+    rec.wire.assign(s.out_->bytes, start, std::string::npos);
     rec.with("code", std::to_string(r.code));
     if (!r.enhanced.empty()) rec.with("enhanced", r.enhanced);
     if (!verb.empty()) rec.with("verb", std::string(verb));
-    s.out_.records.push_back(std::move(rec));
+    s.out_->records.push_back(std::move(rec));
   }
 
   static void enter(S& s, ServerState to, std::string_view why) {
@@ -311,7 +311,7 @@ struct ServerSession::Impl {
     if (!why.empty()) r.text += " (" + std::string(why) + ")";
     r.with("machine", "server").with("state", std::string(server_state_name(to)))
         .with("prev", std::string(server_state_name(from)));
-    s.out_.records.push_back(std::move(r));
+    s.out_->records.push_back(std::move(r));
   }
 
   static void close(S& s, std::string_view why) {
@@ -319,8 +319,8 @@ struct ServerSession::Impl {
     // Whatever input remains is never read (see process()).
     s.in_view_ = s.in_view_.substr(0, s.in_pos_);
     enter(s, ServerState::closed, why);
-    s.out_.add_effect(Effect{EffectKind::close, 0, std::string(why)});
-    s.out_.closed = true;
+    s.out_->add_effect(Effect{EffectKind::close, 0, std::string(why)});
+    s.out_->closed = true;
     s.idle_deadline_ = SimTime::max();
     if (s.txn_) {
       s.txn_->body.clear();
@@ -441,11 +441,11 @@ struct ServerSession::Impl {
       if (auth_offered(s)) lines[n++] = "AUTH PLAIN LOGIN";
       lines[n++] = "HELP";
     }
-    const size_t start = s.out_.bytes.size();
+    const size_t start = s.out_->bytes.size();
     size_t total = 0;
     for (size_t i = 0; i < n; ++i) total += 6 + lines[i].size();  // "250-" text CRLF
-    s.out_.bytes.reserve(start + total);  // one allocation for the whole reply
-    for (size_t i = 0; i < n; ++i) append_reply_line(s.out_.bytes, 250, i + 1 == n, {}, lines[i]);
+    s.out_->bytes.reserve(start + total);  // one allocation for the whole reply
+    for (size_t i = 0; i < n; ++i) append_reply_line(s.out_->bytes, 250, i + 1 == n, {}, lines[i]);
     if (s.tracing_) {
       Reply r;
       r.code = 250;
@@ -814,8 +814,8 @@ struct ServerSession::Impl {
       s.in_view_ = s.in_view_.substr(0, s.in_pos_);
     }
     record(s, Kind::smtp_tls, "TLS handshake (simulated): TLS 1.3, no real cryptography");
-    if (s.tracing_) s.out_.records.back().with("state", "established");
-    s.out_.add_effect(Effect{EffectKind::tls_started, 0, "STARTTLS"});
+    if (s.tracing_) s.out_->records.back().with("state", "established");
+    s.out_->add_effect(Effect{EffectKind::tls_started, 0, "STARTTLS"});
     enter(s, ServerState::greeting, "STARTTLS: session reset");
   }
 
@@ -962,7 +962,7 @@ struct ServerSession::Impl {
     r.text = std::move(text);
     r.wire.assign(wire);
     if (!verb.empty()) r.with("verb", std::string(verb));
-    s.out_.records.push_back(std::move(r));
+    s.out_->records.push_back(std::move(r));
   }
 
   static const Entry* entry(Verb v);
@@ -1015,19 +1015,19 @@ struct ServerSession::Impl {
   struct Mark {
     size_t bytes, records, effects;
   };
-  static Mark mark(const S& s) { return Mark{s.out_.bytes.size(), s.out_.records.size(), s.out_.effects.size()}; }
+  static Mark mark(const S& s) { return Mark{s.out_->bytes.size(), s.out_->records.size(), s.out_->effects.size()}; }
 
   static void hold_since(S& s, const Mark& m, SimTime delay) {
     if (!s.held_) s.held_ = std::make_unique<S::Held>();
     S::Held& h = *s.held_;
-    h.bytes.append(s.out_.bytes, m.bytes, std::string::npos);
-    s.out_.bytes.resize(m.bytes);
-    for (size_t i = m.records; i < s.out_.records.size(); ++i) h.records.push_back(std::move(s.out_.records[i]));
-    s.out_.records.resize(m.records);
-    for (size_t i = m.effects; i < s.out_.effects.size(); ++i) h.effects.push_back(std::move(s.out_.effects[i]));
-    s.out_.effects.resize(m.effects);
-    if (s.out_.closed) {
-      s.out_.closed = false;
+    h.bytes.append(s.out_->bytes, m.bytes, std::string::npos);
+    s.out_->bytes.resize(m.bytes);
+    for (size_t i = m.records; i < s.out_->records.size(); ++i) h.records.push_back(std::move(s.out_->records[i]));
+    s.out_->records.resize(m.records);
+    for (size_t i = m.effects; i < s.out_->effects.size(); ++i) h.effects.push_back(std::move(s.out_->effects[i]));
+    s.out_->effects.resize(m.effects);
+    if (s.out_->closed) {
+      s.out_->closed = false;
       h.close_after = true;
     }
     h.until = later(s.now_, delay);
@@ -1036,22 +1036,22 @@ struct ServerSession::Impl {
   static void release(S& s) {
     if (s.held_) {
       S::Held& h = *s.held_;
-      s.out_.bytes += h.bytes;
-      for (Record& r : h.records) s.out_.records.push_back(std::move(r));
-      for (Effect& e : h.effects) s.out_.add_effect(std::move(e));
-      if (h.close_after) s.out_.closed = true;
+      s.out_->bytes += h.bytes;
+      for (Record& r : h.records) s.out_->records.push_back(std::move(r));
+      for (Effect& e : h.effects) s.out_->add_effect(std::move(e));
+      if (h.close_after) s.out_->closed = true;
       s.held_.reset();
     }
   }
 
   // Drop-final-reply: the 250 (already queued by the policy) never leaves.
   static void drop_since(S& s, const Mark& m) {
-    s.out_.bytes.resize(m.bytes);
+    s.out_->bytes.resize(m.bytes);
     std::vector<Record> keep;
-    for (size_t i = m.records; i < s.out_.records.size(); ++i)
-      if (s.out_.records[i].kind != Kind::smtp_reply) keep.push_back(std::move(s.out_.records[i]));
-    s.out_.records.resize(m.records);
-    for (Record& r : keep) s.out_.records.push_back(std::move(r));
+    for (size_t i = m.records; i < s.out_->records.size(); ++i)
+      if (s.out_->records[i].kind != Kind::smtp_reply) keep.push_back(std::move(s.out_->records[i]));
+    s.out_->records.resize(m.records);
+    for (Record& r : keep) s.out_->records.push_back(std::move(r));
     record(s, Kind::smtp_error, "drop-final-reply: message queued, connection breaks before the 250 is sent (RFC 1047)");
     close(s, "fault: drop-final-reply");
   }
@@ -1137,7 +1137,7 @@ struct ServerSession::Impl {
       r.text = "message content, " + std::to_string(t.body_size) + " octets";
       r.wire = t.body.size() <= 65536 ? t.body : t.body.substr(0, 65536);
       r.with("size", std::to_string(t.body_size));
-      s.out_.records.push_back(std::move(r));
+      s.out_->records.push_back(std::move(r));
     }
     const ServerFault* f = nullptr;
     FaultResult fr = apply_fault(s, FaultVerb::eod, "", "EOD", &f);
@@ -1164,7 +1164,7 @@ struct ServerSession::Impl {
       send_reply(s, with_enhanced(s, std::move(r)), "EOD");
       if (accepted) {
         ++s.accepted_;
-        s.out_.add_effect(Effect{EffectKind::message_accepted, s.accepted_, std::move(detail)});
+        s.out_->add_effect(Effect{EffectKind::message_accepted, s.accepted_, std::move(detail)});
       }
     }
     reset_txn(s);
@@ -1441,7 +1441,7 @@ const std::string& ServerSession::auth_user() const {
 
 void ServerSession::start(SimTime now) {
   now_ = now;
-  out_.unpark(tracing_);  // parked output storage, if this step writes (see Output::clear)
+  out_->unpark(tracing_);  // parked output storage, if this step writes (see Output::clear)
   if (state_ != ServerState::idle) return;
   if (tracing_)
     Impl::record(*this, Kind::smtp_session_open, "server session opens (" + std::string(peer_host()) + " -> " + std::string(local_host()) + ")");
@@ -1464,7 +1464,7 @@ void ServerSession::start(SimTime now) {
 
 void ServerSession::receive(SimTime now, std::string_view bytes) {
   now_ = now;
-  out_.unpark(tracing_);  // parked output storage, if this step writes (see Output::clear)
+  out_->unpark(tracing_);  // parked output storage, if this step writes (see Output::clear)
   if (state_ == ServerState::closed || state_ == ServerState::idle) return;
   if (!in_ || in_->empty()) {
     Impl::process(*this, bytes);  // nothing left over: read the caller's bytes in place
@@ -1477,7 +1477,7 @@ void ServerSession::receive(SimTime now, std::string_view bytes) {
 
 void ServerSession::on_timer(SimTime now) {
   now_ = now;
-  out_.unpark(tracing_);  // parked output storage, if this step writes (see Output::clear)
+  out_->unpark(tracing_);  // parked output storage, if this step writes (see Output::clear)
   if (holding() && now >= held_->until) {
     Impl::release(*this);
     if (state_ != ServerState::closed && in_ && !in_->empty()) Impl::process(*this, *in_);
@@ -1488,7 +1488,7 @@ void ServerSession::on_timer(SimTime now) {
     // RFC 5321 4.5.3.2.7 + 3.8: the server gives up with 421.
     Impl::record(*this, Kind::smtp_timeout,
                  "server timeout in state " + std::string(server_state_name(state_)) + " (RFC 5321 4.5.3.2.7)");
-    if (tracing_) out_.records.back().with("state", std::string(server_state_name(state_)));
+    if (tracing_) out_->records.back().with("state", std::string(server_state_name(state_)));
     Impl::reply(*this, 421, "4.4.2", cfg_.hostname + " Error: timeout exceeded");
     Impl::close(*this, "timeout");
   }
@@ -1497,7 +1497,7 @@ void ServerSession::on_timer(SimTime now) {
 
 void ServerSession::shutdown(SimTime now) {
   now_ = now;
-  out_.unpark(tracing_);  // parked output storage, if this step writes (see Output::clear)
+  out_->unpark(tracing_);  // parked output storage, if this step writes (see Output::clear)
   if (state_ == ServerState::closed) return;
   if (holding()) Impl::release(*this);
   if (state_ == ServerState::closed) return;
@@ -1509,7 +1509,7 @@ void ServerSession::shutdown(SimTime now) {
 
 void ServerSession::peer_closed(SimTime now) {
   now_ = now;
-  out_.unpark(tracing_);  // parked output storage, if this step writes (see Output::clear)
+  out_->unpark(tracing_);  // parked output storage, if this step writes (see Output::clear)
   if (state_ == ServerState::closed) return;
   held_.reset();
   if (state_ == ServerState::data || state_ == ServerState::mail || state_ == ServerState::rcpt)

@@ -296,7 +296,7 @@ class ServerSession {
   void peer_closed(SimTime now);
 
   // What to send/emit/do; the driver clears it after acting.
-  Output& output() { return out_; }
+  Output& output() { return *out_; }
   // The next time on_timer must be called (SimTime::max() when none).
   SimTime deadline() const { return deadline_; }
 
@@ -364,7 +364,7 @@ class ServerSession {
   PackedNames<4, 48> names_;
   static_assert(sizeof(PackedNames<4, 48>) == 48);
   uint64_t session_id_ = 0;
-  Output out_;
+  OutputSlot out_;
   SimTime now_{0};
   SimTime deadline_ = SimTime::max();
   SimTime idle_deadline_ = SimTime::max();
