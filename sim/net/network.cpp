@@ -168,9 +168,10 @@ struct OooSeg {
   std::string data;
 };
 
-// Bytes in 8 bytes (a std::string takes 32): one heap block whose header
-// holds the end, the capacity and the offset of the first byte still held;
-// no block while empty. A connection's send buffer drops acknowledged bytes
+// Bytes in 8 bytes (a std::string takes 32): one heap block whose 12-byte
+// header holds the end, the capacity and the offset of the first byte still
+// held, each 32-bit (a buffer over 4 GiB throws std::length_error); no block
+// while empty. A connection's send buffer drops acknowledged bytes
 // from the front (consume); a packet's payload is assigned once. Blocks are
 // lent from the network's pools (Impl::take_buf / give_buf).
 class Bytes {
@@ -204,17 +205,17 @@ class Bytes {
     const size_t end = b_ ? b_->end : 0;
     if (end + v.size() > capacity()) grow(end + v.size());
     std::memcpy(bytes() + end, v.data(), v.size());
-    b_->end = end + v.size();
+    b_->end = static_cast<uint32_t>(end + v.size());
   }
   // Drops n bytes from the front (acknowledged ones). Returns true when
   // nothing is left (the caller gives the block back).
   bool consume(size_t n) {
     if (!b_) return true;
-    b_->off += n;
+    b_->off += static_cast<uint32_t>(n);  // n <= size()
     if (b_->off == b_->end) return true;
     // Compact only when the acknowledged prefix is large and most of the
     // block, as std::string::erase(0, off) did before.
-    if (b_->off > 4096 && b_->off * 2 > b_->end) {
+    if (b_->off > 4096 && size_t{b_->off} * 2 > b_->end) {
       std::memmove(bytes(), bytes() + b_->off, b_->end - b_->off);
       b_->end -= b_->off;
       b_->off = 0;
@@ -226,19 +227,24 @@ class Bytes {
   }
 
  private:
+  // 32-bit fields: 12 bytes, not 24, on every block (most hold one short
+  // segment, so the header was a quarter of the block).
   struct Head {
-    size_t end, off, cap;
+    uint32_t end, off, cap;
   };
+  static_assert(sizeof(Head) == 12);
+  static constexpr size_t kMaxBytes = UINT32_MAX;
   char* bytes() const { return reinterpret_cast<char*>(b_ + 1); }
   void grow(size_t need) {
+    if (need > kMaxBytes) throw std::length_error("network: a buffer over 4 GiB");
     // As std::string: at least double, so appends are amortised O(1).
-    const size_t cap = std::max<size_t>({need, 2 * capacity()});
+    const size_t cap = std::min<size_t>(std::max<size_t>(need, 2 * capacity()), kMaxBytes);
     void* nb = std::realloc(b_, sizeof(Head) + cap);
     if (!nb) throw std::bad_alloc();
     const bool fresh = b_ == nullptr;
     b_ = static_cast<Head*>(nb);
     if (fresh) b_->end = b_->off = 0;
-    b_->cap = cap;
+    b_->cap = static_cast<uint32_t>(cap);
   }
   Head* b_ = nullptr;
 };
@@ -535,26 +541,31 @@ struct Network::Impl {
   // returned as soon as they hold nothing: memory follows the bytes in
   // flight, not the largest message each connection or packet slot ever
   // carried, and steady state needs no malloc. Bulk-sized buffers are freed.
-  // Two classes: most segments and commands are short (a reply line, a
+  // Three classes: most segments and commands are short (a reply line, a
   // command), and std::string kept up to 15 bytes inline; a Bytes always
-  // needs a block, so short contents take a 64-byte block instead of
-  // whatever large block came back last.
-  static constexpr size_t kSmallBuf = 64;
-  std::vector<Bytes> buf_pool[2];  // [0]: capacity kSmallBuf, [1]: larger
+  // needs a block, so short contents take a small block instead of whatever
+  // large block came back last. The two fixed capacities fill glibc's 64-
+  // and 96-byte chunks exactly (it rounds a request plus its 8-byte header
+  // up to 16): 12 + 44 + 8 and 12 + 76 + 8. An SMTP session's segments and
+  // commands are mostly 6 to 36 bytes, then 60 and 65, then 127.
+  static constexpr size_t kBufCap[2] = {44, 76};
+  static unsigned buf_class(size_t n) { return n <= kBufCap[0] ? 0 : n <= kBufCap[1] ? 1 : 2; }
+  std::vector<Bytes> buf_pool[3];  // [0], [1]: capacity kBufCap[0], kBufCap[1]; [2]: larger
   static constexpr size_t kPoolMax = 4096, kPoolBufMax = 4096;
   void take_buf(Bytes& b, size_t need) {
     if (b.has_block()) return;
-    std::vector<Bytes>& pool = buf_pool[need > kSmallBuf];
+    const unsigned k = buf_class(need);
+    std::vector<Bytes>& pool = buf_pool[k];
     if (pool.empty()) {
-      b.reserve(std::max(need, kSmallBuf));
+      b.reserve(k < 2 ? kBufCap[k] : need);
       return;
     }
-    b = std::move(pool.back());
+    b = std::move(pool.back());  // in class 2 maybe smaller than need: the append grows it
     pool.pop_back();
   }
   void give_buf(Bytes& b) {
     if (!b.has_block()) return;
-    std::vector<Bytes>& pool = buf_pool[b.capacity() > kSmallBuf];
+    std::vector<Bytes>& pool = buf_pool[buf_class(b.capacity())];
     if (b.capacity() <= kPoolBufMax && pool.size() < kPoolMax) {
       b.clear();
       pool.push_back(std::move(b));  // moves the block out, leaves b empty
