@@ -597,7 +597,13 @@ TEST_CASE("a close issued from inside a callback closes within round trips, not 
 TEST_CASE("TIME-WAIT: a retransmitted FIN is acknowledged again and restarts 2*MSL", "[tcp]") {
   // Lose the client's last ACK: the server retransmits its FIN, and the
   // client's compact TIME-WAIT entry must answer with the same numbers and
-  // live 2*MSL from then, past the sweep due at the first expiry.
+  // live 2*MSL from then, past the sweep due at the first expiry. The entry
+  // keeps the ISNs as 16-bit distances and the serial in 32 bits, unless the
+  // connection is "wide": 70,000 bytes sent, or a serial past 2^32.
+  const int variant = GENERATE(0, 1, 2);
+  const size_t sent = variant == 1 ? 70'000 : 0;
+  const uint64_t session = variant == 2 ? (uint64_t{1} << 40) + 7 : 0;
+  INFO("variant " << variant);
   struct DropLastAck {
     HostId client = kNoHost, server = kNoHost;
     bool server_fin = false;
@@ -615,8 +621,12 @@ TEST_CASE("TIME-WAIT: a retransmitted FIN is acknowledged again and restarts 2*M
   rig.net.set_drop_hook(&DropLastAck::hook, &drop);
   Server srv;
   Endpoint cli;
-  TcpConn c = rig.open_at_5s(srv, cli);
+  rig.net.listen(rig.server, 25, &srv);
+  TcpConn c = rig.net.connect(rig.client, rig.net.host_address(rig.server), 25, &cli, session);
+  rig.engine.run_until(sec(5));
   const uint64_t serial = c.serial();
+  if (session) CHECK(serial == session);
+  if (sent) CHECK(c.send(std::string(sent, 'x')) == sent);
   c.close();
   rig.engine.run_until(sec(10));
   INFO(rig.dump());

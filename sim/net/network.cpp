@@ -368,6 +368,16 @@ struct ConnSlot {
 // costs its records' size). A sweep pops expired records off the front and
 // erases the slots whose id is now before the front: no per-entry compare
 // of times, no scan for the earliest.
+//
+// A record keeps what the re-acknowledgement needs (RFC 9293 3.10.7.4): its
+// sequence and acknowledgement numbers; the ISNs only give the segment's
+// relative numbers (its trace text, and the drop hook's PacketView), and the
+// serial its trace records' session. So the record holds the ISNs as the
+// sequence space used each way (snd_nxt - iss: the SYN, the data and the
+// FIN), 16 bits each, and the serial in 32 bits: 20 bytes, not 28. A
+// connection that used 65,535 or more either way, or whose serial needs more
+// than 32 bits, is "wide": its ISNs and serial sit in Impl::tw_wide by record
+// id until the record leaves the FIFO.
 struct TwSlot {
   ConnKey key{};
   uint32_t id = 0;  // of its TwInfo in Impl::tw_ring
@@ -377,10 +387,17 @@ struct TwSlot {
 };
 static_assert(sizeof(TwSlot) == 16);
 struct TwInfo {
-  uint32_t snd_nxt, rcv_nxt, iss, irs;
+  uint32_t snd_nxt, rcv_nxt;
   uint32_t expiry;  // in kTwTick units (10 ms), rounded up; 0: dead (killed or set again later)
-  uint32_t serial_lo, serial_hi;  // 28 bytes, not 32: a uint64 would align the record to 8
-  uint64_t serial() const { return uint64_t{serial_hi} << 32 | serial_lo; }
+  uint16_t snd_used, rcv_used;  // snd_nxt - iss, rcv_nxt - irs; snd_used == kTwWide: see Impl::tw_wide
+  uint32_t serial;              // the low half when wide
+};
+static_assert(sizeof(TwInfo) == 20);
+constexpr uint16_t kTwWide = UINT16_MAX;
+// A TIME-WAIT entry's numbers in full.
+struct TwFull {
+  uint32_t snd_nxt, rcv_nxt, iss, irs;
+  uint64_t serial;
 };
 // TIME-WAIT clock: 10 ms ticks in 32 bits last 497 days of simulated time.
 // An expiry is rounded up to a tick and compared with the current tick
@@ -526,11 +543,31 @@ struct Network::Impl {
   FlatTable<TwSlot> tw_map;
   std::deque<TwInfo> tw_ring;  // records in the order set (so of expiry); dead ones wait to reach the front
   uint32_t tw_head = 0;        // id of tw_ring.front()
+  struct TwWide {
+    uint32_t iss, irs;
+    uint64_t serial;
+  };
+  std::unordered_map<uint32_t, TwWide> tw_wide;  // by record id, for wide records (rare)
   TwInfo& tw_info(const TwSlot& t) { return tw_ring[t.id - tw_head]; }
+  TwFull tw_full(const TwSlot& t) {
+    const TwInfo& r = tw_info(t);
+    if (r.snd_used == kTwWide) {
+      const TwWide& w = tw_wide.at(t.id);
+      return TwFull{r.snd_nxt, r.rcv_nxt, w.iss, w.irs, w.serial};
+    }
+    return TwFull{r.snd_nxt, r.rcv_nxt, r.snd_nxt - r.snd_used, r.rcv_nxt - r.rcv_used, r.serial};
+  }
   // Sets a new record for slot t (a fresh or a restarted 2*MSL).
-  void tw_set(TwSlot& t, const TwInfo& info) {
+  void tw_set(TwSlot& t, const TwFull& f, uint32_t expiry) {
     t.id = tw_head + static_cast<uint32_t>(tw_ring.size());
-    tw_ring.push_back(info);
+    const uint32_t snd_used = f.snd_nxt - f.iss, rcv_used = f.rcv_nxt - f.irs;
+    TwInfo r{f.snd_nxt, f.rcv_nxt, expiry, static_cast<uint16_t>(snd_used), static_cast<uint16_t>(rcv_used),
+             static_cast<uint32_t>(f.serial)};
+    if (snd_used >= kTwWide || rcv_used >= kTwWide || f.serial > UINT32_MAX) {
+      r.snd_used = kTwWide;
+      tw_wide[t.id] = TwWide{f.iss, f.irs, f.serial};
+    }
+    tw_ring.push_back(r);
   }
   bool tw_sweep_armed = false;
   EventId tw_sweep_ev{};
@@ -1263,8 +1300,7 @@ struct Network::Impl {
     TcpHandler* h = c.app_closed ? nullptr : c.handler;
     const ConnId id = cid(i);
     const ConnKey key = c.key;
-    const uint32_t snd_nxt = c.snd_nxt, rcv_nxt = c.rcv_nxt, iss = c.iss, irs = c.irs;
-    const uint64_t serial = c.serial;
+    const TwFull full{c.snd_nxt, c.rcv_nxt, c.iss, c.irs, c.serial};
     c.app_closed = true;
     c.handler = nullptr;
     free_conn(i);
@@ -1272,7 +1308,7 @@ struct Network::Impl {
     if (old) tw_info(*old).expiry = 0;
     TwSlot& tw = old ? *old : tw_map.insert(key);
     const uint32_t expiry = tw_ticks(engine.now().us + params.time_wait.us, true);
-    tw_set(tw, TwInfo{snd_nxt, rcv_nxt, iss, irs, expiry, static_cast<uint32_t>(serial), static_cast<uint32_t>(serial >> 32)});
+    tw_set(tw, full, expiry);
     stats.time_wait = tw_map.size();
     arm_tw_sweep(int64_t{expiry} * kTwTick);
     if (h) h->on_closed(TcpConn(&self, id), CloseReason::normal);
@@ -1294,6 +1330,7 @@ struct Network::Impl {
     // Live records are in expiry order and dead ones have expiry 0: the
     // front run at or before now is every expired record.
     while (!tw_ring.empty() && tw_ring.front().expiry <= now_t) {
+      if (tw_ring.front().snd_used == kTwWide) tw_wide.erase(tw_head);
       tw_ring.pop_front();
       ++tw_head;
     }
@@ -1333,10 +1370,9 @@ struct Network::Impl {
       return;
     } else if ((p.flags & kFin) || !p.payload.empty() || (p.flags & kSyn)) {
       // The peer did not get our last ACK: acknowledge again, restart 2*MSL.
-      TwInfo info = tw_info(*tw);
+      const TwFull info = tw_full(*tw);
       tw_info(*tw).expiry = 0;
-      info.expiry = tw_ticks(engine.now().us + params.time_wait.us, true);
-      tw_set(*tw, info);  // at the back: the latest expiry
+      tw_set(*tw, info, tw_ticks(engine.now().us + params.time_wait.us, true));  // at the back: the latest expiry
       const uint32_t qi = alloc_packet();
       Packet& q = packets[qi];
       q.src = tw->key.laddr;
@@ -1352,7 +1388,7 @@ struct Network::Impl {
       q.base_ack = info.irs;
       q.src_host = p.dst_host;
       q.dst_host = p.src_host;
-      q.serial = info.serial();
+      q.serial = info.serial;
       if (trace.enabled(Layer::tcp)) {
         Record r = packet_record(Kind::segment_sent, q);
         r.text += " (TIME-WAIT: acknowledging again)";
@@ -1987,6 +2023,8 @@ size_t Network::memory_bytes() const {
   constexpr size_t kTwPerNode = std::max<size_t>(1, 512 / sizeof(TwInfo));
   const size_t tw_nodes = I.tw_ring.size() / kTwPerNode + 2;
   n += tw_nodes * (kTwPerNode * sizeof(TwInfo) + sizeof(void*));
+  n += I.tw_wide.bucket_count() * sizeof(void*) +
+       I.tw_wide.size() * (sizeof(void*) + sizeof(std::pair<const uint32_t, Impl::TwWide>));
   n += I.cold.allocated() * sizeof(Impl::ConnCold) + I.timers.allocated() * sizeof(Impl::Timer);
   for (uint32_t i = 0; i < I.conns.size(); ++i) {
     n += I.conns[i].sbuf.heap_bytes();
