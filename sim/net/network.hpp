@@ -197,7 +197,7 @@ struct NetStats {
   uint64_t datagrams_lost = 0;
   uint64_t connections_opened = 0;
   uint64_t connections_live = 0;  // connection slots in use
-  uint64_t time_wait = 0;         // compact TIME-WAIT entries (a 16-byte table slot and a 28-byte record each)
+  uint64_t time_wait = 0;         // compact TIME-WAIT entries (a 16-byte table slot and a 20-byte record each)
 };
 
 class Network {
