@@ -170,16 +170,19 @@ class BasicEngine {
     F f;
   };
 
+  // 40 bytes: one per pending (or cancelled, not yet swept) event, so it
+  // counts per open connection. A free slot keeps the next free slot's
+  // index in `arg`, which only a pending event uses.
   struct Slot {
     EventFn fn;
     void* ctx;
-    uint64_t arg;
+    uint64_t arg;  // the event's argument; when free, the next free slot
     uint64_t cause;
     uint32_t gen;
-    uint32_t next_free;
     uint8_t state;
     bool owned;
   };
+  static_assert(sizeof(Slot) <= 40);
 
   template <auto Method, class T>
   static void member_trampoline(void* ctx, uint64_t arg) {
@@ -192,11 +195,11 @@ class BasicEngine {
     uint32_t slot;
     if (free_head_ != UINT32_MAX) {
       slot = free_head_;
-      free_head_ = slots_[slot].next_free;
+      free_head_ = static_cast<uint32_t>(slots_[slot].arg);
     } else {
       if (slots_.size() > kSlotMask) throw std::length_error("too many pending events");
       slot = static_cast<uint32_t>(slots_.size());
-      slots_.push_back(Slot{nullptr, nullptr, 0, 0, 0, UINT32_MAX, kFree, false});
+      slots_.push_back(Slot{nullptr, nullptr, UINT32_MAX, 0, 0, kFree, false});
     }
     Slot& s = slots_[slot];
     s.fn = fn;
@@ -230,7 +233,7 @@ class BasicEngine {
     Slot& s = slots_[slot];
     s.state = kFree;
     ++s.gen;
-    s.next_free = free_head_;
+    s.arg = free_head_;
     free_head_ = slot;  // LIFO reuse keeps the slot array warm in cache
   }
 
