@@ -254,6 +254,77 @@ TEST_CASE("results() lists every transaction before any outcome", "[smtp][client
   CHECK(res[1].recipients[0].stage == "LOST");
 }
 
+TEST_CASE("a transaction every recipient of which was accepted keeps only its end-of-data reply until asked",
+          "[smtp][client]") {
+  // Three transactions: all accepted; one recipient refused at RCPT (its
+  // result is made at once, which first makes the kept one before it); all
+  // accepted again, the last one kept until results() at the end.
+  for (bool pipe : {true, false}) {
+    INFO("pipelining " << pipe);
+    Pair p;
+    p.scfg = test_config();
+    p.policy.catch_all = true;
+    ServerFaults faults;
+    faults.add(rcpt_452("carol@yahoo.test"));
+    p.scfg.faults = &faults;
+    ClientConfig cc;
+    cc.use_pipelining = pipe;
+    auto res = run_pair(p, cc,
+                        {txn({"alice@yahoo.test", "dave@yahoo.test"}), txn({"alice@yahoo.test", "carol@yahoo.test"}),
+                         txn({"erin@yahoo.test"})});
+    REQUIRE(res.size() == 3);
+    for (size_t t : {size_t{0}, size_t{2}}) {
+      INFO("transaction " << t);
+      CHECK(res[t].done);
+      CHECK(res[t].accepted);
+      CHECK(res[t].final_reply.code == 250);
+      for (const RecipientOutcome& o : res[t].recipients) {
+        CHECK(o.status == RcptStatus::delivered);
+        CHECK(o.stage == "EOD");
+        CHECK_FALSE(o.synthetic);
+        CHECK(o.reply == res[t].final_reply);
+      }
+    }
+    CHECK(res[0].recipients[1].address == "dave@yahoo.test");
+    CHECK(res[1].accepted);
+    CHECK(res[1].recipients[0].status == RcptStatus::delivered);
+    CHECK(res[1].recipients[0].stage == "EOD");
+    CHECK(res[1].recipients[1].status == RcptStatus::transient);
+    CHECK(res[1].recipients[1].stage == "RCPT");
+    CHECK(res[1].recipients[1].reply.code == 452);
+  }
+}
+
+TEST_CASE("a kept end-of-data reply becomes the result when the connection is lost before QUIT's reply",
+          "[smtp][client]") {
+  Pair p;
+  p.scfg = test_config();
+  p.policy.catch_all = true;
+  ServerSession s(p.scfg, p.policy, {"mx.yahoo.test", "smtp.gmail.test", "", 7, false});
+  ClientSession c(ClientConfig{}, {"smtp.gmail.test", "mx.yahoo.test", "", 7, false},
+                  std::vector<Transaction>{txn({"alice@yahoo.test"})});
+  c.start(SimTime{0});
+  s.start(SimTime{0});
+  bool quit_seen = false;
+  for (int guard = 0; guard < 50 && !quit_seen; ++guard) {
+    const std::string sb = s.output().bytes, cb = c.output().bytes;
+    s.output().clear();
+    c.output().clear();
+    if (cb.find("QUIT") != std::string::npos) quit_seen = true;  // the server never answers it
+    if (!sb.empty()) c.receive(SimTime{guard}, sb);
+    if (!cb.empty() && !quit_seen) s.receive(SimTime{guard}, cb);
+  }
+  REQUIRE(quit_seen);
+  c.connection_lost(SimTime{100}, "gone");
+  const std::vector<TransactionResult>& res = c.results();
+  REQUIRE(res.size() == 1);
+  CHECK(res[0].done);
+  CHECK(res[0].accepted);
+  CHECK(res[0].recipients[0].status == RcptStatus::delivered);
+  CHECK(res[0].recipients[0].stage == "EOD");
+  c.output().clear();
+}
+
 TEST_CASE("many recipients: outcomes past the inline RCPT bits and pending queue", "[smtp][client]") {
   for (bool pipe : {true, false}) {
     Pair p;

@@ -269,7 +269,7 @@ struct ClientSession::Impl {
   // first needed.
   static TransactionResult& result(C& c, size_t t) {
     c.make_results(t + 1);
-    return c.results_[t];
+    return (*c.results_)[t];
   }
 
   static void set_outcome(RecipientOutcome& o, const Reply& r, std::string_view stage, bool synth) {
@@ -665,6 +665,18 @@ struct ClientSession::Impl {
         break;
       }
       case ClientState::body: {
+        if (!c.data_failed_ && !c.results_made(c.txn_ + 1) &&
+            c.rcpt_accepted_ == c.txns_[c.txn_].envelope.recipients.size()) {
+          // The usual end: every recipient accepted at RCPT, none has an
+          // outcome yet. Keep the reply; make_results() gives each
+          // recipient this outcome ("EOD") when the result is asked for.
+          c.make_results(c.txn_);
+          c.eod_reply_ = std::make_unique<Reply>(r);
+          c.out_->add_effect(Effect{EffectKind::transaction_done, c.txn_, r.summary()});
+          ++c.txn_;
+          next_transaction(c);
+          break;
+        }
         TransactionResult& t = result(c, c.txn_);
         if (c.data_failed_) {
           finish_txn(c, false, t.final_reply.code ? t.final_reply : synthetic(554, "5.5.1", "No valid recipients"));
@@ -733,15 +745,25 @@ ClientSession::ClientSession(ClientConfig config, SessionInfo info, std::span<co
 }
 
 void ClientSession::make_results(size_t n) const {
-  if (results_.size() >= n) return;
+  if (results_made(n)) return;
   // All at once: the vector never moves afterwards, so references into it
   // (here and the caller's) stay valid.
-  if (results_.capacity() < txn_count_) results_.reserve(txn_count_);
-  while (results_.size() < n) {
-    const std::vector<Recipient>& rcpts = txns_[results_.size()].envelope.recipients;
-    TransactionResult& t = results_.emplace_back();
+  if (!results_) results_ = std::make_unique<std::vector<TransactionResult>>();
+  if (results_->capacity() < txn_count_) results_->reserve(txn_count_);
+  while (results_->size() < n) {
+    const std::vector<Recipient>& rcpts = txns_[results_->size()].envelope.recipients;
+    TransactionResult& t = results_->emplace_back();
     t.recipients.reserve(rcpts.size());
     for (const Recipient& r : rcpts) t.recipients.push_back(RecipientOutcome{r.address, {}, {}, RcptStatus::pending, false});
+    if (eod_reply_) {
+      // Kept for this transaction (the first one results_ lacked): what the
+      // end-of-data branch of on_reply would have written.
+      for (RecipientOutcome& o : t.recipients) Impl::set_outcome(o, *eod_reply_, "EOD", false);
+      t.accepted = eod_reply_->positive();
+      t.final_reply = std::move(*eod_reply_);
+      t.done = true;
+      eod_reply_.reset();
+    }
   }
 }
 

@@ -147,7 +147,8 @@ class ClientSession {
   // call), so a session in the middle of its transaction holds none.
   const std::vector<TransactionResult>& results() const {
     make_results(txn_count_);
-    return results_;
+    static const std::vector<TransactionResult> none;
+    return results_ ? *results_ : none;
   }
   bool tls() const { return tls_; }
   bool authenticated() const { return authenticated_; }
@@ -163,6 +164,7 @@ class ClientSession {
 
  private:
   void make_results(size_t n) const;
+  bool results_made(size_t n) const { return n == 0 || (results_ && results_->size() >= n); }
 
   // Sizes: a session lives as long as its connection, so every byte here and
   // on the heap between events counts once per concurrent connection
@@ -267,7 +269,14 @@ class ClientSession {
   std::unique_ptr<std::vector<Transaction>> owned_;
   const Transaction* txns_ = nullptr;
   // results() and the handlers fill it up to transaction n (make_results).
-  mutable std::vector<TransactionResult> results_;
+  mutable std::unique_ptr<std::vector<TransactionResult>> results_;
+  // The reply to the end of data of the next transaction results_ lacks,
+  // when nothing else in that transaction had an outcome (every recipient
+  // was accepted at RCPT): kept alone, and the TransactionResult made from
+  // it when asked for. A session usually ends soon after its last
+  // transaction, and the result's vectors and reply copies (about 400 bytes)
+  // would be held until then.
+  mutable std::unique_ptr<Reply> eod_reply_;
   OutputSlot out_;
   ReplyParser parser_;
   PendingQueue pending_;
