@@ -203,24 +203,45 @@ class ClientSession {
     uint32_t head_ = 0, size_ = 0, cap_ = kInline;
   };
   // One bit per recipient of the current transaction: its RCPT got 2yz.
-  // Up to 64 recipients in one word; more spill to the heap.
+  // One word: up to 63 recipients inline, the low bit set as the tag; a
+  // larger transaction's bits live on the heap and the word holds their
+  // (aligned, so low bit clear) address.
   class RcptBits {
    public:
-    void assign(size_t n) {
-      word_ = 0;
-      more_.reset();
-      if (n > 64) more_ = std::make_unique<uint64_t[]>((n - 64 + 63) / 64);
+    RcptBits() = default;
+    RcptBits(const RcptBits&) = delete;
+    RcptBits& operator=(const RcptBits&) = delete;
+    RcptBits(RcptBits&& o) noexcept : v_(o.v_) { o.v_ = kEmpty; }
+    RcptBits& operator=(RcptBits&& o) noexcept {
+      if (this != &o) {
+        release();
+        v_ = o.v_;
+        o.v_ = kEmpty;
+      }
+      return *this;
     }
-    bool test(size_t i) const { return i < 64 ? (word_ >> i) & 1 : (more_[(i - 64) / 64] >> ((i - 64) % 64)) & 1; }
+    ~RcptBits() { release(); }
+    void assign(size_t n) {
+      release();
+      if (n > 63) v_ = reinterpret_cast<uintptr_t>(new uint64_t[(n + 63) / 64]());
+    }
+    bool test(size_t i) const { return inline_bits() ? (v_ >> (i + 1)) & 1 : (words()[i / 64] >> (i % 64)) & 1; }
     void set(size_t i) {
-      if (i < 64) word_ |= uint64_t{1} << i;
-      else more_[(i - 64) / 64] |= uint64_t{1} << ((i - 64) % 64);
+      if (inline_bits()) v_ |= uintptr_t{1} << (i + 1);
+      else words()[i / 64] |= uint64_t{1} << (i % 64);
     }
 
    private:
-    uint64_t word_ = 0;
-    std::unique_ptr<uint64_t[]> more_;
+    static constexpr uintptr_t kEmpty = 1;
+    bool inline_bits() const { return v_ & 1; }
+    uint64_t* words() const { return reinterpret_cast<uint64_t*>(v_); }
+    void release() {
+      if (!inline_bits()) delete[] words();
+      v_ = kEmpty;
+    }
+    uintptr_t v_ = kEmpty;
   };
+  static_assert(sizeof(uintptr_t) == 8, "63 recipients fit inline");
   // What next_transaction() learns about the current message in one pass
   // over its content (only the current one is needed; kept in wire_size_,
   // eight_bit_ and wire_ready_).
