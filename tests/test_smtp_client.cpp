@@ -89,6 +89,13 @@ ServerFault rcpt_452(const char* recipient) {
   return f;
 }
 
+// The server accepts every local recipient and runs `faults`.
+void catch_all(Pair& p, ServerFaults& faults) {
+  p.scfg = test_config();
+  p.policy.catch_all = true;
+  p.scfg.faults = &faults;
+}
+
 Transaction txn(std::vector<std::string> rcpts, std::string body = "Subject: test\n\nHello.\n") {
   Transaction t;
   t.envelope.reverse_path = "bob@gmail.test";
@@ -262,11 +269,9 @@ TEST_CASE("a transaction every recipient of which was accepted keeps only its en
   for (bool pipe : {true, false}) {
     INFO("pipelining " << pipe);
     Pair p;
-    p.scfg = test_config();
-    p.policy.catch_all = true;
     ServerFaults faults;
+    catch_all(p, faults);
     faults.add(rcpt_452("carol@yahoo.test"));
-    p.scfg.faults = &faults;
     ClientConfig cc;
     cc.use_pipelining = pipe;
     auto res = run_pair(p, cc,
@@ -328,11 +333,9 @@ TEST_CASE("a kept end-of-data reply becomes the result when the connection is lo
 TEST_CASE("many recipients: outcomes past the inline RCPT bits and pending queue", "[smtp][client]") {
   for (bool pipe : {true, false}) {
     Pair p;
-    p.scfg = test_config();
-    p.policy.catch_all = true;
     ServerFaults faults;
+    catch_all(p, faults);
     faults.add(rcpt_452("r70@yahoo.test"));
-    p.scfg.faults = &faults;
     std::vector<std::string> rcpts;
     for (int i = 0; i < 80; ++i) rcpts.push_back("r" + std::to_string(i) + "@yahoo.test");
     rcpts[3] = "someone@elsewhere.test";  // relaying refused: 554
