@@ -4,8 +4,9 @@
 // out. Cancelling marks the event's slot and the loop skips it (lazy delete).
 // Cancelled keys that wait far in the future (a 5-minute SMTP timeout
 // cancelled after a few milliseconds) are swept out in one O(n) pass once
-// they number more than half the live events, so the queue and its slots
-// stay within 1.5 times the live events whatever the program cancels.
+// they number more than half the live events (and at least kSweepMin), so
+// the queue and its slots stay within 1.5 times the live events, plus 256,
+// whatever the program cancels.
 // Time never goes backwards. There is no global engine: pass Engine& around,
 // so a test can build as many as it likes.
 //
