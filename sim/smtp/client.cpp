@@ -286,6 +286,10 @@ struct ClientSession::Impl {
     t.accepted = accepted;
     t.final_reply = final_reply;
     t.done = true;
+    announce_done(c, final_reply);
+  }
+  // Tells the driver transaction txn_ is over; the next one is current.
+  static void announce_done(C& c, const Reply& final_reply) {
     c.out_->add_effect(Effect{EffectKind::transaction_done, c.txn_, final_reply.summary()});
     ++c.txn_;
   }
@@ -672,8 +676,7 @@ struct ClientSession::Impl {
           // recipient this outcome ("EOD") when the result is asked for.
           c.make_results(c.txn_);
           c.eod_reply_ = std::make_unique<Reply>(r);
-          c.out_->add_effect(Effect{EffectKind::transaction_done, c.txn_, r.summary()});
-          ++c.txn_;
+          announce_done(c, r);
           next_transaction(c);
           break;
         }
