@@ -27,12 +27,14 @@
 #include <malloc.h>
 #include <time.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <random>
 #include <span>
 #include <stdexcept>
 #include <ostream>
@@ -464,8 +466,39 @@ struct SessionFigures {
   double per_session_cpu = 0;
   double mem = 0;      // peak resident bytes per concurrent session
   double net_mem = 0;  // of which the network model (Network::memory_bytes())
+  double heap = 0;     // malloc's peak bytes in use per concurrent session
   bool ok = false;
 };
+
+// Nanoseconds per dependent read of a random 64-byte line within `bytes` of
+// memory: one walk through every line in a shuffled order, each line holding
+// the next one's index, so no read can start before the previous one ends.
+// This is what a session's state costs when the event loop comes back to it:
+// measured over the 1,000- and the 10,000-session working sets, it shows how
+// much of the ratio the machine's caches decide (the work per session is
+// flat: bench/net_cache.sh counts it).
+double random_read_ns(size_t bytes) {
+  const size_t lines = std::max<size_t>(bytes / 64, 2);
+  std::vector<uint32_t> order(lines);
+  for (size_t i = 0; i < lines; ++i) order[i] = static_cast<uint32_t>(i);
+  std::mt19937_64 rng(20261202);
+  for (size_t i = lines - 1; i > 0; --i) std::swap(order[i], order[rng() % (i + 1)]);
+  struct alignas(64) Line {
+    uint64_t next;
+    uint64_t pad[7];
+  };
+  std::vector<Line> mem(lines);
+  for (size_t i = 0; i < lines; ++i) mem[order[i]].next = order[(i + 1) % lines];
+  uint64_t at = order[0];
+  for (size_t i = 0; i < lines; ++i) at = mem[at].next;  // one lap: pages mapped, caches as warm as they get
+  const size_t steps = 2'000'000;
+  const auto t0 = Clock::now();
+  for (size_t i = 0; i < steps; ++i) at = mem[at].next;
+  const double ns = seconds_since(t0) * 1e9 / static_cast<double>(steps);
+  volatile uint64_t sink = at;  // keeps the walk
+  (void)sink;
+  return ns;
+}
 
 // A message of one short line: what a session costs without its message
 // body (the memory target excludes message bodies).
@@ -530,6 +563,7 @@ SessionFigures sessions(std::ostream& out, uint64_t concurrent, uint64_t total, 
   f.per_session_cpu = cpu / static_cast<double>(total);
   f.mem = mem;
   f.net_mem = static_cast<double>(runner.net_peak) / static_cast<double>(concurrent);
+  f.heap = heap;
   f.ok = bench->ok + bench->failed == total && bench->failed * 20 < total;
   return f;
 }
@@ -585,6 +619,19 @@ int run_net(std::ostream& out, const Options& options) {
       << fmt("%.0f", 1 / b.per_session_cpu) << " per cpu second; tcp+dns alone: ratio "
       << fmt("%.2f", tb.per_session_cpu / ta.per_session_cpu) << ", " << fmt("%.0f", 1 / tb.per_session_cpu)
       << " sessions per cpu second\n";
+  {
+    const auto set_a = static_cast<size_t>(std::max(a.heap, 1.0) * static_cast<double>(small));
+    const auto set_b = static_cast<size_t>(std::max(b.heap, 1.0) * static_cast<double>(large));
+    const double ns_a = random_read_ns(set_a);
+    const double ns_b = random_read_ns(set_b);
+    out << "memory latency on this machine (dependent reads of random 64-byte lines): " << fmt("%.0f", ns_a)
+        << " ns over " << fmt("%.1f", static_cast<double>(set_a) / 1048576.0) << " MiB (the " << small
+        << "-session run's peak heap), " << fmt("%.0f", ns_b) << " ns over "
+        << fmt("%.1f", static_cast<double>(set_b) / 1048576.0) << " MiB (the " << large
+        << "-session run's): " << fmt("%.1f", ns_b / ns_a)
+        << "x; a ratio above 1 comes from this step, not from more work per session (bench/net_cache.sh "
+           "counts the work)\n";
+  }
   const size_t bytes = options.quick ? 1'000'000 : 10'000'000;
   rc |= bulk(out, bytes, 0.0);
   rc |= bulk(out, bytes, 0.05);
