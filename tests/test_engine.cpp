@@ -385,3 +385,95 @@ TEST_CASE("every queue runs a random workload identically (schedule-from-handler
     CHECK(a == b);
   }
 }
+
+namespace {
+// A log of hint calls ("h", arg) and runs ("r", arg), in the order they happen.
+struct HintLog {
+  std::vector<std::pair<char, uint64_t>> entries;
+};
+void hinted_run(void* ctx, uint64_t arg) { static_cast<HintLog*>(ctx)->entries.push_back({'r', arg}); }
+void unhinted_run(void* ctx, uint64_t arg) { static_cast<HintLog*>(ctx)->entries.push_back({'r', arg}); }
+void hint_of(const void* ctx, uint64_t arg) {
+  const_cast<HintLog*>(static_cast<const HintLog*>(ctx))->entries.push_back({'h', arg});
+}
+}  // namespace
+
+TEMPLATE_TEST_CASE("a prefetch hint sees the next event's context and argument one event ahead", "[engine]",
+                   QuaternaryHeap, BinaryHeap) {
+  HintLog log;
+  BasicEngine<TestType> e;
+  e.set_prefetch(&hinted_run, &hint_of);
+  // Events 1..6 at distinct times; 4 runs a function with no hint; 5 is cancelled.
+  EventId five;
+  for (uint64_t k = 1; k <= 6; ++k) {
+    const EventId id = e.schedule_at(SimTime{static_cast<int64_t>(10 * k)}, k == 4 ? &unhinted_run : &hinted_run,
+                                     &log, k);
+    if (k == 5) five = id;
+  }
+  REQUIRE(e.cancel(five));
+  e.run();
+  // The hint for event k comes as event k-1 starts, before it runs; none for
+  // the first event (nothing ran before it), for the unhinted function, or
+  // for the cancelled event.
+  // When event 4 starts, the next key is the cancelled 5's: no hint, and
+  // event 6 runs unhinted (the hint is only ever an optimisation).
+  const std::vector<std::pair<char, uint64_t>> want = {{'h', 2}, {'r', 1}, {'h', 3}, {'r', 2},
+                                                       {'r', 3}, {'r', 4}, {'r', 6}};
+  CHECK(log.entries == want);
+}
+
+namespace {
+template <class Q>
+struct HintWorld {
+  BasicEngine<Q> e;
+  Rng rng;
+  std::vector<uint64_t> out;
+  uint64_t next = 1000;
+  size_t hints = 0;
+  explicit HintWorld(uint64_t seed) : rng(seed, "test.hint") {}
+  static void run(void* p, uint64_t arg) {
+    auto* x = static_cast<HintWorld*>(p);
+    x->out.push_back(arg);
+    if (x->next < 3000 && x->rng.bernoulli(0.5))  // at now or soon: often ahead of the hinted event
+      x->e.schedule_in(SimTime{static_cast<int64_t>(x->rng.uniform_int(0, 3))}, &run, x, x->next++);
+  }
+  static void hint(const void* p, uint64_t) { ++const_cast<HintWorld*>(static_cast<const HintWorld*>(p))->hints; }
+};
+}  // namespace
+
+TEMPLATE_TEST_CASE("prefetch hints change nothing the program can observe", "[engine]", QuaternaryHeap, BinaryHeap) {
+  // The same random schedule (ties, cancels, events scheduled from handlers
+  // ahead of the hinted one) with and without a hint: the same runs in the
+  // same order.
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    std::vector<uint64_t> runs[2];
+    for (int pass = 0; pass < 2; ++pass) {
+      HintWorld<TestType> w(seed);
+      if (pass) w.e.set_prefetch(&HintWorld<TestType>::run, &HintWorld<TestType>::hint);
+      std::vector<EventId> ids;
+      for (uint64_t i = 0; i < 1000; ++i)
+        ids.push_back(w.e.schedule_at(SimTime{static_cast<int64_t>(w.rng.uniform_int(0, 200))},
+                                      &HintWorld<TestType>::run, &w, i));
+      for (size_t i = 0; i < ids.size(); i += 9) w.e.cancel(ids[i]);
+      w.e.run();
+      if (pass) CHECK(w.hints > w.out.size() / 2);  // the look-ahead ran (and named live events)
+      runs[pass] = std::move(w.out);
+    }
+    CHECK(runs[0].size() > 1000);
+    CHECK(runs[0] == runs[1]);
+  }
+}
+
+TEST_CASE("set_prefetch replaces a function's hint and takes at most four functions", "[engine]") {
+  HintLog log;
+  Engine e;
+  e.set_prefetch(&hinted_run, [](const void*, uint64_t) {});
+  e.set_prefetch(&hinted_run, &hint_of);  // replaces the first
+  static constexpr EventFn others[] = {[](void*, uint64_t) {}, [](void*, uint64_t) {}, [](void*, uint64_t) {}};
+  for (EventFn f : others) e.set_prefetch(f, &hint_of);
+  CHECK_THROWS_AS(e.set_prefetch(&unhinted_run, &hint_of), std::length_error);
+  e.schedule_at(SimTime{1}, &hinted_run, &log, 1);
+  e.schedule_at(SimTime{2}, &hinted_run, &log, 2);
+  e.run();
+  CHECK(log.entries == std::vector<std::pair<char, uint64_t>>{{'h', 2}, {'r', 1}, {'r', 2}});
+}

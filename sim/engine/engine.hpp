@@ -39,6 +39,8 @@
 namespace smtplab {
 
 using EventFn = void (*)(void* ctx, uint64_t arg);
+// A prefetch hint for events of one EventFn (BasicEngine::set_prefetch).
+using PrefetchFn = void (*)(const void* ctx, uint64_t arg);
 
 // Identifies a scheduled event for cancel(); stale ids are harmless.
 struct EventId {
@@ -70,6 +72,22 @@ class BasicEngine {
   void reserve(size_t n) {
     queue_.reserve(n);
     slots_.reserve(n);
+  }
+
+  // A prefetch hint for events of `fn`: the engine calls pf(ctx, arg) with
+  // the event's own context and argument one event before it runs, for pf
+  // to prefetch what the event will read (a packet, a connection). At most
+  // kMaxHints functions; a second call for the same fn replaces its hint.
+  // A hint must only read and prefetch: it changes no outcome.
+  void set_prefetch(EventFn fn, PrefetchFn pf) {
+    size_t h = 0;
+    while (h < hints_ && hint_fn_[h] != fn) ++h;
+    if (h == hints_) {
+      if (hints_ == kMaxHints) throw std::length_error("engine: too many prefetch hints");
+      ++hints_;
+    }
+    hint_fn_[h] = fn;
+    hint_pf_[h] = pf;
   }
 
   uint64_t cause() const { return cause_; }
@@ -294,6 +312,7 @@ class BasicEngine {
     --live_;
     release(slot);  // before the call, so the handler's next schedule reuses it
     ++executed_;
+    if (hints_) look_ahead();
     if (owned) {
       Task* task = static_cast<Task*>(ctx);
       task->run();
@@ -302,6 +321,32 @@ class BasicEngine {
       fn(ctx, arg);
     }
   }
+
+  // A two-stage software pipeline over the next events, for when their
+  // state is far out in memory (10,000 open connections). The running
+  // event's key is still on top, so the next event is the smallest of the
+  // root's children. Its slot was fetched one event ago (stage 1, below), so
+  // its hint can read (ctx, arg) now and fetch what the event will read
+  // (stage 2) while this event runs, instead of the event paying those
+  // misses one after another when it starts. Then the slots of all the
+  // root's children are fetched: the event after next is usually one.
+  void look_ahead() {
+    if (const QueueKey* next = queue_.next_top()) {
+      const Slot& n = slots_[static_cast<uint32_t>(next->order & kSlotMask)];
+      if (n.state == kPending)
+        for (size_t h = 0; h < hints_; ++h)
+          if (hint_fn_[h] == n.fn) {
+            hint_pf_[h](n.ctx, n.arg);
+            break;
+          }
+    }
+    queue_.for_each_near_top([this](const QueueKey& k) { prefetch_slot(k); });
+  }
+
+  static constexpr size_t kMaxHints = 4;
+  EventFn hint_fn_[kMaxHints] = {};
+  PrefetchFn hint_pf_[kMaxHints] = {};
+  size_t hints_ = 0;
 
   Queue queue_;
   std::vector<Slot> slots_;

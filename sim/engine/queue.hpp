@@ -70,6 +70,15 @@ class QuaternaryHeap {
     return &data_[best];
   }
 
+  // Calls f(key) for each child of the root: the candidates for the top
+  // after the next pop and the one after (one cached line).
+  template <class F>
+  void for_each_near_top(F f) const {
+    const size_t first = 4 * kRoot - 8;
+    const size_t last = std::min(first + 4, end_);
+    for (size_t c = first; c < last; ++c) f(data_[c]);
+  }
+
   void push(QueueKey k) {
     if (end_ >= cap_) grow(cap_ * 2);
     sift_up(end_++, k);
@@ -223,6 +232,10 @@ class BinaryHeap {
     if (keys_.size() < 2) return nullptr;
     if (keys_.size() == 2 || keys_[1] < keys_[2]) return &keys_[1];
     return &keys_[2];
+  }
+  template <class F>
+  void for_each_near_top(F f) const {
+    for (size_t c = 1; c < std::min<size_t>(keys_.size(), 3); ++c) f(keys_[c]);
   }
   void push(QueueKey k) {
     keys_.push_back(k);

@@ -513,7 +513,9 @@ struct Network::Impl {
   static uint32_t fin_seq(const Conn& c) { return c.snd_nxt - 1; }  // valid once fin_sent
 
   Impl(Network& self_, Engine& e, Trace& t, uint64_t s, TcpParams p)
-      : self(self_), engine(e), trace(t), seed(s), params(p) {}
+      : self(self_), engine(e), trace(t), seed(s), params(p) {
+    engine.set_prefetch(&Impl::arrive_cb, &Impl::arrive_prefetch);
+  }
 
   Network& self;
   Engine& engine;
@@ -813,9 +815,12 @@ struct Network::Impl {
   // With 10,000 connections open, the packet and its connection were last
   // touched long ago and both miss the cache; asking for every line of both
   // at once overlaps those misses instead of paying them one after another
-  // (packet, then the 4-tuple table, then the connection).
-  static void arrive_cb(void* ctx, uint64_t arg) {
-    Impl* self = static_cast<Impl*>(ctx);
+  // (packet, then the 4-tuple table, then the connection). The engine calls
+  // this one event before the arrival runs (Engine::set_prefetch), so the
+  // lines come while that event runs; arrive_cb asks again in case a later
+  // insert went first.
+  static void arrive_prefetch(const void* ctx, uint64_t arg) {
+    const Impl* self = static_cast<const Impl*>(ctx);
     const auto pi = static_cast<uint32_t>(arg);
     const auto hint = static_cast<uint32_t>(arg >> 32);
     __builtin_prefetch(&self->packets[pi]);
@@ -823,7 +828,11 @@ struct Network::Impl {
       const char* c = reinterpret_cast<const char*>(&self->conns[hint]);
       for (size_t off = 0; off < sizeof(Conn); off += 64) __builtin_prefetch(c + off);
     }
-    self->arrive(pi, hint);
+  }
+  static void arrive_cb(void* ctx, uint64_t arg) {
+    Impl* self = static_cast<Impl*>(ctx);
+    arrive_prefetch(self, arg);  // in case the engine's look-ahead missed it (a later insert ran first)
+    self->arrive(static_cast<uint32_t>(arg), static_cast<uint32_t>(arg >> 32));
   }
 
   void arrive(uint32_t pi, uint32_t hint = UINT32_MAX) {
