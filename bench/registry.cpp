@@ -1,7 +1,11 @@
 // bench/registry.cpp: the list of benchmarks; each lives in its own file.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
 #include <ctime>
-#include <fstream>
-#include <string>
+#include <string_view>
 
 #include "bench/bench.hpp"
 
@@ -26,11 +30,32 @@ const Benchmark kAll[] = {
 std::span<const Benchmark> all() { return kAll; }
 
 namespace {
+// Reads one "Name:   123 kB" field of /proc/self/status with no heap
+// allocation: the benchmarks sample it while they run, and an ifstream's
+// 8 KiB buffer is a large request that makes glibc consolidate every free
+// small chunk (a walk over the whole heap that reorders what later
+// allocations get), which would perturb the run being measured.
 long long status_field(const char* field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field, 0) == 0) return std::stoll(line.substr(std::string(field).size())) * 1024;
+  const int fd = ::open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[4096];
+  size_t len = 0;
+  for (ssize_t n; len < sizeof buf - 1 && (n = ::read(fd, buf + len, sizeof buf - 1 - len)) > 0;)
+    len += static_cast<size_t>(n);
+  ::close(fd);
+  const std::string_view text(buf, len);
+  const std::string_view name(field);
+  for (size_t at = 0; at < text.size();) {
+    const size_t end = std::min(text.find('\n', at), text.size());
+    const std::string_view line = text.substr(at, end - at);
+    if (line.substr(0, name.size()) == name) {
+      size_t i = name.size();
+      while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+      long long kb = 0;
+      std::from_chars(line.data() + i, line.data() + line.size(), kb);
+      return kb * 1024;
+    }
+    at = end + 1;
   }
   return 0;
 }
