@@ -282,11 +282,15 @@ struct ClientSession::Impl {
   }
 
   static void finish_txn(C& c, bool accepted, const Reply& final_reply) {
-    TransactionResult& t = result(c, c.txn_);
-    t.accepted = accepted;
-    t.final_reply = final_reply;
-    t.done = true;
+    close_result(result(c, c.txn_), accepted, Reply(final_reply));
     announce_done(c, final_reply);
+  }
+  // A transaction's outcome is final (also for a kept end-of-data reply,
+  // which make_results() applies later).
+  static void close_result(TransactionResult& t, bool accepted, Reply final_reply) {
+    t.accepted = accepted;
+    t.final_reply = std::move(final_reply);
+    t.done = true;
   }
   // Tells the driver transaction txn_ is over; the next one is current.
   static void announce_done(C& c, const Reply& final_reply) {
@@ -762,9 +766,8 @@ void ClientSession::make_results(size_t n) const {
       // Kept for this transaction (the first one results_ lacked): what the
       // end-of-data branch of on_reply would have written.
       for (RecipientOutcome& o : t.recipients) Impl::set_outcome(o, *eod_reply_, "EOD", false);
-      t.accepted = eod_reply_->positive();
-      t.final_reply = std::move(*eod_reply_);
-      t.done = true;
+      const bool accepted = eod_reply_->positive();
+      Impl::close_result(t, accepted, std::move(*eod_reply_));
       eod_reply_.reset();
     }
   }
