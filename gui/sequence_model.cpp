@@ -2,6 +2,7 @@
 #include "gui/sequence_model.hpp"
 
 #include <algorithm>
+#include <utility>
 #include <cmath>
 #include <deque>
 #include <map>
@@ -405,6 +406,9 @@ void place(const SeqModel& model, size_t item, const TraceIndex& index, const Re
 // Flights that started above the viewport but land inside it are drawn
 // too; looking back is bounded so a frame stays O(visible).
 constexpr size_t kLookBackItems = 256;
+// Proportional scale: a crowd of at most this many items (closer together
+// than min_px) still shows its arrows; a larger one is one folded mark.
+constexpr size_t kCrowdArrows = 8;
 }  // namespace
 
 std::vector<SeqItem> layout_visible(const SeqModel& model, const TraceIndex& index, const SeqViewport& vp) {
@@ -490,18 +494,53 @@ std::vector<SeqItem> layout_visible(const SeqModel& model, const TraceIndex& ind
     size_t j = static_cast<size_t>(std::lower_bound(times.begin() + static_cast<long>(i), times.end(), times[i] + fold_us) -
                                    times.begin());
     if (j <= i) j = i + 1;
-    SeqItem it;
-    it.record = model.items()[i];
-    it.y = y_of(times[i]);
-    it.y_end = it.y;
     if (j - i == 1) {
+      SeqItem it;
+      it.record = model.items()[i];
+      it.y = y_of(times[i]);
       place(model, i, index, recs[it.record], it);
       it.y_end = y_of(model.end_time(i));
+      out.push_back(it);
+    } else if (j - i <= kCrowdArrows) {
+      // A small crowd, typically one instant: a reply and the state change it
+      // causes, or pipelined replies in one segment. Its arrows are the
+      // story, so each is drawn (one per pair of lifelines; a second arrow
+      // on the same pair would lie on the first); the rest is counted in a
+      // "+N" beside them.
+      uint32_t rest = 0;
+      std::pair<int, int> pairs[kCrowdArrows];
+      size_t npairs = 0;
+      for (size_t k = i; k < j; ++k) {
+        SeqItem it;
+        it.record = model.items()[k];
+        it.y = y_of(times[k]);
+        place(model, k, index, recs[it.record], it);
+        const std::pair<int, int> pair{it.from, it.to};
+        if (it.type != SeqItemType::arrow || std::find(pairs, pairs + npairs, pair) != pairs + npairs) {
+          ++rest;
+          continue;
+        }
+        pairs[npairs++] = pair;
+        it.y_end = y_of(model.end_time(k));
+        out.push_back(it);
+      }
+      if (rest) {
+        SeqItem it;
+        it.type = SeqItemType::fold;
+        it.record = model.items()[i];
+        it.y = it.y_end = y_of(times[i]);
+        it.count = rest;
+        it.beside = npairs > 0;
+        out.push_back(it);
+      }
     } else {
+      SeqItem it;
       it.type = SeqItemType::fold;
+      it.record = model.items()[i];
+      it.y = it.y_end = y_of(times[i]);
       it.count = static_cast<uint32_t>(j - i);
+      out.push_back(it);
     }
-    out.push_back(it);
     i = j;
   }
   return out;

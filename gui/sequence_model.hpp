@@ -133,6 +133,7 @@ struct SeqItem {
   Fate fate = Fate::instant;
   float end_frac = 1;  // lost: how far towards the receiver the cross is (0..1)
   uint32_t count = 1;  // fold: how many items
+  bool beside = false; // fold: the rest of a crowd whose arrows are drawn (a "+N" beside them, not a bar)
   int64_t gap_us = 0;  // gap: idle time
 };
 

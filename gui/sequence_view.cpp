@@ -245,6 +245,35 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
   float best_d = 1e9f;
   float prev_chain_y = NAN;
   const float gutter_x = body0.x + time_w - fs * 0.55f;
+  // Proportional scale: items closer than a line of text would print their
+  // labels over each other. The selection always keeps its label; a step of
+  // its cause chain keeps one where it does not cover the selection's or an
+  // earlier step's; any other item where it covers no label at all. The
+  // others show theirs on hover (and in the event list). Rows are one label
+  // each by construction.
+  const float line_h = fs * 1.05f;
+  float sel_y = NAN;
+  std::vector<float> chain_y;  // labels only the selection may cover
+  if (vp.scale == TimeScale::proportional)
+    for (const SeqItem& it : items)
+      if (it.type == SeqItemType::arrow || it.type == SeqItemType::note) {
+        const size_t pos = model.item_drawing(it.record);
+        if (pos >= model.size()) continue;
+        if (pos == sel_item) sel_y = it.y;
+        else if (chain_step(pos)) chain_y.push_back(it.y);
+      }
+  float last_label_y = -1e9f, last_plus_y = -1e9f;
+  enum class Rank { plain, chain, selection };
+  auto label_fits = [&](float y, Rank rank) {
+    if (vp.scale != TimeScale::proportional) return vp.row_px >= fs * 1.05;
+    auto near = [&](float other) { return std::fabs(other - y) < line_h; };  // false for NAN
+    if (rank != Rank::selection) {
+      if (y - last_label_y < line_h || near(sel_y)) return false;
+      if (rank == Rank::plain && std::any_of(chain_y.begin(), chain_y.end(), near)) return false;
+    }
+    last_label_y = std::max(last_label_y, y);
+    return true;
+  };
   for (const SeqItem& it : items) {
     float y = body0.y + it.y;
     if (it.type == SeqItemType::gap) {
@@ -274,8 +303,16 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
     if (item_pos == sel_item && sel_item < model.size()) {
       dl->AddRectFilled(ImVec2(body0.x, y - band_h * 0.6f), ImVec2(body1.x, y + band_h * 0.4f), p.select);
     }
-    if (it.type == SeqItemType::fold) {
-      widgets::fold_mark(dl, body0.x + time_w, body1.x - 4, y, p.dim, it.count);
+    if (it.type == SeqItemType::fold && it.beside) {
+      // The rest of a crowd whose arrows are drawn: "+N" at the right edge.
+      if (it.y - last_plus_y >= line_h) {
+        last_plus_y = it.y;
+        const std::string more = "+" + std::to_string(it.count);
+        const ImVec2 ts = ImGui::CalcTextSize(more.c_str());
+        dl->AddText(ImVec2(body1.x - ts.x - 4, y - ts.y * 0.5f), p.dim, more.c_str());
+      }
+    } else if (it.type == SeqItemType::fold) {
+      widgets::fold_mark(dl, body0.x + time_w, body1.x - 4, y, p.dim, label_fits(it.y, Rank::plain) ? it.count : 0);
     } else {
       ImU32 col = record_color(r, p);
       if (future) col = faded(col);
@@ -285,7 +322,9 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
         std::string_view tv = widgets::fit(t, time_w - fs * 1.1f);
         dl->AddText(ImVec2(body0.x + 2, y - fs * 0.5f), future ? faded(p.dim) : p.dim, tv.data(), tv.data() + tv.size());
       }
-      bool labels = vp.scale == TimeScale::proportional || vp.row_px >= fs * 1.05;
+      const bool labels = label_fits(it.y, item_pos == sel_item   ? Rank::selection
+                                           : chain_step(item_pos) ? Rank::chain
+                                                                  : Rank::plain);
       std::string_view label = labels ? diagram_label(r) : std::string_view();
       if (it.type == SeqItemType::arrow) {
         const float x0 = lane_x(it.from), x1 = lane_x(it.to);

@@ -55,6 +55,9 @@ std::string_view fit(std::string_view s, float max_w, float* width) {
 
 namespace {
 void label_at(ImDrawList* dl, ImVec2 pos, ImU32 col, std::string_view label, float max_w) {
+  // No label (rows too thin for text, a crowd in the proportional scale):
+  // nothing to draw; ImGui would read a null view as a C string.
+  if (label.empty()) return;
   float w = 0;
   std::string_view shown = fit(label, max_w, &w);
   // A backing so labels stay readable where they cross lifelines.
@@ -146,6 +149,7 @@ void note(ImDrawList* dl, float x, float y, ImU32 col, std::string_view label, f
 void fold_mark(ImDrawList* dl, float x0, float x1, float y, ImU32 col, uint32_t count) {
   float fs = ImGui::GetFontSize();
   dl->AddRectFilled(ImVec2(x0, y - 2), ImVec2(x1, y + 2), col);
+  if (count == 0) return;  // no room for the count: the bar alone
   std::string t = std::to_string(count) + " events";
   ImVec2 ts = ImGui::CalcTextSize(t.c_str());
   dl->AddText(ImVec2(x1 - ts.x, y - fs - 1), col, t.c_str());

@@ -32,7 +32,8 @@ void lost_flight(ImDrawList* dl, ImVec2 a, ImVec2 b, ImU32 col, ImU32 cross_col,
 void label(ImDrawList* dl, ImVec2 pos, ImU32 col, std::string_view text, float max_w);
 // A record that stays on one host: a dot on the lifeline with its text.
 void note(ImDrawList* dl, float x, float y, ImU32 col, std::string_view label, float max_label_w);
-// "N events" where several records are closer than a few pixels.
+// "N events" where several records are closer than a few pixels (count 0:
+// the bar alone, when there is no room for the text).
 void fold_mark(ImDrawList* dl, float x0, float x1, float y, ImU32 col, uint32_t count);
 // A folded idle gap: a zigzag across the lifelines and "... 30 min later ...".
 void gap_row(ImDrawList* dl, float x0, float x1, float y, float h, ImU32 col, std::string_view label);
