@@ -244,6 +244,7 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
   auto faded = [&](ImU32 c) { return (c & 0x00FFFFFF) | (future_alpha << 24); };
   float best_d = 1e9f;
   float prev_chain_y = NAN;
+  float last_badge_y = -1e9f;
   const float gutter_x = body0.x + time_w - fs * 0.55f;
   // Proportional scale: items closer than a line of text would print their
   // labels over each other. The selection always keeps its label; a step of
@@ -291,14 +292,20 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
       dl->AddRectFilled(ImVec2(body0.x, y - band_h * 0.6f), ImVec2(body1.x, y + band_h * 0.4f), p.cause);
       if (prev_chain_y == prev_chain_y) dl->AddLine(ImVec2(gutter_x, prev_chain_y + fs * 0.45f), ImVec2(gutter_x, y - fs * 0.45f), p.reply_temp, 2.5f);
       prev_chain_y = y;
-      char num[16];
-      std::snprintf(num, sizeof num, "%d", step);
-      const float nfs = fs * 0.8f;
-      const ImVec2 ns = ImGui::GetFont()->CalcTextSizeA(nfs, FLT_MAX, 0, num);
       const float rad = fs * 0.45f;
-      dl->AddRectFilled(ImVec2(gutter_x - std::max(rad, ns.x * 0.5f + 3), y - rad),
-                        ImVec2(gutter_x + std::max(rad, ns.x * 0.5f + 3), y + rad), p.reply_temp, rad);
-      dl->AddText(ImGui::GetFont(), nfs, ImVec2(gutter_x - ns.x * 0.5f, y - ns.y * 0.5f), IM_COL32(0, 0, 0, 255), num);
+      // Steps closer than a badge (thin rows, one instant in the
+      // proportional scale) share the first one's badge; their bands and
+      // the thread still show each.
+      if (y - last_badge_y >= 2 * rad) {
+        last_badge_y = y;
+        char num[16];
+        std::snprintf(num, sizeof num, "%d", step);
+        const float nfs = fs * 0.8f;
+        const ImVec2 ns = ImGui::GetFont()->CalcTextSizeA(nfs, FLT_MAX, 0, num);
+        dl->AddRectFilled(ImVec2(gutter_x - std::max(rad, ns.x * 0.5f + 3), y - rad),
+                          ImVec2(gutter_x + std::max(rad, ns.x * 0.5f + 3), y + rad), p.reply_temp, rad);
+        dl->AddText(ImGui::GetFont(), nfs, ImVec2(gutter_x - ns.x * 0.5f, y - ns.y * 0.5f), IM_COL32(0, 0, 0, 255), num);
+      }
     }
     if (item_pos == sel_item && sel_item < model.size()) {
       dl->AddRectFilled(ImVec2(body0.x, y - band_h * 0.6f), ImVec2(body1.x, y + band_h * 0.4f), p.select);
