@@ -546,4 +546,19 @@ std::vector<SeqItem> layout_visible(const SeqModel& model, const TraceIndex& ind
   return out;
 }
 
+double readable_px_per_us(const SeqModel& model, size_t item, size_t around, double line_px) {
+  const auto& times = model.times();
+  if (times.size() < 2) return 0;
+  item = std::min(item, times.size() - 1);
+  const size_t lo = item > around ? item - around : 0;
+  const size_t hi = std::min(times.size() - 1, item + around);
+  std::vector<int64_t> steps;
+  for (size_t k = lo; k < hi; ++k)
+    if (times[k + 1] > times[k]) steps.push_back(times[k + 1] - times[k]);
+  if (steps.empty()) return 0;
+  auto mid = steps.begin() + static_cast<long>(steps.size() / 2);
+  std::nth_element(steps.begin(), mid, steps.end());
+  return line_px / static_cast<double>(*mid);
+}
+
 }  // namespace smtplab::gui

@@ -149,4 +149,11 @@ struct SeqViewport {
 
 std::vector<SeqItem> layout_visible(const SeqModel& model, const TraceIndex& index, const SeqViewport& vp);
 
+// Proportional scale: the zoom (pixels per microsecond) at which the items
+// around `item` (`around` on each side) come one line of `line_px` apart:
+// the median of the non-zero time steps between them is one line. Items at
+// one instant (steps of zero) are crowds the layout handles; 0 when there
+// is no non-zero step.
+double readable_px_per_us(const SeqModel& model, size_t item, size_t around, double line_px);
+
 }  // namespace smtplab::gui

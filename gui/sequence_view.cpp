@@ -149,6 +149,24 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
       else vp.t_top -= static_cast<int64_t>(io.MouseDelta.y / vp.px_per_us);
     }
   }
+  // Switched to the proportional scale (or opened in it): if the events
+  // around the cursor would fold into grey bars at the saved zoom (40 px a
+  // second puts a 20 ms hop under a pixel), zoom in until they are a line
+  // of text apart, and put the cursor a third of the way down.
+  if (vp.scale == TimeScale::proportional && last_scale != TimeScale::proportional && model.size() && index.size()) {
+    size_t item = model.item_of_record(cursor + 1);
+    item = std::min(item > 0 ? item - 1 : 0, model.size() - 1);
+    const double line_px = fs * 1.3;
+    const auto around = static_cast<size_t>(std::max(4.0, static_cast<double>(vp.height) / line_px / 2));
+    const double want = readable_px_per_us(model, item, around, line_px);
+    if (want > vp.px_per_us) {
+      s.px_per_second = std::clamp(want * 1e6, 1e-6, 1e7);
+      vp.px_per_us = s.px_per_second * 1e-6;
+    }
+    vp.t_top = model.times()[item] - static_cast<int64_t>(vp.height / 3 / vp.px_per_us);
+    last_cursor = cursor;
+  }
+  last_scale = vp.scale;
   // Follow the cursor when it moves (playback, stepping, a click elsewhere).
   if (cursor != last_cursor && index.size()) {
     reveal(cursor);
@@ -253,6 +271,8 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
   // others show theirs on hover (and in the event list). Rows are one label
   // each by construction.
   const float line_h = fs * 1.05f;
+  // Where a label's line starts: above an arrow, centred on a note's dot.
+  auto label_top = [&](const SeqItem& it) { return it.type == SeqItemType::note ? it.y - fs * 0.5f : it.y - fs - 2; };
   float sel_y = NAN;
   std::vector<float> chain_y;  // labels only the selection may cover
   if (vp.scale == TimeScale::proportional)
@@ -260,16 +280,16 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
       if (it.type == SeqItemType::arrow || it.type == SeqItemType::note) {
         const size_t pos = model.item_drawing(it.record);
         if (pos >= model.size()) continue;
-        if (pos == sel_item) sel_y = it.y;
-        else if (chain_step(pos)) chain_y.push_back(it.y);
+        if (pos == sel_item) sel_y = label_top(it);
+        else if (chain_step(pos)) chain_y.push_back(label_top(it));
       }
   float last_label_y = -1e9f, last_plus_y = -1e9f;
   enum class Rank { plain, chain, selection };
-  auto label_fits = [&](float y, Rank rank) {
+  auto label_fits = [&](float y, Rank rank) {  // y: the label's top
     if (vp.scale != TimeScale::proportional) return vp.row_px >= fs * 1.05;
     auto near = [&](float other) { return std::fabs(other - y) < line_h; };  // false for NAN
     if (rank != Rank::selection) {
-      if (y - last_label_y < line_h || near(sel_y)) return false;
+      if (std::fabs(y - last_label_y) < line_h || near(sel_y)) return false;
       if (rank == Rank::plain && std::any_of(chain_y.begin(), chain_y.end(), near)) return false;
     }
     last_label_y = std::max(last_label_y, y);
@@ -319,7 +339,8 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
         dl->AddText(ImVec2(body1.x - ts.x - 4, y - ts.y * 0.5f), p.dim, more.c_str());
       }
     } else if (it.type == SeqItemType::fold) {
-      widgets::fold_mark(dl, body0.x + time_w, body1.x - 4, y, p.dim, label_fits(it.y, Rank::plain) ? it.count : 0);
+      widgets::fold_mark(dl, body0.x + time_w, body1.x - 4, y, p.dim,
+                         label_fits(it.y - fs - 1, Rank::plain) ? it.count : 0);
     } else {
       ImU32 col = record_color(r, p);
       if (future) col = faded(col);
@@ -329,7 +350,7 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
         std::string_view tv = widgets::fit(t, time_w - fs * 1.1f);
         dl->AddText(ImVec2(body0.x + 2, y - fs * 0.5f), future ? faded(p.dim) : p.dim, tv.data(), tv.data() + tv.size());
       }
-      const bool labels = label_fits(it.y, item_pos == sel_item   ? Rank::selection
+      const bool labels = label_fits(label_top(it), item_pos == sel_item   ? Rank::selection
                                            : chain_step(item_pos) ? Rank::chain
                                                                   : Rank::plain);
       std::string_view label = labels ? diagram_label(r) : std::string_view();

@@ -26,6 +26,7 @@ struct SequenceView {
   const void* built_records = nullptr;
   SeqFilter built_filter;
   size_t last_cursor = ~size_t{0};
+  TimeScale last_scale = TimeScale::rows;  // the scale the last frame drew
   bool dragging = false;
   bool hint_pressed = false;
   // The cause chain of the selected record (record indices, root first),

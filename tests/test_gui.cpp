@@ -1183,3 +1183,39 @@ TEST_CASE("proportional scale: a small crowd keeps its arrows, one per pair of l
   // Before, any two records within min_px became one bar: the arrows vanished.
   CHECK(arrows > items.size() / 2);
 }
+
+TEST_CASE("switching to the proportional scale zooms in until the events at the cursor are readable", "[gui][sequence]") {
+  // 40 px a second (the saved default) puts Bob's 20 ms hops under a pixel:
+  // the switch zooms in so the median step near the cursor is a line of
+  // text, and the cursor's time is in view.
+  HeadlessImGui ui(1280, 720);
+  GuiApp app(false);
+  REQUIRE(app.controller().open(""));
+  app.settings().scale = TimeScale::rows;
+  app.settings().px_per_second = 40;
+  frame(ui, app);
+  app.controller().post(cmd::Seek{sec(1).us + msec(500).us});
+  frame(ui, app);
+  app.settings().scale = TimeScale::proportional;
+  frame(ui, app);
+  frame(ui, app);
+  SequenceView& v = sequence_panel(app).view;
+  CHECK(app.settings().px_per_second > 200);
+  const int64_t cursor_t = app.controller().index().times()[app.controller().cursor()];
+  CHECK(v.vp.t_top <= cursor_t);
+  CHECK(cursor_t <= v.vp.t_top + static_cast<int64_t>(v.vp.height / v.vp.px_per_us));
+  size_t arrows = 0, bars = 0;
+  for (const SeqItem& it : v.items) {
+    arrows += it.type == SeqItemType::arrow;
+    bars += it.type == SeqItemType::fold && !it.beside;
+  }
+  CHECK(arrows >= 6);
+  CHECK(arrows > 2 * bars);
+  // A zoom the user chose that already reads well is kept.
+  app.settings().scale = TimeScale::rows;
+  frame(ui, app);
+  app.settings().px_per_second = 20000;
+  app.settings().scale = TimeScale::proportional;
+  frame(ui, app);
+  CHECK(app.settings().px_per_second == 20000);
+}
