@@ -47,6 +47,7 @@ bool Controller::open(const std::string& path) {
   scenario_ = *r.scenario;
   errors_.clear();
   faults_.clear();
+  disabled_.clear();
   messages_.clear();
   cursor_ = 0;
   now_us_ = 0;
@@ -69,6 +70,7 @@ bool Controller::open_text(const std::string& text, const std::string& source) {
   scenario_ = *r.scenario;
   errors_.clear();
   faults_.clear();
+  disabled_.clear();
   messages_.clear();
   cursor_ = 0;
   now_us_ = 0;
@@ -84,6 +86,7 @@ void Controller::adopt(RunResult run, Scenario scenario) {
   text_.clear();
   path_.clear();
   faults_.clear();
+  disabled_.clear();
   messages_.clear();
   auto shared = std::make_shared<RunResult>(std::move(run));
   current_.run = shared;
@@ -98,6 +101,7 @@ void Controller::adopt(RunResult run, Scenario scenario) {
 void Controller::rerun() {
   RunOptions opt;
   opt.extra_faults = faults_;
+  opt.disabled_faults = disabled_;
   opt.extra_messages = messages_;
   auto result = std::make_shared<RunResult>(run_scenario(scenario_, opt));
   current_.run = result;
@@ -106,12 +110,18 @@ void Controller::rerun() {
                    (faults_.empty() && messages_.empty()
                         ? std::string()
                         : " + " + std::to_string(faults_.size()) + " fault(s), " + std::to_string(messages_.size()) +
-                              " message(s)");
+                              " message(s)") +
+                   (disabled_.empty() ? std::string()
+                                      : " - " + std::to_string(disabled_.size()) + " scenario fault(s) switched off");
   ++generation_;
   ++reruns_;
   // The cursor keeps its time; the prefix before it is the same run.
   seek_time(now_us_);
   if (selected_ && index().index_of_seq(selected_) >= size()) selected_ = 0;
+}
+
+bool Controller::scenario_fault_on(size_t i) const {
+  return !std::binary_search(disabled_.begin(), disabled_.end(), i);
 }
 
 void Controller::set_cursor(size_t i, bool select) {
@@ -182,6 +192,7 @@ bool Controller::reload_if_changed() {
   text_ = ss.str();
   scenario_ = *r.scenario;
   errors_.clear();
+  disabled_.clear();  // the file's faults may have changed: indices mean nothing now
   rerun();
   status_ = "reloaded " + path_ + " (changed on disk)";
   return true;
@@ -255,6 +266,14 @@ void Controller::apply(const Command& c) {
             rerun();
             status_ = "fault removed; the run was recomputed";
           },
+          [&](const cmd::SetScenarioFault& f) {
+            if (f.index >= scenario_.faults.size() || scenario_fault_on(f.index) == f.on) return;
+            if (f.on) disabled_.erase(std::find(disabled_.begin(), disabled_.end(), f.index));
+            else disabled_.insert(std::upper_bound(disabled_.begin(), disabled_.end(), f.index), f.index);
+            rerun();
+            status_ = "scenario fault " + std::to_string(f.index + 1) + " (" + scenario_.faults[f.index].type +
+                      (f.on ? ") back on" : ") switched off") + "; the run was recomputed";
+          },
           [&](const cmd::Compose& m) {
             MessageSpec msg = m.message;
             if (msg.at.us < 0) msg.at = SimTime{now_us_};
@@ -285,7 +304,7 @@ void Controller::apply(const Command& c) {
           [&](const cmd::SaveScenario& s) {
             std::string err;
             std::string text = scenario_with_additions(text_.empty() ? std::string(default_scenario_text()) : text_,
-                                                       faults_, messages_, &err);
+                                                       faults_, messages_, &err, disabled_);
             if (text.empty()) {
               status_ = "not saved: " + err;
               return;

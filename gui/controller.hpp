@@ -44,6 +44,7 @@ struct JumpNext {};                             // to the next event's time
 struct Select { uint64_t seq; bool move_cursor; };
 struct InjectFault { Fault fault; };           // fault.at is set to the cursor when negative
 struct RemoveFault { size_t index; };
+struct SetScenarioFault { size_t index; bool on; };  // switch one of the scenario's own faults off (what if) or back on
 struct Compose { MessageSpec message; };
 struct RemoveMessage { size_t index; };
 struct PinBaseline {};
@@ -52,7 +53,8 @@ struct SaveScenario { std::string path; };
 }  // namespace cmd
 
 using Command = std::variant<cmd::OpenFile, cmd::Reload, cmd::Play, cmd::SetSpeed, cmd::Seek, cmd::Step, cmd::JumpNext,
-                             cmd::Select, cmd::InjectFault, cmd::RemoveFault, cmd::Compose, cmd::RemoveMessage,
+                             cmd::Select, cmd::InjectFault, cmd::RemoveFault, cmd::SetScenarioFault, cmd::Compose,
+                             cmd::RemoveMessage,
                              cmd::PinBaseline, cmd::ClearBaseline, cmd::SaveScenario>;
 
 // A computed run and its index, shared so a compare view can keep one alive.
@@ -88,6 +90,9 @@ class Controller {
   const std::vector<ScenarioError>& errors() const { return errors_; }
   const std::string& status() const { return status_; }
   const std::vector<Fault>& added_faults() const { return faults_; }
+  // The scenario's own faults switched off for this run (sorted indices).
+  const std::vector<size_t>& disabled_faults() const { return disabled_; }
+  bool scenario_fault_on(size_t i) const;
   const std::vector<MessageSpec>& added_messages() const { return messages_; }
   const TraceIndex& index() const { return current_.index; }
   const RunView& current() const { return current_; }
@@ -120,6 +125,7 @@ class Controller {
   std::vector<ScenarioError> errors_;
   std::string status_;
   std::vector<Fault> faults_;
+  std::vector<size_t> disabled_;  // of the scenario's faults, sorted
   std::vector<MessageSpec> messages_;
   RunView current_;
   RunView baseline_;

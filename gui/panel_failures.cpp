@@ -169,10 +169,24 @@ struct FailuresPanel final : Panel {
     widgets::section("Faults in this run");
     // Wrapped, not cut: "host-down at 0 s (from the scenario)" is wider than
     // the panel at 1600 px.
-    for (const Fault& f : sc.faults) {
-      ImGui::Bullet();
-      ImGui::TextWrapped("%s at %s (from the scenario)%s%s", f.type.c_str(), format_duration(f.at).c_str(),
-                         f.host.empty() ? "" : ": ", f.host.c_str());
+    // The scenario's own faults can be switched off: the run without one is
+    // "what if it had not happened", side by side with Compare.
+    for (size_t i = 0; i < sc.faults.size(); ++i) {
+      const Fault& f = sc.faults[i];
+      ImGui::PushID(static_cast<int>(1000000 + i));
+      bool on = c.scenario_fault_on(i);
+      if (ImGui::Checkbox("##on", &on)) ctx.post(cmd::SetScenarioFault{i, on});
+      if (ImGui::IsItemHovered())
+        ImGui::SetTooltip(on ? "untick: the run without this fault (what if it had not happened)" : "tick: back on");
+      ImGui::SameLine();
+      if (on)
+        ImGui::TextWrapped("%s at %s (from the scenario)%s%s", f.type.c_str(), format_duration(f.at).c_str(),
+                           f.host.empty() ? "" : ": ", f.host.c_str());
+      else
+        widgets::text_wrapped_disabled((f.type + " at " + format_duration(f.at) + " (from the scenario, switched off)" +
+                                        (f.host.empty() ? "" : ": " + f.host))
+                                           .c_str());
+      ImGui::PopID();
     }
     for (size_t i = 0; i < c.added_faults().size(); ++i) {
       const Fault& f = c.added_faults()[i];

@@ -1,6 +1,8 @@
 // gui/scenario_writer.cpp: faults and messages back to scenario JSON.
 #include "gui/scenario_writer.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "sim/faults/catalog.hpp"
@@ -79,11 +81,25 @@ std::string fault_to_json(const Fault& f) { return fault_json(f).dump(); }
 std::string message_to_json(const MessageSpec& m) { return message_json(m).dump(); }
 
 std::string scenario_with_additions(std::string_view original, const std::vector<Fault>& faults,
-                                    const std::vector<MessageSpec>& messages, std::string* error) {
+                                    const std::vector<MessageSpec>& messages, std::string* error,
+                                    const std::vector<size_t>& dropped) {
   ordered_json j = ordered_json::parse(original, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     if (error) *error = "the original scenario text is not a JSON object";
     return "";
+  }
+  if (!dropped.empty()) {
+    std::vector<size_t> order = dropped;
+    std::sort(order.begin(), order.end());
+    order.erase(std::unique(order.begin(), order.end()), order.end());
+    const size_t have = j.contains("faults") && j["faults"].is_array() ? j["faults"].size() : 0;
+    if (order.back() >= have) {
+      if (error) *error = "fault " + std::to_string(order.back()) + " is not one of the scenario's " +
+                          std::to_string(have) + " faults";
+      return "";
+    }
+    for (auto it = order.rbegin(); it != order.rend(); ++it) j["faults"].erase(*it);
+    if (j["faults"].empty()) j.erase("faults");
   }
   for (const Fault& f : faults) j["faults"].push_back(fault_json(f));
   for (const MessageSpec& m : messages) j["messages"].push_back(message_json(m));

@@ -23,8 +23,10 @@ std::string fault_to_json(const Fault& f);
 std::string message_to_json(const MessageSpec& m);
 
 // `original` is the scenario's JSON text; returns the new text, or "" and
-// `error` when the result would not load.
+// `error` when the result would not load. `dropped` lists the indices of the
+// original's own faults to leave out (the GUI's switched-off faults).
 std::string scenario_with_additions(std::string_view original, const std::vector<Fault>& faults,
-                                    const std::vector<MessageSpec>& messages, std::string* error);
+                                    const std::vector<MessageSpec>& messages, std::string* error,
+                                    const std::vector<size_t>& dropped = {});
 
 }  // namespace smtplab::gui

@@ -1219,3 +1219,48 @@ TEST_CASE("switching to the proportional scale zooms in until the events at the 
   frame(ui, app);
   CHECK(app.settings().px_per_second == 20000);
 }
+
+TEST_CASE("a scenario's own fault can be switched off and back on; a saved run leaves it out", "[gui][failures]") {
+  Controller c;
+  REQUIRE(c.open(smtplab::testing::source_dir() + "/scenarios/mx-fallback.json"));
+  auto relayed_to = [&] {
+    for (const Record& r : c.records())
+      if (r.kind == Kind::message_relayed) return std::string(r.attr("mx"));
+    return std::string();
+  };
+  const size_t as_written = c.size();
+  CHECK(relayed_to() == "mx2.yahoo.test");
+  CHECK(c.scenario_fault_on(0));
+  c.apply(cmd::SetScenarioFault{0, false});
+  CHECK_FALSE(c.scenario_fault_on(0));
+  CHECK(c.disabled_faults() == std::vector<size_t>{0});
+  CHECK(relayed_to() == "mx1.yahoo.test");  // what if the primary had been up
+  CHECK(c.current().label.find("1 scenario fault(s) switched off") != std::string::npos);
+  CHECK(c.records().end() == std::find_if(c.records().begin(), c.records().end(),
+                                          [](const Record& r) { return r.kind == Kind::fault_injected; }));
+  c.apply(cmd::SetScenarioFault{7, false});  // no such fault: nothing happens
+  CHECK(c.disabled_faults() == std::vector<size_t>{0});
+  // Saved, the file has no faults left, and it loads.
+  const std::string path = (std::filesystem::temp_directory_path() / "smtplab-test-switched-off.json").string();
+  c.apply(cmd::SaveScenario{path});
+  LoadResult saved = load_scenario_file(path);
+  REQUIRE(saved.ok());
+  CHECK(saved.scenario->faults.empty());
+  std::filesystem::remove(path);
+  // Back on: the run as written, record for record.
+  c.apply(cmd::SetScenarioFault{0, true});
+  CHECK(c.disabled_faults().empty());
+  CHECK(c.size() == as_written);
+  CHECK(relayed_to() == "mx2.yahoo.test");
+  // The Failures panel draws the switch, on and off.
+  HeadlessImGui ui(1280, 720);
+  GuiApp app(false);
+  REQUIRE(app.controller().open(smtplab::testing::source_dir() + "/scenarios/mx-fallback.json"));
+  app.set_panel_open("failures", true);
+  frame(ui, app);
+  app.controller().post(cmd::SetScenarioFault{0, false});
+  frame(ui, app);
+  frame(ui, app);
+  CHECK_FALSE(app.controller().scenario_fault_on(0));
+  CHECK(ImGui::GetDrawData()->TotalVtxCount > 1000);
+}

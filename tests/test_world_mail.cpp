@@ -234,3 +234,41 @@ TEST_CASE("eight-bit-legacy: MIME is converted to 7 bit for a server without 8BI
   CHECK(r.trace.count(Kind::message_bounced) == 2);
   CHECK(r.trace.count(Kind::message_relayed) == 0);
 }
+
+TEST_CASE("a scenario fault switched off is left out of the run; the others keep their index") {
+  const std::string path = smtplab::testing::source_dir() + "/scenarios/mx-fallback.json";
+  auto loaded = load_scenario_file(path);
+  REQUIRE(loaded.ok());
+  const Scenario& sc = *loaded.scenario;
+  REQUIRE(sc.faults.size() == 1);
+  // What if the primary MX had not been down: the first attempt goes to it.
+  RunOptions off;
+  off.disabled_faults = {0};
+  Fault extra;  // a fault added after the switched-off one keeps index 1
+  extra.type = "host-down";
+  extra.host = "alice-pc";
+  extra.at = hours(1);
+  off.extra_faults = {extra};
+  const RunResult run = run_scenario(sc, off);
+  std::vector<std::string> fault_indices;
+  const Record* first_relay = nullptr;
+  for (const Record& r : run.trace.records()) {
+    if (r.kind == Kind::fault_injected) fault_indices.emplace_back(r.attr("fault"));
+    if (r.kind == Kind::message_relayed && !first_relay) first_relay = &r;
+  }
+  CHECK(fault_indices == std::vector<std::string>{"1"});
+  REQUIRE(first_relay);
+  CHECK(first_relay->attr("mx") == "mx1.yahoo.test");
+  CHECK(first_relay->attr("attempt") == "1");
+  // As written, the backup takes it after the primary times out.
+  const RunResult as_written = run_scenario(sc, RunOptions{});
+  for (const Record& r : as_written.trace.records())
+    if (r.kind == Kind::message_relayed) {
+      CHECK(r.attr("mx") == "mx2.yahoo.test");
+      break;
+    }
+  // An index past the scenario's faults is an error, not a silent no-op.
+  RunOptions bad;
+  bad.disabled_faults = {1};
+  CHECK_THROWS_WITH(run_scenario(sc, bad), Catch::Contains("is not one of the scenario's 1 faults"));
+}

@@ -189,6 +189,7 @@ void World::schedule_faults() {
   fault_handles_.assign(scenario_.faults.size(), 0);
   for (size_t i = 0; i < scenario_.faults.size(); ++i) {
     const Fault f = scenario_.faults[i];
+    if (!f.enabled) continue;
     engine_.set_cause(0);
     engine_.at(f.at, [this, f, i] {
       Record r;

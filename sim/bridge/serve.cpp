@@ -969,7 +969,7 @@ int Server::run() {
   // at its SMTP switch on and off at their simulated times here.
   for (const Fault& f : s.scenario.faults) {
     if (s.world_server) break;
-    if (f.host != s.host->name) continue;
+    if (!f.enabled || f.host != s.host->name) continue;
     std::string why;
     auto sf = smtp::ServerFaults::from_scenario(f, &why);
     if (!sf) continue;

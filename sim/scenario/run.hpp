@@ -24,6 +24,10 @@ struct RunOptions {
   std::optional<uint64_t> seed;          // overrides the scenario's seed
   std::optional<SimTime> until;          // overrides the scenario's duration
   std::vector<Fault> extra_faults;       // appended to the scenario's faults
+  // Indices of the scenario's own faults to leave out of this run; every
+  // fault keeps its index (the "fault" attribute of its records). An index
+  // past the scenario's faults throws std::invalid_argument.
+  std::vector<size_t> disabled_faults;
   std::vector<MessageSpec> extra_messages;  // e.g. composed in the GUI
   bool store_trace = true;
   uint32_t layer_mask = ~0u;             // Trace::set_layer_mask (benchmarks)

@@ -163,6 +163,10 @@ struct Fault {
   std::string mailbox;    // mailbox-full
   double loss = 0.0;      // link-loss
   SimTime delay{0};       // smtp-delay
+  // Not in the file format: false leaves the fault out of a run while it
+  // keeps its index (RunOptions::disabled_faults, the GUI's "what if it had
+  // not happened"), so records still name every other fault by its place.
+  bool enabled = true;
 };
 
 struct Scenario {
