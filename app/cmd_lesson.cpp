@@ -12,10 +12,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
+#include <string_view>
 
 #include "app/commands.hpp"
 #include "sim/lesson/check.hpp"
@@ -257,13 +259,21 @@ class Walk {
   std::optional<bool> exercise(const Exercise& e) {
     out_ << "\n  Exercise: " << wrap(e.task, "  ").substr(2);
     if (!e.hint.empty()) out_ << wrap("Hint: " + e.hint, "  ");
+    const std::vector<Fault>& own = lesson_.scenario.faults;
+    if (!own.empty()) {
+      out_ << "  The scenario's own faults (\"off N\" switches one off for your run):\n";
+      for (size_t i = 0; i < own.size(); ++i)
+        out_ << "    " << i << ": " << own[i].type << " at " << format_duration(own[i].at)
+             << (own[i].host.empty() ? "" : " on " + own[i].host) << "\n";
+    }
     if (teacher_) {
-      out_ << "  Teacher's solution: " << e.solution.faults.dump() << "\n";
+      out_ << "  Teacher's solution: " << e.solution.describe() << "\n";
       if (!e.solution.messages.empty()) out_ << "  with messages: " << e.solution.messages.dump() << "\n";
     }
     for (int attempt = 0; attempt < 10; ++attempt) {
       out_ << "  Type the faults to add as JSON, one per line (a fault object or an array), in the scenario format,\n"
-              "  then an empty line to run; \"skip\" skips the exercise.\n";
+           << (lesson_.scenario.faults.empty() ? "" : "  or \"off N\" to leave the scenario's fault N out,\n")
+           << "  then an empty line to run; \"skip\" skips the exercise.\n";
       ScenarioAdditions adds;
       bool done = false, skip = false;
       for (int lines = 0; lines < 50 && !done; ++lines) {
@@ -277,6 +287,23 @@ class Walk {
         if (l->find_first_not_of(" \t") == std::string::npos) {
           done = true;
           break;
+        }
+        if (l->rfind("off", 0) == 0) {
+          // "off N": leave the scenario's fault N out of the run.
+          const std::string_view num = std::string_view(*l).substr(3);
+          const size_t b = num.find_first_not_of(" \t"), e2 = num.find_last_not_of(" \t");
+          size_t idx = 0;
+          const char* first = b == std::string_view::npos ? num.data() : num.data() + b;
+          const char* last = b == std::string_view::npos ? first : num.data() + e2 + 1;
+          const auto [end, ec] = std::from_chars(first, last, idx);
+          if (ec != std::errc{} || end != last || first == last)
+            out_ << "  Write \"off\" and a fault's number, e.g. \"off 0\".\n";
+          else if (idx >= own.size())
+            out_ << "  The scenario has " << own.size() << (own.size() == 1 ? " fault" : " faults")
+                 << "; there is no fault " << idx << ".\n";
+          else if (std::find(adds.switch_off.begin(), adds.switch_off.end(), idx) == adds.switch_off.end())
+            adds.switch_off.push_back(idx);
+          continue;
         }
         try {
           nlohmann::json j = nlohmann::json::parse(*l);
@@ -294,7 +321,7 @@ class Walk {
       }
       ExerciseResult r = try_exercise(lesson_, e, adds);
       if (!r.errors.empty()) {
-        out_ << "  These faults do not fit the scenario:\n";
+        out_ << "  These changes do not fit the scenario:\n";
         for (const ScenarioError& err : r.errors) out_ << "    " << err.pointer << ": " << err.message << "\n";
         continue;
       }

@@ -148,6 +148,7 @@ void LessonPanel::apply_solution(PanelContext& ctx) {
   if (!lesson_ || !lesson_->steps[step_].exercise) return;
   LoadResult lr = scenario_with(*lesson_, lesson_->steps[step_].exercise->solution, lesson_->file);
   if (!lr.ok()) return;
+  for (size_t i : lesson_->steps[step_].exercise->solution.switch_off) ctx.post(cmd::SetScenarioFault{i, false});
   for (size_t i = lesson_->scenario.faults.size(); i < lr.scenario->faults.size(); ++i)
     ctx.post(cmd::InjectFault{lr.scenario->faults[i]});
 }
@@ -226,11 +227,12 @@ void LessonPanel::draw_exercise(PanelContext& ctx, const Exercise& e) {
   ImGui::TextColored(k.exercise, "Exercise");
   ImGui::TextWrapped("%s", e.task.c_str());
   if (!e.hint.empty()) ImGui::TextDisabled("Hint: %s", e.hint.c_str());
-  ImGui::TextWrapped("Inject faults with the Failures panel, then check the current run.");
+  ImGui::TextWrapped("Inject faults (or switch off the scenario's own) with the Failures panel, then check the "
+                     "current run.");
   if (ImGui::Button("Check my run")) check_exercise(ctx.ctl);
   if (!message_[step_].empty()) ImGui::TextColored(solved_[step_] == 1 ? k.good : k.bad, "%s", message_[step_].c_str());
   if (teacher) {
-    ImGui::TextDisabled("Solution: %s", e.solution.faults.dump().c_str());
+    ImGui::TextDisabled("Solution: %s", e.solution.describe().c_str());
     if (ImGui::SmallButton("Apply the solution")) apply_solution(ctx);
   }
 }

@@ -425,6 +425,45 @@ TEST_CASE("exercise: a student's additions are validated like a scenario's", "[l
   CHECK(r.passed);
 }
 
+TEST_CASE("exercise: switching off one of the scenario's own faults (what if it had not happened)", "[lesson][check]") {
+  // mx-fallback.json: the primary MX is down, the backup takes the mail.
+  json j = base_lesson();
+  j["scenario"] = "mx-fallback.json";
+  j["steps"].push_back(json{
+      {"title", "What if"},
+      {"text", "The primary was down."},
+      {"exercise",
+       {{"task", "Make the primary MX take the mail at the first attempt."},
+        {"check", {{"exists", {{"kind", "message-relayed"}, {"attrs", {{"mx", "mx1.yahoo.test"}, {"attempt", "1"}}}}}}},
+        {"teacher", {{"solution", {{"switch_off", {0}}}}, {"non_solution", json::object()}}}}}});
+  LessonLoad l = load(j);
+  REQUIRE(l.ok());
+  LessonReport rep = check_lesson(*l.lesson);
+  for (const ScenarioError& e : rep.failures) INFO(e.format());
+  CHECK(rep.failures.empty());
+  const Exercise& e = *l.lesson->steps[1].exercise;
+  CHECK(e.solution.switch_off == std::vector<size_t>{0});
+  CHECK(e.solution.describe() == "switch off fault 0");
+  // A fault the scenario does not have.
+  ScenarioAdditions none;
+  none.switch_off = {1};
+  ExerciseResult r = try_exercise(*l.lesson, e, none);
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.errors[0].pointer == "/switch_off/0");
+  CHECK(r.errors[0].message == "the lesson's scenario has 1 fault, so there is no fault 1 to switch off");
+  // Bad values, each at its own pointer.
+  std::vector<ScenarioError> errs;
+  CHECK_FALSE(read_additions(json{{"switch_off", "0"}}, "t.json", "/x", errs));
+  CHECK_FALSE(read_additions(json{{"switch_off", {0, -1, 0, 2.5}}}, "t.json", "/x", errs));
+  std::vector<std::string> got;
+  for (const ScenarioError& e2 : errs) got.push_back(e2.format());
+  CHECK(got == std::vector<std::string>{
+                   "t.json: /x/switch_off: expected an array of fault indices (from 0), got a string",
+                   "t.json: /x/switch_off/1: expected the index (from 0) of one of the scenario's faults, got -1",
+                   "t.json: /x/switch_off/2: fault 0 is already switched off",
+                   "t.json: /x/switch_off/3: expected the index (from 0) of one of the scenario's faults, got 2.5"});
+}
+
 // ---- the lessons in the repository
 
 TEST_CASE("lessons/: every lesson loads, runs and passes its checks", "[lesson][files]") {

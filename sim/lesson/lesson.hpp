@@ -99,11 +99,17 @@ struct Question {
   std::string pointer;
 };
 
-// What a student (or the teacher's solution) adds to the lesson's scenario:
-// {"faults": [...], "messages": [...]} in the scenario format.
+// What a student (or the teacher's solution) changes in the lesson's
+// scenario: {"faults": [...], "messages": [...]} added in the scenario
+// format, and "switch_off": [0, ...], the indices of the scenario's own
+// faults to leave out ("what if it had not happened"; every fault keeps its
+// index, so student_fault checks still tell the student's from the rest).
 struct ScenarioAdditions {
   nlohmann::json faults = nlohmann::json::array();
   nlohmann::json messages = nlohmann::json::array();
+  std::vector<size_t> switch_off;
+  // For people: the added faults as JSON, then "switch off fault N" for each.
+  std::string describe() const;
 };
 
 struct Exercise {
@@ -157,11 +163,14 @@ LessonLoad load_lesson_text(std::string_view text, const std::string& source_nam
                             const std::string& scenarios_dir);
 
 // The lesson's scenario plus additions, loaded and validated again (the
-// loader checks the added faults and messages exactly as in a scenario file).
-// Errors point into the additions: "<source>: /faults/0/host: ...".
+// loader checks the added faults and messages exactly as in a scenario file),
+// with the switched-off faults disabled (Fault::enabled). Errors point into
+// the additions: "<source>: /faults/0/host: ...", "/switch_off/0: ...".
 LoadResult scenario_with(const Lesson& lesson, const ScenarioAdditions& additions, const std::string& source);
 
-// Reads {"faults": [...], "messages": [...]} (strict). `ptr` prefixes errors.
+// Reads {"faults": [...], "messages": [...], "switch_off": [...]} (strict).
+// `ptr` prefixes errors. Whether a switch_off index names one of the
+// scenario's faults is checked by scenario_with().
 std::optional<ScenarioAdditions> read_additions(const nlohmann::json& j, const std::string& file, const std::string& ptr,
                                                 std::vector<ScenarioError>& errors);
 

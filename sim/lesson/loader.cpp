@@ -34,7 +34,7 @@ const std::vector<std::string> kQuestionKeys{"prompt", "choices", "answer", "rev
 const std::vector<std::string> kChoiceKeys{"text", "match", "why"};
 const std::vector<std::string> kExerciseKeys{"task", "hint", "check", "explain", "teacher"};
 const std::vector<std::string> kTeacherKeys{"solution", "non_solution"};
-const std::vector<std::string> kAdditionsKeys{"faults", "messages"};
+const std::vector<std::string> kAdditionsKeys{"faults", "messages", "switch_off"};
 
 std::string join(const std::vector<std::string>& v) {
   std::string out;
@@ -592,7 +592,8 @@ std::optional<ScenarioAdditions> read_additions(const json& j, const std::string
                                                 std::vector<ScenarioError>& errors) {
   Reader rd(file, errors);
   const size_t before_errors = errors.size();
-  if (!rd.object(j, ptr, kAdditionsKeys, "scenario additions ({\"faults\": [...], \"messages\": [...]})"))
+  if (!rd.object(j, ptr, kAdditionsKeys,
+                 "scenario additions ({\"faults\": [...], \"messages\": [...], \"switch_off\": [...]})"))
     return std::nullopt;
   ScenarioAdditions a;
   for (const char* key : {"faults", "messages"}) {
@@ -608,8 +609,37 @@ std::optional<ScenarioAdditions> read_additions(const json& j, const std::string
     }
     (key[0] == 'f' ? a.faults : a.messages) = *v;
   }
+  if (const json* v = rd.field(j, "switch_off", ptr, false)) {
+    const std::string at = child(ptr, "switch_off");
+    if (!v->is_array()) {
+      rd.error(at, "expected an array of fault indices (from 0), got " + type_name(*v));
+    } else if (v->size() > 1000) {
+      rd.error(at, "too many entries (at most 1000)");
+    } else {
+      for (size_t k = 0; k < v->size(); ++k) {
+        const json& x = (*v)[k];
+        const std::string xp = at + "/" + std::to_string(k);
+        if (!x.is_number_integer() || x.get<int64_t>() < 0) {
+          rd.error(xp, "expected the index (from 0) of one of the scenario's faults, got " + x.dump());
+          continue;
+        }
+        const auto idx = x.get<size_t>();
+        if (std::find(a.switch_off.begin(), a.switch_off.end(), idx) != a.switch_off.end()) {
+          rd.error(xp, "fault " + std::to_string(idx) + " is already switched off");
+          continue;
+        }
+        a.switch_off.push_back(idx);
+      }
+    }
+  }
   if (errors.size() != before_errors) return std::nullopt;
   return a;
+}
+
+std::string ScenarioAdditions::describe() const {
+  std::string s = faults.empty() ? std::string() : faults.dump();
+  for (size_t idx : switch_off) s += (s.empty() ? "" : "; ") + ("switch off fault " + std::to_string(idx));
+  return s.empty() ? "(nothing)" : s;
 }
 
 LoadResult scenario_with(const Lesson& lesson, const ScenarioAdditions& additions, const std::string& source) {
@@ -636,6 +666,17 @@ LoadResult scenario_with(const Lesson& lesson, const ScenarioAdditions& addition
       else
         e.pointer = "(the lesson's scenario) " + e.pointer;
     }
+  }
+  for (size_t k = 0; k < additions.switch_off.size(); ++k) {
+    const size_t idx = additions.switch_off[k];
+    if (idx < base_faults) {
+      if (r.scenario) r.scenario->faults[idx].enabled = false;
+      continue;
+    }
+    r.errors.push_back(ScenarioError{source, "/switch_off/" + std::to_string(k), 0, 0,
+                                     "the lesson's scenario has " + std::to_string(base_faults) +
+                                         (base_faults == 1 ? " fault" : " faults") + ", so there is no fault " +
+                                         std::to_string(idx) + " to switch off"});
   }
   return r;
 }
