@@ -5,7 +5,8 @@
 #    answers match the simulator, solutions pass, non-solutions fail).
 # 2. The lesson command as a user meets it, on a small lesson written here
 #    (only records today's simulator always produces): the list, a walk
-#    driven through a pipe (answers, an exercise typed as JSON, end of input),
+#    driven through a pipe (answers, an exercise typed as JSON, one solved
+#    by switching off the scenario's own fault with "off N", end of input),
 #    teacher mode, --check passing and failing, unknown IDs.
 set -u
 BIN=$1
@@ -72,10 +73,31 @@ rc=$?
 [ $rc -eq 0 ] || bad "walk exits $rc"
 for want in 'Lesson 01-tiny: A tiny lesson' '\[1/2\] Bob writes' 'Often said: "Mail needs two people."' \
             'Not quite: the answer is a) Bob' 'Bob writes at 1 s.' 'The simulator shows:' 'writes "Note to self"' \
-            'That is not JSON' 'These faults do not fit the scenario' '/faults/0/host: no host named "nowhere"' \
+            'That is not JSON' 'These changes do not fit the scenario' '/faults/0/host: no host named "nowhere"' \
             'Solved:' 'Well done.' 'End of the lesson. Questions: 0/1 right. Exercises: 1/1 solved.'; do
   echo "$out" | grep -q -- "$want" || bad "walk output lacks: $want"
 done
+
+# "off N": an exercise solved by switching off the scenario's own fault
+# (mx-fallback.json: with its primary MX up, the first attempt goes there).
+mkdir -p "$tmp/scenarios"
+cp "$SRC/scenarios/mx-fallback.json" "$tmp/scenarios/"
+cat > "$tmp/lessons/02-whatif.json" <<'JSON'
+{"smtplab_lesson": 1, "title": "What if", "summary": "Switch a fault off.", "scenario": "mx-fallback.json",
+ "steps": [{"title": "What if", "text": "The primary MX is down.",
+   "exercise": {"task": "Make the primary MX take the mail at the first attempt.",
+     "check": {"exists": {"kind": "message-relayed", "attrs": {"mx": "mx1.yahoo.test", "attempt": "1"}}},
+     "teacher": {"solution": {"switch_off": [0]}, "non_solution": {}}}}]}
+JSON
+out=$($L 02-whatif --check 2>&1) || bad "--check of the switch_off lesson exits $?: $out"
+out=$(printf 'off 3
+off 0
+
+' | $L whatif 2>&1)
+for want in '0: host-down at 0 s on mx1.yahoo.test' 'The scenario has 1 fault; there is no fault 3.' 'Solved:'; do
+  echo "$out" | grep -q -- "$want" || bad "switch_off walk output lacks: $want"
+done
+rm "$tmp/lessons/02-whatif.json"
 
 # End of input in the middle: a clean exit 0.
 out=$(printf '' | $L tiny 2>&1); rc=$?
