@@ -271,8 +271,9 @@ void Controller::apply(const Command& c) {
             if (f.on) disabled_.erase(std::find(disabled_.begin(), disabled_.end(), f.index));
             else disabled_.insert(std::upper_bound(disabled_.begin(), disabled_.end(), f.index), f.index);
             rerun();
-            status_ = "scenario fault " + std::to_string(f.index + 1) + " (" + scenario_.faults[f.index].type +
-                      (f.on ? ") back on" : ") switched off") + "; the run was recomputed";
+            const Fault& sf = scenario_.faults[f.index];
+            status_ = "the scenario's " + sf.type + (sf.host.empty() ? "" : " on " + sf.host) +
+                      (f.on ? " is back on" : " is switched off") + "; the run was recomputed";
           },
           [&](const cmd::Compose& m) {
             MessageSpec msg = m.message;

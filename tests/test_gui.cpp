@@ -1232,6 +1232,7 @@ TEST_CASE("a scenario's own fault can be switched off and back on; a saved run l
   CHECK(relayed_to() == "mx2.yahoo.test");
   CHECK(c.scenario_fault_on(0));
   c.apply(cmd::SetScenarioFault{0, false});
+  CHECK(c.status() == "the scenario's host-down on mx1.yahoo.test is switched off; the run was recomputed");
   CHECK_FALSE(c.scenario_fault_on(0));
   CHECK(c.disabled_faults() == std::vector<size_t>{0});
   CHECK(relayed_to() == "mx1.yahoo.test");  // what if the primary had been up
