@@ -179,12 +179,13 @@ struct FailuresPanel final : Panel {
       if (ImGui::IsItemHovered())
         ImGui::SetTooltip(on ? "untick: the run without this fault (what if it had not happened)" : "tick: back on");
       ImGui::SameLine();
+      // Numbered from 0, as a lesson's "switch_off" and the terminal's "off N" count them.
       if (on)
-        ImGui::TextWrapped("%s at %s (from the scenario)%s%s", f.type.c_str(), format_duration(f.at).c_str(),
+        ImGui::TextWrapped("%zu: %s at %s (from the scenario)%s%s", i, f.type.c_str(), format_duration(f.at).c_str(),
                            f.host.empty() ? "" : ": ", f.host.c_str());
       else
-        widgets::text_wrapped_disabled((f.type + " at " + format_duration(f.at) + " (from the scenario, switched off)" +
-                                        (f.host.empty() ? "" : ": " + f.host))
+        widgets::text_wrapped_disabled((std::to_string(i) + ": " + f.type + " at " + format_duration(f.at) +
+                                        " (from the scenario, switched off)" + (f.host.empty() ? "" : ": " + f.host))
                                            .c_str());
       ImGui::PopID();
     }

@@ -336,7 +336,13 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
         last_plus_y = it.y;
         const std::string more = "+" + std::to_string(it.count);
         const ImVec2 ts = ImGui::CalcTextSize(more.c_str());
-        dl->AddText(ImVec2(body1.x - ts.x - 4, y - ts.y * 0.5f), p.dim, more.c_str());
+        const ImVec2 at(body1.x - ts.x - 4, y - ts.y * 0.5f);
+        dl->AddText(at, p.dim, more.c_str());
+        if (hovered && ImGui::IsMouseHoveringRect(at, ImVec2(at.x + ts.x, at.y + ts.y)))
+          ImGui::SetTooltip("%u more record(s) within a few pixels of these arrows: state changes, notes, or a\n"
+                            "second message on the same pair of lifelines. Zoom in (Ctrl + wheel) to see\n"
+                            "them apart, or read them in the event list.",
+                            it.count);
       }
     } else if (it.type == SeqItemType::fold) {
       widgets::fold_mark(dl, body0.x + time_w, body1.x - 4, y, p.dim,
