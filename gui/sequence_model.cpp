@@ -494,13 +494,26 @@ std::vector<SeqItem> layout_visible(const SeqModel& model, const TraceIndex& ind
     size_t j = static_cast<size_t>(std::lower_bound(times.begin() + static_cast<long>(i), times.end(), times[i] + fold_us) -
                                    times.begin());
     if (j <= i) j = i + 1;
-    if (j - i == 1) {
+    // Item k as the layout draws it (arrow or note), and a folded mark at i.
+    auto placed = [&](size_t k) {
       SeqItem it;
+      it.record = model.items()[k];
+      it.y = y_of(times[k]);
+      place(model, k, index, recs[it.record], it);
+      it.y_end = y_of(model.end_time(k));
+      return it;
+    };
+    auto fold = [&](uint32_t count, bool beside) {
+      SeqItem it;
+      it.type = SeqItemType::fold;
       it.record = model.items()[i];
-      it.y = y_of(times[i]);
-      place(model, i, index, recs[it.record], it);
-      it.y_end = y_of(model.end_time(i));
+      it.y = it.y_end = y_of(times[i]);
+      it.count = count;
+      it.beside = beside;
       out.push_back(it);
+    };
+    if (j - i == 1) {
+      out.push_back(placed(i));
     } else if (j - i <= kCrowdArrows) {
       // A small crowd, typically one instant: a reply and the state change it
       // causes, or pipelined replies in one segment. Its arrows are the
@@ -511,35 +524,18 @@ std::vector<SeqItem> layout_visible(const SeqModel& model, const TraceIndex& ind
       std::pair<int, int> pairs[kCrowdArrows];
       size_t npairs = 0;
       for (size_t k = i; k < j; ++k) {
-        SeqItem it;
-        it.record = model.items()[k];
-        it.y = y_of(times[k]);
-        place(model, k, index, recs[it.record], it);
+        const SeqItem it = placed(k);
         const std::pair<int, int> pair{it.from, it.to};
         if (it.type != SeqItemType::arrow || std::find(pairs, pairs + npairs, pair) != pairs + npairs) {
           ++rest;
           continue;
         }
         pairs[npairs++] = pair;
-        it.y_end = y_of(model.end_time(k));
         out.push_back(it);
       }
-      if (rest) {
-        SeqItem it;
-        it.type = SeqItemType::fold;
-        it.record = model.items()[i];
-        it.y = it.y_end = y_of(times[i]);
-        it.count = rest;
-        it.beside = npairs > 0;
-        out.push_back(it);
-      }
+      if (rest) fold(rest, npairs > 0);
     } else {
-      SeqItem it;
-      it.type = SeqItemType::fold;
-      it.record = model.items()[i];
-      it.y = it.y_end = y_of(times[i]);
-      it.count = static_cast<uint32_t>(j - i);
-      out.push_back(it);
+      fold(static_cast<uint32_t>(j - i), false);
     }
     i = j;
   }
