@@ -236,7 +236,6 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
 
   // Labels may run past their arrow, up to the right edge.
   const float label_w_max = std::max(lane_w * 1.6f, fs * 6);
-  auto label_room = [&](float x_left) { return std::max(label_w_max, body1.x - x_left - fs); };
   // The item that draws the selection (a loss draws as its packet's arrow),
   // and the items of its cause chain: their place in the story, root = 1.
   const size_t sel_item = sel_index < index.size() ? model.item_drawing(sel_index) : model.size();
@@ -400,7 +399,10 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
         }
         continue;
       } else if (it.from >= 0) {
-        widgets::note(dl, lane_x(it.from), y, col, label, label_room(lane_x(it.from)));
+        // Up to the panel's edge on the right; on the rightmost lanes a
+        // long label goes left of its dot instead (widgets::note).
+        const float x = lane_x(it.from), left0 = body0.x + time_w + 6;
+        widgets::note(dl, x, y, col, label, std::max(0.0f, body1.x - x - fs), x - left0);
       } else {
         widgets::note(dl, body0.x + time_w + 6, y, col, label, label_w_max);
       }

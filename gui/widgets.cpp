@@ -38,6 +38,10 @@ void section(const char* title) {
 }
 
 std::string_view fit(std::string_view s, float max_w, float* width) {
+  if (s.empty()) {  // ImGui would read a null view's data as a C string
+    if (width) *width = 0;
+    return s;
+  }
   ImFont* f = ImGui::GetFont();
   float fs = ImGui::GetFontSize();
   ImVec2 full = f->CalcTextSizeA(fs, FLT_MAX, 0, s.data(), s.data() + s.size());
@@ -139,11 +143,20 @@ void lost_arrow(ImDrawList* dl, float x0, float x1, float y, ImU32 col, ImU32 cr
   }
 }
 
-void note(ImDrawList* dl, float x, float y, ImU32 col, std::string_view label, float max_label_w) {
+void note(ImDrawList* dl, float x, float y, ImU32 col, std::string_view label, float max_label_w, float room_left) {
   float r = std::max(4.0f, ImGui::GetFontSize() * 0.25f);
   dl->AddCircleFilled(ImVec2(x, y), r, col);
   float fs = ImGui::GetFontSize();
-  label_at(dl, ImVec2(x + r + 4, y - fs * 0.5f), col, label, max_label_w);
+  const float gap = r + 4;
+  float full = 0;
+  fit(label, FLT_MAX, &full);
+  if (full > max_label_w && room_left - gap > max_label_w) {
+    float w = 0;
+    fit(label, room_left - gap, &w);
+    label_at(dl, ImVec2(x - gap - w, y - fs * 0.5f), col, label, room_left - gap);
+    return;
+  }
+  label_at(dl, ImVec2(x + gap, y - fs * 0.5f), col, label, max_label_w);
 }
 
 void fold_mark(ImDrawList* dl, float x0, float x1, float y, ImU32 col, uint32_t count) {

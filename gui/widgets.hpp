@@ -30,8 +30,13 @@ void lost_flight(ImDrawList* dl, ImVec2 a, ImVec2 b, ImU32 col, ImU32 cross_col,
 // A label with a translucent backing so it stays readable over lifelines;
 // cut with "..." at max_w.
 void label(ImDrawList* dl, ImVec2 pos, ImU32 col, std::string_view text, float max_w);
-// A record that stays on one host: a dot on the lifeline with its text.
-void note(ImDrawList* dl, float x, float y, ImU32 col, std::string_view label, float max_label_w);
+// A record that stays on one host: a dot on the lifeline with its text,
+// right of the dot in up to max_label_w. With room_left > 0 (the room left
+// of the dot), a label that does not fit on the right and has more room on
+// the left ends at the dot instead: a note on the rightmost lifeline stays
+// readable rather than cut by the panel's edge.
+void note(ImDrawList* dl, float x, float y, ImU32 col, std::string_view label, float max_label_w,
+          float room_left = 0);
 // "N events" where several records are closer than a few pixels (count 0:
 // the bar alone, when there is no room for the text).
 void fold_mark(ImDrawList* dl, float x0, float x1, float y, ImU32 col, uint32_t count);

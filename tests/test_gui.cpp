@@ -25,6 +25,7 @@
 #include "gui/synthetic.hpp"
 #include "gui/topology_layout.hpp"
 #include "gui/view_settings.hpp"
+#include "gui/widgets.hpp"
 #include "sim/scenario/loader.hpp"
 #include "test_helpers.hpp"
 
@@ -1264,4 +1265,47 @@ TEST_CASE("a scenario's own fault can be switched off and back on; a saved run l
   frame(ui, app);
   CHECK_FALSE(app.controller().scenario_fault_on(0));
   CHECK(ImGui::GetDrawData()->TotalVtxCount > 1000);
+}
+
+TEST_CASE("a note's label that does not fit right of its dot ends at the dot, whole, when the left has room", "[gui][sequence]") {
+  // The rightmost lifelines' notes (a bounce on the last relay) were cut by
+  // the panel's edge; they now read right to left from the dot.
+  HeadlessImGui ui(1280, 720);
+  ui.new_frame();
+  ImDrawList* dl = ImGui::GetForegroundDrawList();
+  const std::string text = "Q0007: bounce (RFC 3464 DSN) to <bob@gmail.test>";
+  float full = 0;
+  widgets::fit(text, FLT_MAX, &full);
+  REQUIRE(full > 200);
+  const ImU32 col = IM_COL32(255, 200, 0, 255);
+  const float r = std::max(4.0f, ImGui::GetFontSize() * 0.25f);
+  // Draws one note and returns its vertices' x range and count.
+  struct Span { float lo = FLT_MAX, hi = -FLT_MAX; int n = 0; };
+  auto draw = [&](float x, float right, float left) {
+    const int v0 = dl->VtxBuffer.Size;
+    widgets::note(dl, x, 300, col, text, right, left);
+    Span s;
+    for (int i = v0; i < dl->VtxBuffer.Size; ++i) {
+      s.lo = std::min(s.lo, dl->VtxBuffer[i].pos.x);
+      s.hi = std::max(s.hi, dl->VtxBuffer[i].pos.x);
+    }
+    s.n = dl->VtxBuffer.Size - v0;
+    return s;
+  };
+  const Span whole = draw(100, 2000, 0);  // room on the right: the usual place
+  CHECK(whole.lo >= 100 - r - 1);
+  CHECK(whole.hi > 100 + full);
+  const Span left = draw(1000, 80, 900);  // 80 px right of the dot, 900 left
+  CHECK(left.hi <= 1000 + r + 1);          // nothing right of the dot
+  CHECK(left.lo < 1000 - full);
+  CHECK(left.n == whole.n);                // the whole text, no "..."
+  const Span cut_left = draw(1000, 80, 150);  // more room left, but not enough
+  CHECK(cut_left.hi <= 1000 + r + 1);
+  CHECK(cut_left.lo >= 1000 - 150 - 3);
+  CHECK(cut_left.n < whole.n);
+  const Span cut_right = draw(1000, 150, 80);  // more room right: cut there as before
+  CHECK(cut_right.lo >= 1000 - r - 1);
+  CHECK(cut_right.hi <= 1000 + r + 4 + 150 + 3);
+  CHECK(draw(1000, 80, 0).lo >= 1000 - r - 1);  // no room_left given: always right
+  ui.end_frame();
 }
