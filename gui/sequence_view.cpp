@@ -10,6 +10,19 @@
 
 namespace smtplab::gui {
 
+namespace {
+// A lifeline's role in a lane too narrow for role_name().
+std::string short_role(HostRole r) {
+  switch (r) {
+    case HostRole::user_agent: return "UA";
+    case HostRole::mail_server: return "MTA";
+    case HostRole::dns_server: return "DNS";
+    case HostRole::router: return "router";
+  }
+  return "?";
+}
+}  // namespace
+
 ImU32 record_color(const Record& r, const Palette& p) {
   switch (r.layer()) {
     case Layer::smtp:
@@ -195,7 +208,11 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
     const float y = origin.y + 2 + ((hdr_stagger && i % 2) ? name_fs * 1.15f : 0);
     dl->AddRectFilled(ImVec2(x - w / 2 - 4, y - 1), ImVec2(x + w / 2 + 4, y + name_fs + 1), p.host_fill, 4);
     dl->AddText(font, name_fs, ImVec2(x - w / 2, y), p.text, name.c_str());
+    // Narrow lanes (a chain of relays) take the short form before cutting:
+    // "server" for "server side", "MTA" for "mail-server". The tooltip says
+    // it in full.
     std::string role = l.role.empty() ? role_name(l.host_role) : l.role + " side";
+    if (text_w(role, role_fs) > lane_w - 4) role = l.role.empty() ? short_role(l.host_role) : l.role;
     if (text_w(role, role_fs) > lane_w - 4) {
       while (!role.empty() && text_w(role + "..", role_fs) > lane_w - 4) role.pop_back();
       role += "..";
