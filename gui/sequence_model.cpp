@@ -503,13 +503,15 @@ std::vector<SeqItem> layout_visible(const SeqModel& model, const TraceIndex& ind
       it.y_end = y_of(model.end_time(k));
       return it;
     };
-    auto fold = [&](uint32_t count, bool beside) {
+    auto fold = [&](uint32_t count, bool beside, uint8_t rest) {
       SeqItem it;
       it.type = SeqItemType::fold;
       it.record = model.items()[i];
       it.y = it.y_end = y_of(times[i]);
       it.count = count;
       it.beside = beside;
+      it.first_item = i;
+      it.rest = rest;
       out.push_back(it);
     };
     if (j - i == 1) {
@@ -520,7 +522,9 @@ std::vector<SeqItem> layout_visible(const SeqModel& model, const TraceIndex& ind
       // story, so each is drawn (one per pair of lifelines; a second arrow
       // on the same pair would lie on the first); the rest is counted in a
       // "+N" beside them.
+      static_assert(kCrowdArrows <= 8, "SeqItem::rest has one bit per record of a crowd");
       uint32_t rest = 0;
+      uint8_t rest_bits = 0;
       std::pair<int, int> pairs[kCrowdArrows];
       size_t npairs = 0;
       for (size_t k = i; k < j; ++k) {
@@ -528,14 +532,15 @@ std::vector<SeqItem> layout_visible(const SeqModel& model, const TraceIndex& ind
         const std::pair<int, int> pair{it.from, it.to};
         if (it.type != SeqItemType::arrow || std::find(pairs, pairs + npairs, pair) != pairs + npairs) {
           ++rest;
+          rest_bits = static_cast<uint8_t>(rest_bits | 1u << (k - i));
           continue;
         }
         pairs[npairs++] = pair;
         out.push_back(it);
       }
-      if (rest) fold(rest, npairs > 0);
+      if (rest) fold(rest, npairs > 0, rest_bits);
     } else {
-      fold(static_cast<uint32_t>(j - i), false);
+      fold(static_cast<uint32_t>(j - i), false, 0);
     }
     i = j;
   }

@@ -134,6 +134,8 @@ struct SeqItem {
   float end_frac = 1;  // lost: how far towards the receiver the cross is (0..1)
   uint32_t count = 1;  // fold: how many items
   bool beside = false; // fold: the rest of a crowd whose arrows are drawn (a "+N" beside them, not a bar)
+  size_t first_item = 0;  // fold: the model item it starts at
+  uint8_t rest = 0;       // fold beside: bit b set = item first_item + b is one the "+N" counts
   int64_t gap_us = 0;  // gap: idle time
 };
 

@@ -124,6 +124,7 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
   vp.min_px = std::max(4.0f, fs * 0.25f);
 
   body_min = body0;
+  body_max = body1;
   lanes_x = origin.x + time_w;
   this->lane_w = lane_w;
   // Interaction first, so this frame already draws the new viewport.
@@ -277,6 +278,7 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
   const ImU32 future_alpha = s.theme == Theme::light ? 0x78u : 0x68u;
   auto faded = [&](ImU32 c) { return (c & 0x00FFFFFF) | (future_alpha << 24); };
   float best_d = 1e9f;
+  const SeqItem* plus_hovered = nullptr;  // the "+N" under the mouse
   float prev_chain_y = NAN;
   float last_badge_y = -1e9f;
   const float gutter_x = body0.x + time_w - fs * 0.55f;
@@ -354,11 +356,15 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
         const ImVec2 ts = ImGui::CalcTextSize(more.c_str());
         const ImVec2 at(body1.x - ts.x - 4, y - ts.y * 0.5f);
         dl->AddText(at, p.dim, more.c_str());
-        if (hovered && ImGui::IsMouseHoveringRect(at, ImVec2(at.x + ts.x, at.y + ts.y)))
-          ImGui::SetTooltip("%u more record(s) within a few pixels of these arrows: state changes, notes, or a\n"
-                            "second message on the same pair of lifelines. Zoom in (Ctrl + wheel) to see\n"
-                            "them apart, or read them in the event list.",
-                            it.count);
+        if (hovered && ImGui::IsMouseHoveringRect(ImVec2(at.x - 4, at.y), ImVec2(body1.x, at.y + ts.y))) {
+          plus_hovered = &it;
+          best_d = 0;  // nothing nearer
+          for (size_t b = 0; b < 8; ++b)
+            if (it.rest >> b & 1u) {
+              res.hovered = recs[model.items()[it.first_item + b]].seq;
+              break;
+            }
+        }
       }
     } else if (it.type == SeqItemType::fold) {
       widgets::fold_mark(dl, body0.x + time_w, body1.x - 4, y, p.dim,
@@ -477,7 +483,20 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
   }
   dl->PopClipRect();
 
-  if (hovered && res.hovered) {
+  if (hovered && plus_hovered) {
+    // What the "+N" stands for, one line each; a click selects the first.
+    ImGui::BeginTooltip();
+    ImGui::Text("%u more record(s) within a few pixels of these arrows:", plus_hovered->count);
+    for (size_t b = 0; b < 8; ++b) {
+      if (!(plus_hovered->rest >> b & 1u)) continue;
+      const Record& r = recs[model.items()[plus_hovered->first_item + b]];
+      std::string line = std::string(kind_name(r.kind)) + "  " + format_duration(r.t) + "  ";
+      line += r.text.size() > 90 ? r.text.substr(0, 87) + "..." : r.text;
+      ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(record_color(r, p)), "%s", line.c_str());
+    }
+    ImGui::TextDisabled("click: select the first; zoom in (Ctrl + wheel) to see them apart");
+    ImGui::EndTooltip();
+  } else if (hovered && res.hovered) {
     size_t i = index.index_of_seq(res.hovered);
     if (i < index.size()) {
       const Record& r = recs[i];

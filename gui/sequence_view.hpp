@@ -37,7 +37,7 @@ struct SequenceView {
   bool scrolled_to_cause = false;  // the "causes above" hint was clicked (tests read it)
   // Where the last frame drew (screen pixels), so tests can click an arrow:
   // item y is relative to body_min.y; lane i is centred at lanes_x + (i + 0.5) * lane_w.
-  ImVec2 body_min{0, 0};
+  ImVec2 body_min{0, 0}, body_max{0, 0};
   float lanes_x = 0, lane_w = 0;
 
   SequenceView() { vp.row_top = -1; }

@@ -8,6 +8,7 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <bit>
 #include <cfloat>
 #include <filesystem>
 #include <set>
@@ -1183,6 +1184,21 @@ TEST_CASE("proportional scale: a small crowd keeps its arrows, one per pair of l
   CHECK(as_arrow > pipelined);
   // Before, any two records within min_px became one bar: the arrows vanished.
   CHECK(arrows > items.size() / 2);
+  // A "+N" knows which records it counts (its tooltip lists them, a click
+  // selects the first): exactly the crowd's records that are not drawn.
+  for (const SeqItem& it : items) {
+    if (it.type != SeqItemType::fold || !it.beside) continue;
+    CHECK(static_cast<uint32_t>(std::popcount(it.rest)) == it.count);
+    CHECK(it.first_item < model.size());
+    CHECK(model.items()[it.first_item] == it.record);
+    for (size_t b = 0; b < 8; ++b) {
+      if (!(it.rest >> b & 1u)) continue;
+      REQUIRE(it.first_item + b < model.size());
+      const size_t ri = model.items()[it.first_item + b];
+      CHECK(std::find(drawn.begin(), drawn.end(), ri) == drawn.end());
+      CHECK(std::llabs(recs[ri].t.us - recs[it.record].t.us) < crowd_us);
+    }
+  }
 }
 
 TEST_CASE("switching to the proportional scale zooms in until the events at the cursor are readable", "[gui][sequence]") {
@@ -1308,4 +1324,33 @@ TEST_CASE("a note's label that does not fit right of its dot ends at the dot, wh
   CHECK(cut_right.hi <= 1000 + r + 4 + 150 + 3);
   CHECK(draw(1000, 80, 0).lo >= 1000 - r - 1);  // no room_left given: always right
   ui.end_frame();
+}
+
+TEST_CASE("clicking a crowd's \"+N\" selects the first record it counts", "[gui][sequence][mouse]") {
+  // The "+N" beside a crowd's arrows used to say only what kinds of record
+  // it might count; it now knows them: its tooltip lists them and a click
+  // selects the first, so the inspector and the event list show it.
+  HeadlessImGui ui(1600, 1000);
+  GuiApp app(false);
+  REQUIRE(app.controller().open(""));
+  app.settings().scale = TimeScale::proportional;
+  app.controller().post(cmd::Seek{sec(1).us});
+  frame(ui, app);
+  app.settings().px_per_second = 400;  // Bob's 20 ms hops 8 px apart: crowds
+  frame(ui, app);
+  frame(ui, app);
+  SequencePanel& seq = sequence_panel(app);
+  const SeqItem* plus = nullptr;
+  for (const SeqItem& it : seq.view.items)
+    if (it.type == SeqItemType::fold && it.beside && it.y > 40 && it.y < 600) {
+      plus = &it;
+      break;
+    }
+  REQUIRE(plus);
+  REQUIRE(plus->rest != 0);
+  const SeqModel& model = seq.view.model;
+  const size_t first = model.items()[plus->first_item + static_cast<size_t>(std::countr_zero(plus->rest))];
+  const uint64_t want = app.controller().records()[first].seq;
+  click(ui, app, ImVec2(seq.view.body_max.x - 6, seq.view.body_min.y + plus->y));
+  CHECK(app.controller().selected() == want);
 }
