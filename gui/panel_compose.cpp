@@ -25,11 +25,30 @@ std::vector<std::string> split_addresses(const std::string& s) {
   return out;
 }
 
+// "VRFY alice; EXPN staff" -> {"VRFY alice", "EXPN staff"}; the loader
+// checks each when the controller re-runs with the message.
+std::vector<std::string> split_probes(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find(';', start);
+    if (end == std::string::npos) end = s.size();
+    const size_t b = s.find_first_not_of(' ', start);
+    if (b != std::string::npos && b < end) {
+      const size_t e = s.find_last_not_of(' ', end - 1);
+      out.push_back(s.substr(b, e - b + 1));
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
 struct ComposePanel final : Panel {
   int from = 0;
   char to[256] = "";
   char subject[256] = "Hello";
   char body[4096] = "Hi,\n\nA message written in the lab.\n";
+  char probe[512] = "";  // "VRFY alice; EXPN staff": asked before MAIL FROM
 
   std::string_view id() const override { return "compose"; }
   std::string_view title() const override { return "Compose"; }
@@ -61,6 +80,10 @@ struct ComposePanel final : Panel {
     }
     ImGui::InputText("to", to, sizeof to);
     ImGui::InputText("subject", subject, sizeof subject);
+    ImGui::InputTextWithHint("ask first", "VRFY alice; EXPN staff; HELP", probe, sizeof probe);
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("Commands the user agent sends after EHLO, before MAIL FROM, one at a time,\n"
+                        "separated by \";\": VRFY, EXPN, HELP or NOOP (RFC 5321 4.1.1.6-4.1.1.9).");
     ImGui::PopItemWidth();
     ImGui::TextDisabled("body (a line with a lone \".\" is a classic lesson)");
     ImGui::InputTextMultiline("##body", body, sizeof body, ImVec2(-1, ImGui::GetTextLineHeight() * 6));
@@ -72,6 +95,7 @@ struct ComposePanel final : Panel {
       m.to = split_addresses(to);
       m.subject = subject;
       m.body = body;
+      m.probe = split_probes(probe);
       m.at = SimTime{-1};
       ctx.post(cmd::Compose{m});
     }

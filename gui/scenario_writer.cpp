@@ -73,6 +73,7 @@ ordered_json message_json(const MessageSpec& m) {
   j["at"] = duration_text(m.at);
   if (!m.via.empty()) j["via"] = m.via;
   if (!m.headers.empty()) j["headers"] = m.headers;
+  if (!m.probe.empty()) j["probe"] = m.probe;
   return j;
 }
 }  // namespace

@@ -469,6 +469,7 @@ TEST_CASE("faults and messages written by the GUI load back", "[gui][writer]") {
   m.subject = "Again";
   m.body = "Hi\n.\nlone dot";
   m.at = sec(5);
+  m.probe = {"VRFY alice", "HELP"};
   std::string err;
   std::string text = scenario_with_additions(default_scenario_text(), {f}, {m}, &err);
   INFO(err);
@@ -479,6 +480,12 @@ TEST_CASE("faults and messages written by the GUI load back", "[gui][writer]") {
   CHECK(r.scenario->faults[0].code == 451);
   CHECK(r.scenario->faults[0].verb == "RCPT");
   CHECK(r.scenario->messages.back().body == m.body);
+  CHECK(r.scenario->messages.back().probe == m.probe);
+  // A probe the loader refuses is refused with its reason, by pointer.
+  m.probe = {"MAIL FROM:<x@y.test>"};
+  CHECK(scenario_with_additions(default_scenario_text(), {}, {m}, &err).empty());
+  CHECK(err.find("/probe/0") != std::string::npos);
+  CHECK(err.find("is not a probe") != std::string::npos);
 }
 
 TEST_CASE("playback advances simulated time at the chosen speed and stops at the end", "[gui][playback]") {

@@ -89,6 +89,15 @@ ServerFault rcpt_452(const char* recipient) {
   return f;
 }
 
+// The server fault "`code` to every `verb`".
+ServerFault reply_fault(FaultVerb verb, int code) {
+  ServerFault f;
+  f.kind = ServerFault::Kind::reply;
+  f.verb = verb;
+  f.code = code;
+  return f;
+}
+
 // The server accepts every local recipient and runs `faults`.
 void catch_all(Pair& p, ServerFaults& faults) {
   p.scfg = test_config();
@@ -409,17 +418,79 @@ TEST_CASE("EHLO refused: HELO fallback, no extensions used", "[smtp][client]") {
   Pair p;
   p.scfg = test_config();
   ServerFaults faults;
-  ServerFault f;
-  f.kind = ServerFault::Kind::reply;
-  f.verb = FaultVerb::ehlo;
-  f.code = 502;
-  faults.add(f);
+  faults.add(reply_fault(FaultVerb::ehlo, 502));
   p.scfg.faults = &faults;
   auto res = run_pair(p, ClientConfig{}, {txn({"alice@yahoo.test"})});
   CHECK(res.at(0).accepted);
   CHECK(p.client_wire.find("HELO localhost") != std::string::npos);
   CHECK(p.client_wire.find("SIZE=") == std::string::npos);
   CHECK(p.client_wire.find("STARTTLS") == std::string::npos);
+}
+
+TEST_CASE("probes: VRFY, EXPN, HELP and NOOP one at a time after EHLO, before MAIL, whatever they are answered",
+          "[smtp][client]") {
+  for (bool pipe : {true, false}) {
+    for (size_t chunk : {size_t{0}, size_t{1}}) {
+      INFO("pipelining " << pipe << " chunk " << chunk);
+      ClientConfig cc;
+      cc.use_pipelining = pipe;
+      Pair plain;
+      plain.scfg = test_config();
+      run_pair(plain, cc, {txn({"alice@yahoo.test"})}, chunk);
+      Pair p;
+      p.scfg = test_config();
+      cc.probes = {"VRFY alice", "expn staff", "HELP", "NOOP"};
+      auto res = run_pair(p, cc, {txn({"alice@yahoo.test"})}, chunk);
+      REQUIRE(res.size() == 1);
+      CHECK(res[0].accepted);  // the 502 to EXPN fails nothing
+      // In order, after STARTTLS's second EHLO, before MAIL FROM.
+      const std::string& w = p.client_wire;
+      const size_t tls = w.find("STARTTLS\r\n"), vrfy = w.find("VRFY alice\r\n"), expn = w.find("expn staff\r\n"),
+                   help = w.find("HELP\r\n"), noop = w.find("NOOP\r\n"), mail = w.find("MAIL FROM:");
+      REQUIRE(mail != std::string::npos);
+      CHECK(tls < vrfy);
+      CHECK(w.find("EHLO", tls) < vrfy);
+      CHECK(vrfy < expn);
+      CHECK(expn < help);
+      CHECK(help < noop);
+      CHECK(noop < mail);
+      // What the server said to each (RFC 5321 7.3: VRFY 252; EXPN off: 502).
+      CHECK(p.server_wire.find("252 2.1.5") != std::string::npos);
+      CHECK(p.server_wire.find("502 5.5.1") != std::string::npos);
+      CHECK(p.server_wire.find("214") != std::string::npos);
+      // One at a time: each probe costs an exchange of its own (the harness
+      // counts the command's flush and the reply's: two steps each).
+      if (chunk == 0) CHECK(p.round_trips == plain.round_trips + 2 * 4);
+      // On the trace with their verbs, as commands.
+      size_t probes = 0;
+      for (const Record& r : p.records)
+        if (r.kind == Kind::smtp_command && r.src == "smtp.gmail.test") {
+          const std::string_view v = r.attr("verb");
+          probes += v == "VRFY" || v == "EXPN" || v == "HELP" || v == "NOOP";
+        }
+      CHECK(probes == 4);
+    }
+  }
+  CHECK(client_state_info(ClientState::probe).timeout == minutes(5));
+  CHECK(client_state_name(ClientState::probe) == "probe");
+}
+
+TEST_CASE("a 421 to a probe ends the session: the message stays queued (transient)", "[smtp][client]") {
+  Pair p;
+  p.scfg = test_config();
+  ServerFaults faults;
+  faults.add(reply_fault(FaultVerb::vrfy, 421));
+  p.scfg.faults = &faults;
+  ClientConfig cc;
+  cc.probes = {"VRFY alice", "HELP"};
+  auto res = run_pair(p, cc, {txn({"alice@yahoo.test"})});
+  REQUIRE(res.size() == 1);
+  CHECK_FALSE(res[0].accepted);
+  CHECK(res[0].recipients[0].status == RcptStatus::transient);
+  CHECK(res[0].recipients[0].stage == "PROBE");
+  CHECK(p.client_wire.find("HELP") == std::string::npos);
+  CHECK(p.client_wire.find("MAIL FROM") == std::string::npos);
+  CHECK(p.policy.stored.empty());
 }
 
 TEST_CASE("transient and permanent classification: MAIL, DATA, EOD, timeout, lost", "[smtp][client]") {

@@ -37,6 +37,7 @@ void UserAgent::compose(const MessageSpec& spec, size_t index) {
   out->txn.envelope.reverse_path = env.mail_from;
   for (const std::string& a : env.rcpt_to) out->txn.envelope.recipients.push_back(smtp::Recipient{a, 0, {}});
   out->txn.content = msg.serialize();
+  out->probes = spec.probe;
   {
     Record r;
     r.kind = Kind::message_composed;
@@ -63,6 +64,7 @@ void UserAgent::submit(std::shared_ptr<Outgoing> out) {
   cfg.auth_password = host_.password;
   cfg.dot_stuffing = host_.dot_stuffing && no_stuffing_ <= 0;
   cfg.bare_lf = bare_lf_ > 0;
+  cfg.probes = out->probes;
   const uint64_t serial = s_.net.next_serial();
   smtp::SessionInfo info{host_.name, host_.server, format_ipv4(server_addr_), serial, false};
   std::vector<smtp::Transaction> txns{out->txn};

@@ -54,6 +54,7 @@ class UserAgent {
  private:
   struct Outgoing {
     smtp::Transaction txn;
+    std::vector<std::string> probes;  // MessageSpec::probe
     size_t index = 0;
     int tries = 0;
   };

@@ -63,7 +63,7 @@ const std::vector<std::string> kZoneKeys{"origin", "records"};
 const std::vector<std::string> kLinkKeys{"a", "b", "latency", "bandwidth", "loss", "jitter", "reorder", "burst", "up"};
 const std::vector<std::string> kBurstKeys{"p_good_to_bad", "p_bad_to_good", "loss_in_bad"};
 const std::vector<std::string> kMessageKeys{"from",        "to",      "cc", "bcc", "subject", "body",
-                                            "attachments", "headers", "at", "via"};
+                                            "attachments", "headers", "at", "via", "probe"};
 const std::vector<std::string> kAttachmentKeys{"name", "type", "content", "size"};
 const std::vector<std::string> kFaultKeys{"type", "at",   "until", "host", "link",      "domain",  "mode", "verb",
                                           "nth",  "code", "text",  "loss", "recipient", "mailbox", "delay"};
@@ -341,6 +341,11 @@ std::string lower(std::string s) {
   return s;
 }
 
+std::string upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
 std::string domain_of(const std::string& address) {
   const size_t at = address.rfind('@');
   return at == std::string::npos ? "" : lower(address.substr(at + 1));
@@ -570,6 +575,38 @@ void read_link(Reader& rd, const json& j, const std::string& ptr, const Scenario
   }
 }
 
+// A message's "probe" commands (MessageSpec::probe): what the user agent
+// may ask before MAIL FROM. Returns why a line is not one, or "".
+constexpr size_t kMaxProbes = 20;
+std::string probe_problem(const std::string& line) {
+  const std::string shown = "\"" + line + "\"";
+  for (char c : line)
+    if (c < 0x20 || c > 0x7e) {
+      // Shown escaped (an error message is one line too), cut if long.
+      std::string esc;
+      for (char d : line.substr(0, 60)) {
+        const auto u = static_cast<unsigned char>(d);
+        if (d == '\r') esc += "\\r";
+        else if (d == '\n') esc += "\\n";
+        else if (u < 0x20 || u > 0x7e) esc += "\\x" + std::string(1, "0123456789abcdef"[u >> 4]) + "0123456789abcdef"[u & 15];
+        else esc += d;
+      }
+      return "\"" + esc + (line.size() > 60 ? "...\"" : "\"") + " is not one line of printable ASCII (no control characters or CR LF)";
+    }
+  // RFC 5321 4.5.3.1.4: 512 octets with the CR LF.
+  if (line.size() > 510) return "a probe command is at most 510 characters (RFC 5321 4.5.3.1.4), not " + std::to_string(line.size());
+  const size_t sp = line.find(' ');
+  const std::string verb = upper(line.substr(0, sp));
+  const std::string arg = sp == std::string::npos ? std::string() : line.substr(sp + 1);
+  if (verb != "VRFY" && verb != "EXPN" && verb != "HELP" && verb != "NOOP")
+    return shown + " is not a probe: a probe is VRFY, EXPN, HELP or NOOP with its argument "
+                   "(RFC 5321 4.1.1.6-4.1.1.9); the mail itself is the message's from/to";
+  if ((verb == "VRFY" || verb == "EXPN") && arg.find_first_not_of(' ') == std::string::npos)
+    return shown + ": " + verb + " needs an argument, such as \"" + verb + (verb == "VRFY" ? " alice" : " staff") +
+           "\" (RFC 5321 4.1.1." + (verb == "VRFY" ? "6" : "7") + ")";
+  return {};
+}
+
 void read_message(Reader& rd, const json& j, const std::string& ptr, MessageSpec& m) {
   if (!rd.object(j, ptr, kMessageKeys, "a message")) return;
   rd.string(j, "from", ptr, m.from, true);
@@ -588,6 +625,12 @@ void read_message(Reader& rd, const json& j, const std::string& ptr, MessageSpec
   rd.duration(j, "at", ptr, m.at);
   rd.string(j, "via", ptr, m.via);
   m.via = lower(m.via);
+  if (rd.string_list(j, "probe", ptr, m.probe, false)) {
+    if (m.probe.size() > kMaxProbes)
+      rd.error(child(ptr, "probe"), "at most " + std::to_string(kMaxProbes) + " probe commands, not " + std::to_string(m.probe.size()));
+    for (size_t i = 0; i < m.probe.size(); ++i)
+      if (std::string why = probe_problem(m.probe[i]); !why.empty()) rd.error(child(child(ptr, "probe"), i), why);
+  }
   if (const json* hs = rd.field(j, "headers", ptr, false)) {
     const std::string p = child(ptr, "headers");
     if (!hs->is_object()) {

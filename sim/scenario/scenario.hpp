@@ -143,6 +143,10 @@ struct MessageSpec {
   std::map<std::string, std::string> headers;  // extra headers
   SimTime at{0};
   std::string via;  // user-agent host that sends it ("" = the one whose user is `from`)
+  // Commands the user agent sends after EHLO (and STARTTLS, AUTH), before
+  // MAIL FROM, one at a time: "VRFY alice", "EXPN staff", "HELP", "NOOP"
+  // (smtp::ClientConfig::probes). Checked by the loader.
+  std::vector<std::string> probe;
 };
 
 // A timed fault. `type` is one of kFaultTypes (faults.hpp lists each type's

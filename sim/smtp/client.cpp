@@ -24,13 +24,15 @@ namespace smtplab::smtp {
 namespace {
 
 // RFC 5321 4.5.3.2: per-state timeouts of the client.
-const std::array<ClientStateInfo, 13> kClientStates{{
+const std::array<ClientStateInfo, 14> kClientStates{{
     {ClientState::idle, "idle", "not connected yet", SimTime::max(), ""},
     {ClientState::greeting, "greeting", "waiting for the 220 greeting", minutes(5), "RFC 5321 4.5.3.2.1"},
     {ClientState::ehlo, "ehlo", "sending EHLO", minutes(5), "RFC 5321 4.5.3.2 (as MAIL)"},
     {ClientState::helo, "helo", "sending HELO (EHLO refused)", minutes(5), "RFC 5321 4.5.3.2 (as MAIL)"},
     {ClientState::starttls, "starttls", "sending STARTTLS", minutes(5), "RFC 3207 (as MAIL)"},
     {ClientState::auth, "auth", "authenticating (AUTH)", minutes(5), "RFC 4954 (as MAIL)"},
+    {ClientState::probe, "probe", "asking before the mail (VRFY, EXPN, HELP, NOOP)", minutes(5),
+     "RFC 5321 4.1.1.6-4.1.1.9 (as MAIL)"},
     {ClientState::mail, "mail", "sending MAIL FROM", minutes(5), "RFC 5321 4.5.3.2.2"},
     {ClientState::rcpt, "rcpt", "sending RCPT TO", minutes(5), "RFC 5321 4.5.3.2.3"},
     {ClientState::data, "data", "sending DATA, waiting for 354", minutes(2), "RFC 5321 4.5.3.2.4"},
@@ -345,6 +347,13 @@ struct ClientSession::Impl {
       start_auth(c);
       return;
     }
+    if (c.rare_ && c.rare_->probes_sent < c.rare_->probes.size()) {
+      const std::string& line = c.rare_->probes[c.rare_->probes_sent++];
+      std::string verb = line.substr(0, line.find(' '));
+      for (char& ch : verb) ch = static_cast<char>(ch >= 'a' && ch <= 'z' ? ch - 32 : ch);
+      send(c, ClientState::probe, line, verb);
+      return;
+    }
     next_transaction(c);
   }
 
@@ -567,6 +576,13 @@ struct ClientSession::Impl {
         }
         break;
       }
+      case ClientState::probe: {
+        // Any answer is the point of asking (252, 502, 550, 214...); only a
+        // closing server ends the session (RFC 5321 3.8).
+        if (r.code == 421) fail_session(c, r, "PROBE");
+        else after_hello(c);
+        break;
+      }
       case ClientState::helo: {
         if (r.code == 250) after_hello(c);
         else fail_session(c, r, "HELO");
@@ -746,9 +762,9 @@ ClientSession::ClientSession(ClientConfig config, SessionInfo info, std::span<co
       helo_is_local_(config.helo_name == info.local_host) {
   check_sizes(borrowed);
   txn_count_ = static_cast<uint32_t>(borrowed.size());
-  if (!config.auth_user.empty() || !config.auth_password.empty() || config.downgrade_8bit)
-    rare_ = std::make_unique<Rare>(
-        Rare{std::move(config.auth_user), std::move(config.auth_password), std::move(config.downgrade_8bit), {}, UINT32_MAX});
+  if (!config.auth_user.empty() || !config.auth_password.empty() || config.downgrade_8bit || !config.probes.empty())
+    rare_ = std::make_unique<Rare>(Rare{std::move(config.auth_user), std::move(config.auth_password),
+                                        std::move(config.downgrade_8bit), {}, UINT32_MAX, std::move(config.probes), 0});
 }
 
 void ClientSession::make_results(size_t n) const {

@@ -43,6 +43,7 @@ enum class ClientState : uint8_t {
   helo,       // sent HELO (fallback)
   starttls,   // sent STARTTLS
   auth,       // sent AUTH (and its continuation lines)
+  probe,      // sent a probe command (VRFY, EXPN, HELP, NOOP) before the transactions
   mail,       // sent MAIL FROM
   rcpt,       // sent RCPT TO
   data,       // sent DATA, waiting for 354
@@ -85,6 +86,13 @@ struct ClientConfig {
   // nullopt with `why` set when it cannot convert (no MIME structure). A
   // pure function: the host decides how to convert and what to record.
   std::function<std::optional<std::string>(std::string_view content, std::string& why)> downgrade_8bit;
+  // Commands sent one at a time after EHLO (and STARTTLS, AUTH), before the
+  // first MAIL FROM, each waiting for its reply, whatever it says: what a
+  // teacher (or a harvester) asks a server with VRFY, EXPN, HELP or NOOP
+  // (RFC 5321 4.1.1.6-4.1.1.9). Not pipelined: RFC 2920 3.1 lets VRFY, EXPN
+  // and NOOP only end a group. Lines as given, without CR LF (the scenario
+  // loader checks them); a 421 ends the session.
+  std::vector<std::string> probes;
   // Data block timeout of 4.5.3.2.5 (3 min) applies per sent chunk; the
   // simulator sends the whole body at once, so it bounds the final reply wait.
 };
@@ -272,6 +280,8 @@ class ClientSession {
     std::function<std::optional<std::string>(std::string_view content, std::string& why)> downgrade_8bit;
     std::string converted;                   // the current message after downgrade_8bit
     uint32_t converted_txn = UINT32_MAX;     // ... if it is transaction number converted_txn
+    std::vector<std::string> probes;         // ClientConfig::probes
+    uint32_t probes_sent = 0;
   };
   // What the trace records need of SessionInfo (the client makes no policy
   // decisions, so it keeps no peer address) and the HELO name, packed (40
