@@ -1,5 +1,6 @@
-// gui/panel_queues.cpp: each server's queue and each mailbox, at the cursor,
-// derived from the mail-layer records (never from the agents' memory).
+// gui/panel_queues.cpp: what happened to each message, each server's queue
+// and each mailbox, at the cursor, derived from the mail-layer records (never
+// from the agents' memory; the messages' fates from message_fates()).
 //
 //   queue:   message-queued adds; delivery-attempt counts; message-deferred
 //            and retry-scheduled set the last error and next retry;
@@ -13,6 +14,7 @@
 
 #include "gui/panel.hpp"
 #include "gui/widgets.hpp"
+#include "sim/trace/fates.hpp"
 
 namespace smtplab::gui {
 
@@ -31,6 +33,57 @@ struct MailboxEntry {
 struct QueuesPanel final : Panel {
   uint64_t built_for = ~0ull;
   std::vector<size_t> mail_records;
+  // What happened to each message up to the cursor (message_fates over the
+  // trace's prefix), folded again only when the run or the cursor moves.
+  uint64_t fates_for = ~0ull;
+  size_t fates_cursor = ~size_t{0};
+  std::vector<MessageFate> fates;
+
+  void draw_fates(PanelContext& ctx) {
+    const Controller& c = ctx.ctl;
+    if (fates_for != c.generation() || fates_cursor != c.cursor()) {
+      fates_for = c.generation();
+      fates_cursor = c.cursor();
+      fates = c.size() ? message_fates(std::span(c.records()).first(std::min(c.cursor() + 1, c.size())))
+                       : std::vector<MessageFate>{};
+    }
+    widgets::section("Each message at the cursor");
+    if (fates.empty()) ImGui::TextDisabled("no message written yet");
+    const Palette& p = ctx.colors();
+    for (size_t k = 0; k < fates.size(); ++k) {
+      const MessageFate& m = fates[k];
+      if (m.index >= 0) ImGui::TextWrapped("%lld: %s \"%s\"", static_cast<long long>(m.index), m.from.c_str(), m.subject.c_str());
+      else ImGui::TextWrapped("from <%s>, received by %s", m.from.c_str(), m.host.c_str());
+      ImGui::Indent();
+      for (size_t j = 0; j < m.recipients.size(); ++j) {
+        const RecipientFate& f = m.recipients[j];
+        const ImU32 col = f.state == FateState::delivered ? p.reply_ok
+                          : f.state == FateState::bounced || f.state == FateState::refused || f.state == FateState::gave_up ||
+                                    f.state == FateState::discarded
+                              ? p.reply_perm
+                              : p.reply_temp;
+        ImGui::PushID(static_cast<int>(k * 1000 + j));
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(col));
+        const std::string head = f.address + ": " + std::string(fate_state_name(f.state)) +
+                                 (f.deliveries.size() > 1 ? " (" + std::to_string(f.deliveries.size()) + " times)" : "");
+        if (ImGui::Selectable(head.c_str(), f.record != 0 && c.selected() == f.record) && f.record)
+          ctx.post(cmd::Select{f.record, true});
+        ImGui::PopStyleColor();
+        if (ImGui::IsItemHovered() && f.record)
+          ImGui::SetTooltip("Select the record that decided it (the inspector shows its cause chain)");
+        ImGui::Indent();
+        ImGui::TextWrapped("%s", describe(f).c_str());
+        if (std::string n = describe_notice(f); !n.empty()) {
+          ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+          ImGui::TextWrapped("%s", n.c_str());
+          ImGui::PopStyleColor();
+        }
+        ImGui::Unindent();
+        ImGui::PopID();
+      }
+      ImGui::Unindent();
+    }
+  }
 
   std::string_view id() const override { return "queues"; }
   // "Queues & mailboxes" was cut to "Queues & m..." beside Inspector and
@@ -104,6 +157,7 @@ struct QueuesPanel final : Panel {
           break;
       }
     }
+    draw_fates(ctx);
     widgets::section("Mail queues at the cursor");
     if (queue.empty()) ImGui::TextDisabled("empty");
     // One block per queued message: a narrow panel reads better than a wide table.

@@ -18,6 +18,17 @@ void UserAgent::note(std::string text) {
   s_.trace.emit(std::move(r));
 }
 
+void UserAgent::submission_note(std::string text, size_t index, std::string_view outcome, const std::string& rcpts,
+                                const std::string& error) {
+  Record r;
+  r.kind = Kind::note;
+  r.src = host_.name;
+  r.dst = host_.server;
+  r.text = std::move(text);
+  r.with("message", std::to_string(index)).with("outcome", std::string(outcome)).with("rcpt", rcpts).with("error", error);
+  s_.trace.emit(std::move(r));
+}
+
 void UserAgent::start() {
   if (host_.fetch.protocol == FetchProtocol::none || server_ == kNoHost) return;
   s_.engine.schedule_at(host_.fetch.first, &UserAgent::fetch_thunk, this);
@@ -80,16 +91,21 @@ void UserAgent::submitted(std::shared_ptr<Outgoing> out, const smtp::ClientSessi
                           CloseReason why) {
   const smtp::TransactionResult* res = s.results().empty() ? nullptr : &s.results()[0];
   std::vector<smtp::Recipient> retry;
-  std::string refused, problem;
+  std::string problem;
   if (!connected) {
     problem = std::string("cannot connect to ") + host_.server + ": " + std::string(close_reason_name(why));
     retry = out->txn.envelope.recipients;
   } else if (res) {
     for (size_t k = 0; k < res->recipients.size() && k < out->txn.envelope.recipients.size(); ++k) {
       const smtp::RecipientOutcome& o = res->recipients[k];
-      if (o.status == smtp::RcptStatus::permanent)
-        refused += (refused.empty() ? "" : "; ") + o.address + ": " + o.reply.summary();
-      else if (o.status != smtp::RcptStatus::delivered) {
+      if (o.status == smtp::RcptStatus::permanent) {
+        // A refusal at submission time is shown to the user at once; the
+        // server never took responsibility, so there is no bounce (RFC 6409
+        // 4.1).
+        submission_note(host_.name + ": the server refused " + o.address + ": " + o.reply.summary() +
+                            " (the user sees an error)",
+                        out->index, "refused", o.address, o.reply.summary());
+      } else if (o.status != smtp::RcptStatus::delivered) {
         retry.push_back(out->txn.envelope.recipients[k]);
         problem = o.reply.summary();
       }
@@ -98,16 +114,17 @@ void UserAgent::submitted(std::shared_ptr<Outgoing> out, const smtp::ClientSessi
     problem = "the session ended before the message was sent";
     retry = out->txn.envelope.recipients;
   }
-  // A refusal at submission time is shown to the user at once; the server
-  // never took responsibility, so there is no bounce (RFC 6409 4.1).
-  if (!refused.empty()) note(host_.name + ": the server refused " + refused + " (the user sees an error)");
   if (retry.empty()) return;
+  std::string rcpts;
+  for (const smtp::Recipient& r : retry) rcpts += (rcpts.empty() ? "" : ",") + r.address;
   if (out->tries >= kOutboxTries) {
-    note(host_.name + ": giving up on message " + std::to_string(out->index) + " after " + std::to_string(out->tries) +
-         " tries (" + problem + "); it stays in the outbox");
+    submission_note(host_.name + ": giving up on message " + std::to_string(out->index) + " after " +
+                        std::to_string(out->tries) + " tries (" + problem + "); it stays in the outbox",
+                    out->index, "gave-up", rcpts, problem);
     return;
   }
-  note(host_.name + ": submission failed (" + problem + "); retrying in 1 min");
+  submission_note(host_.name + ": submission failed (" + problem + "); retrying in 1 min", out->index, "retry", rcpts,
+                  problem);
   out->txn.envelope.recipients = std::move(retry);
   s_.engine.after(minutes(1), [this, out] { submit(out); });
 }

@@ -64,6 +64,10 @@ class UserAgent {
   void fetch();
   void fetched(const std::string& protocol, uint32_t uid, const std::string& uidl, const std::string& data);
   void note(std::string text);
+  // A note about submitting message `index` (read by message_fates():
+  // outcome "refused", "gave-up" or "retry", the recipients, the error).
+  void submission_note(std::string text, size_t index, std::string_view outcome, const std::string& rcpts,
+                       const std::string& error);
 
   Services& s_;
   Host host_;

@@ -1,0 +1,402 @@
+// sim/trace/fates.cpp: what happened to each message (see fates.hpp).
+#include "sim/trace/fates.hpp"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <unordered_map>
+
+namespace smtplab {
+
+std::string_view fate_state_name(FateState s) {
+  switch (s) {
+    case FateState::submitting: return "submitting";
+    case FateState::queued: return "queued";
+    case FateState::in_transit: return "in transit";
+    case FateState::delivered: return "delivered";
+    case FateState::bounced: return "bounced";
+    case FateState::refused: return "refused";
+    case FateState::discarded: return "discarded";
+    case FateState::gave_up: return "gave up";
+  }
+  return "?";
+}
+
+namespace {
+
+bool settled(FateState s) {
+  return s == FateState::delivered || s == FateState::bounced || s == FateState::refused ||
+         s == FateState::discarded || s == FateState::gave_up;
+}
+
+std::vector<std::string> split_list(std::string_view s) {
+  std::vector<std::string> out;
+  while (!s.empty()) {
+    const size_t comma = s.find(',');
+    std::string_view item = s.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) out.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    s.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+// A decimal attribute ("message", "attempt"), or -1 when it is not one.
+int64_t number(std::string_view v) {
+  if (v.empty() || v.size() > 17 || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) return -1;
+  int64_t n = 0;
+  for (char c : v) n = n * 10 + (c - '0');
+  return n;
+}
+
+// Which message (and, for a notification, which of its recipients) a queue
+// entry or a record belongs to.
+struct Owner {
+  int msg = -1;
+  int rcpt = -1;         // >= 0: a notification about this recipient
+  bool warning = false;  // a delay warning (its fate is not the bounce's)
+};
+
+class Folder {
+ public:
+  explicit Folder(std::span<const Record> recs) : recs_(recs) {}
+
+  std::vector<MessageFate> run() {
+    for (size_t i = 0; i < recs_.size(); ++i) step(i);
+    return std::move(msgs_);
+  }
+
+ private:
+  std::span<const Record> recs_;
+  std::vector<MessageFate> msgs_;
+  std::unordered_map<size_t, Owner> owner_of_record_;             // composed, queued, dsn-created, delay-warning
+  std::map<std::pair<std::string, std::string>, Owner> queues_;  // (host, queue id)
+  std::unordered_map<int64_t, int> by_index_;                     // scenario message number -> msgs_
+
+  size_t index_of_seq(uint64_t seq) const {
+    if (seq >= 1 && seq <= recs_.size() && recs_[seq - 1].seq == seq) return static_cast<size_t>(seq - 1);
+    auto it = std::lower_bound(recs_.begin(), recs_.end(), seq, [](const Record& r, uint64_t q) { return r.seq < q; });
+    return it != recs_.end() && it->seq == seq ? static_cast<size_t>(it - recs_.begin()) : recs_.size();
+  }
+
+  int recipient(int msg, const std::string& address) {
+    std::vector<RecipientFate>& rs = msgs_[static_cast<size_t>(msg)].recipients;
+    for (size_t k = 0; k < rs.size(); ++k)
+      if (rs[k].address == address) return static_cast<int>(k);
+    RecipientFate f;
+    f.address = address;
+    f.state = FateState::queued;
+    rs.push_back(std::move(f));
+    return static_cast<int>(rs.size() - 1);
+  }
+  RecipientFate& fate(int msg, int rcpt) { return msgs_[static_cast<size_t>(msg)].recipients[static_cast<size_t>(rcpt)]; }
+
+  // The owner of the nearest record on i's cause chain that has one.
+  std::optional<Owner> traced_owner(size_t i) const {
+    uint64_t c = recs_[i].cause;
+    for (size_t guard = 0; c != 0 && guard < 1'000'000; ++guard) {
+      const size_t k = index_of_seq(c);
+      if (k >= i) break;  // causes point backwards; anything else is not a trace prefix
+      if (auto it = owner_of_record_.find(k); it != owner_of_record_.end()) return it->second;
+      // A queue's own record (an attempt after a retry timer, whose cause
+      // is the fault that made the first attempt fail).
+      if (recs_[k].layer() == Layer::mail && recs_[k].has_attr("msgid"))
+        if (const Owner* q = queue_owner(recs_[k])) return *q;
+      c = recs_[k].cause;
+    }
+    return std::nullopt;
+  }
+
+  // The owner of a record that names its queue entry.
+  const Owner* queue_owner(const Record& r) const {
+    auto it = queues_.find({r.src, std::string(r.attr("msgid"))});
+    return it == queues_.end() ? nullptr : &it->second;
+  }
+
+  static std::string address_of(const Record& r) {
+    const std::string_view o = r.attr("original");
+    return std::string(o.empty() ? r.attr("rcpt") : o);
+  }
+
+  void step(size_t i) {
+    const Record& r = recs_[i];
+    switch (r.kind) {
+      case Kind::message_composed: composed(i); return;
+      case Kind::message_queued: queued(i); return;
+      case Kind::dsn_created:
+      case Kind::delay_warning: notification(i); return;
+      case Kind::note: user_agent_note(r); return;
+      default: break;
+    }
+    if (r.layer() != Layer::mail || !r.has_attr("msgid") || (r.attr("rcpt").empty() && r.attr("original").empty())) return;
+    const Owner* q = queue_owner(r);
+    if (!q || q->msg < 0) return;
+    if (q->rcpt >= 0) {  // a notification's journey, told under the recipient it is about
+      if (!q->warning) bounce_step(fate(q->msg, q->rcpt), r);
+      return;
+    }
+    RecipientFate& f = fate(q->msg, recipient(q->msg, address_of(r)));
+    switch (r.kind) {
+      case Kind::delivery_attempt: {
+        const int64_t n = std::clamp<int64_t>(number(r.attr("attempt")), 1, UINT32_MAX);
+        f.attempts = std::max(f.attempts, static_cast<uint32_t>(n));
+        break;
+      }
+      case Kind::message_deferred:
+        if (settled(f.state)) break;
+        set(f, FateState::queued, r, r.src);
+        f.why = r.attr("error");
+        break;
+      case Kind::message_relayed:
+        if (settled(f.state)) break;
+        set(f, FateState::in_transit, r, std::string(r.attr("mx")));
+        break;
+      case Kind::message_delivered:
+        f.deliveries.push_back(r.t);
+        if (f.state == FateState::delivered) break;
+        set(f, FateState::delivered, r, r.src);
+        f.mailbox = r.attr("mailbox");
+        f.why.clear();
+        break;
+      case Kind::message_bounced:
+      case Kind::message_expired:
+        if (settled(f.state)) break;
+        set(f, FateState::bounced, r, r.src);
+        f.why = r.attr("error");
+        break;
+      case Kind::message_discarded:
+        if (settled(f.state)) break;
+        set(f, FateState::discarded, r, r.src);
+        f.why = r.attr("error");
+        break;
+      default:
+        break;
+    }
+  }
+
+  static void set(RecipientFate& f, FateState s, const Record& r, std::string host) {
+    f.state = s;
+    f.at = r.t;
+    f.record = r.seq;
+    f.host = std::move(host);
+  }
+
+  static void bounce_step(RecipientFate& f, const Record& r) {
+    switch (r.kind) {
+      case Kind::message_delivered:
+        if (f.bounce_state == FateState::delivered) break;
+        f.bounce_state = FateState::delivered;
+        f.bounce_where = "the mailbox of " + std::string(r.attr("mailbox")) + " on " + r.src;
+        f.bounce_at = r.t;
+        break;
+      case Kind::message_deferred:
+        if (!settled(f.bounce_state)) f.bounce_where = r.src;
+        break;
+      case Kind::message_relayed:
+        if (!settled(f.bounce_state)) {
+          f.bounce_state = FateState::in_transit;
+          f.bounce_where = r.attr("mx");
+        }
+        break;
+      case Kind::message_bounced:
+      case Kind::message_expired:
+        if (!settled(f.bounce_state)) {
+          f.bounce_state = FateState::bounced;
+          f.bounce_where = r.src;
+          f.bounce_at = r.t;
+        }
+        break;
+      case Kind::message_discarded:
+        if (f.bounce_state != FateState::delivered) {
+          f.bounce_state = FateState::discarded;
+          f.bounce_where = r.src;
+          f.bounce_at = r.t;
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  void composed(size_t i) {
+    const Record& r = recs_[i];
+    MessageFate m;
+    m.index = number(r.attr("message"));
+    m.from = r.attr("from");
+    // The text is `<from> writes "<subject>" to <recipients>` (user_agent.cpp).
+    const size_t open = r.text.find(" writes \""), close = r.text.rfind("\" to ");
+    if (open != std::string::npos && close != std::string::npos && close >= open + 9)
+      m.subject = r.text.substr(open + 9, close - open - 9);
+    m.host = r.src;
+    m.written = r.t;
+    for (std::string& a : split_list(r.attr("rcpt"))) {
+      RecipientFate f;
+      f.address = std::move(a);
+      f.at = r.t;
+      m.recipients.push_back(std::move(f));
+    }
+    msgs_.push_back(std::move(m));
+    const int key = static_cast<int>(msgs_.size() - 1);
+    owner_of_record_[i] = Owner{key};
+    if (msgs_.back().index >= 0) by_index_[msgs_.back().index] = key;
+  }
+
+  void queued(size_t i) {
+    const Record& r = recs_[i];
+    Owner o;
+    if (auto t = traced_owner(i)) {
+      o = *t;
+    } else {  // arrived from outside (smtplab serve, a real client)
+      MessageFate m;
+      m.from = r.attr("sender");
+      m.host = r.src;
+      m.written = r.t;
+      msgs_.push_back(std::move(m));
+      o.msg = static_cast<int>(msgs_.size() - 1);
+    }
+    owner_of_record_[i] = o;
+    queues_[{r.src, std::string(r.attr("msgid"))}] = o;
+    if (o.msg < 0) return;
+    if (o.rcpt >= 0) {  // a notification reached a queue
+      RecipientFate& f = fate(o.msg, o.rcpt);
+      if (!o.warning && !settled(f.bounce_state) && f.bounce_state != FateState::in_transit) f.bounce_where = r.src;
+      if (!o.warning && f.bounce_state == FateState::in_transit) {
+        f.bounce_state = FateState::queued;
+        f.bounce_where = r.src;
+      }
+      return;
+    }
+    for (const std::string& a : split_list(r.attr("rcpt"))) {
+      RecipientFate& f = fate(o.msg, recipient(o.msg, a));
+      ++f.hops;
+      if (settled(f.state)) continue;
+      set(f, FateState::queued, r, r.src);
+      f.why.clear();
+    }
+  }
+
+  void notification(size_t i) {
+    const Record& r = recs_[i];
+    const Owner* q = queue_owner(r);
+    if (!q || q->msg < 0 || q->rcpt >= 0) return;  // a notification about a notification: not followed
+    const int k = recipient(q->msg, address_of(r));
+    RecipientFate& f = fate(q->msg, k);
+    const bool warning = r.kind == Kind::delay_warning;
+    if (warning) {
+      f.delay_warned = true;
+    } else {
+      f.bounce = true;
+      f.bounce_state = FateState::queued;
+      f.bounce_to = r.attr("sender");
+      f.bounce_where = r.src;
+      f.bounce_at = r.t;
+    }
+    owner_of_record_[i] = Owner{q->msg, k, warning};
+  }
+
+  // The user agent's notes about a submission (user_agent.cpp): attrs
+  // "message" (the scenario's number), "outcome" (refused, gave-up, retry),
+  // "rcpt" (comma-separated) and "error".
+  void user_agent_note(const Record& r) {
+    const std::string_view outcome = r.attr("outcome");
+    if (outcome.empty()) return;
+    auto it = by_index_.find(number(r.attr("message")));
+    if (it == by_index_.end()) return;
+    for (const std::string& a : split_list(r.attr("rcpt"))) {
+      RecipientFate& f = fate(it->second, recipient(it->second, a));
+      if (f.state != FateState::submitting) continue;  // a server has it (or it was refused already)
+      if (outcome == "refused") set(f, FateState::refused, r, r.dst);
+      else if (outcome == "gave-up") set(f, FateState::gave_up, r, r.src);
+      else f.at = r.t;  // a retry: still submitting
+      f.why = r.attr("error");
+    }
+  }
+};
+
+std::string when(SimTime t) { return format_duration(t); }
+
+}  // namespace
+
+std::vector<MessageFate> message_fates(std::span<const Record> records) { return Folder(records).run(); }
+
+std::string describe(const RecipientFate& f) {
+  std::string s;
+  const std::string tries = f.attempts > 1 ? " after " + std::to_string(f.attempts) + " attempts" : std::string();
+  switch (f.state) {
+    case FateState::submitting:
+      s = "not taken by a server yet (the user agent is still submitting it)";
+      if (!f.why.empty()) s += "; last error: " + f.why;
+      break;
+    case FateState::queued:
+      s = "waiting in the queue of " + f.host;
+      if (f.attempts) s += " (" + std::to_string(f.attempts) + (f.attempts == 1 ? " attempt" : " attempts") + " there so far)";
+      if (!f.why.empty()) s += "; last error: " + f.why;
+      break;
+    case FateState::in_transit:
+      s = "on its way: handed to " + f.host + " at " + when(f.at);
+      break;
+    case FateState::delivered:
+      s = "delivered at " + when(f.at) + " to the mailbox of " + f.mailbox + " on " + f.host + tries;
+      if (f.deliveries.size() > 1) {
+        s += "; delivered " + std::to_string(f.deliveries.size()) + " times (a duplicate), also at";
+        for (size_t k = 1; k < f.deliveries.size(); ++k) s += (k > 1 ? ", " : " ") + when(f.deliveries[k]);
+      }
+      break;
+    case FateState::bounced:
+      s = "BOUNCED at " + when(f.at) + " by " + f.host + tries + ": " + f.why;
+      break;
+    case FateState::refused:
+      s = "REFUSED at " + when(f.at) + " by " + f.host + ", the server the user agent sent it to: " + f.why +
+          " (the user saw an error; no bounce is sent)";
+      break;
+    case FateState::discarded:
+      s = "discarded at " + when(f.at) + " by " + f.host + (f.why.empty() ? std::string() : ": " + f.why);
+      break;
+    case FateState::gave_up:
+      s = "NOT SENT: the user agent gave up at " + when(f.at) + (f.why.empty() ? std::string() : " (" + f.why + ")") +
+          "; it stays in the outbox";
+      break;
+  }
+  return s;
+}
+
+std::string describe_notice(const RecipientFate& f) {
+  std::string s;
+  if (f.delay_warned && f.state != FateState::delivered) s = "the sender was warned of the delay (a delay DSN)";
+  if (f.bounce) {
+    s += std::string(s.empty() ? "" : "; ") + "the bounce to " + (f.bounce_to.empty() ? std::string("the sender") : f.bounce_to) + " ";
+    switch (f.bounce_state) {
+      case FateState::delivered: s += "was delivered at " + when(f.bounce_at) + " to " + f.bounce_where; break;
+      case FateState::discarded:
+        s += "was discarded at " + when(f.bounce_at) + " by " + f.bounce_where + " (a bounce is never bounced)";
+        break;
+      case FateState::bounced: s += "failed at " + when(f.bounce_at) + " on " + f.bounce_where; break;
+      case FateState::in_transit: s += "is on its way to " + f.bounce_where; break;
+      default: s += "is in the queue of " + f.bounce_where; break;
+    }
+  }
+  return s;
+}
+
+void write_fates(std::ostream& out, std::span<const MessageFate> fates, SimTime end) {
+  if (fates.empty()) return;
+  out << "\nWhat happened to each message (at " << format_duration(end) << "):\n";
+  for (const MessageFate& m : fates) {
+    out << "  ";
+    if (m.index >= 0) out << "message " << m.index << ": " << m.from << " \"" << m.subject << "\", written on " << m.host;
+    else out << "a message from <" << m.from << ">, received by " << m.host;
+    out << " at " << format_duration(m.written) << '\n';
+    size_t w = 0;
+    for (const RecipientFate& f : m.recipients) w = std::max(w, f.address.size());
+    for (const RecipientFate& f : m.recipients) {
+      out << "    " << f.address << std::string(w - f.address.size() + 2, ' ') << describe(f) << '\n';
+      if (std::string n = describe_notice(f); !n.empty()) out << "    " << std::string(w + 2, ' ') << "-> " << n << '\n';
+    }
+    if (m.recipients.empty()) out << "    (no recipients)\n";
+  }
+}
+
+}  // namespace smtplab

@@ -1,0 +1,88 @@
+// sim/trace/fates.hpp: what happened to each message, read from the trace.
+//
+// A student reading a failure asks one question first: did Alice get it, and
+// if not, why? The answer is spread over many mail-layer records on several
+// hosts (queued, attempted, deferred, relayed, delivered, bounced, the
+// bounce's own journey). message_fates() folds them into one line per
+// recipient of each message, from the records alone (the GUI, `smtplab run`
+// and tests see the same trace, DESIGN.md).
+//
+// How records are tied to a message: a message-composed record starts one
+// (its "message" index); a message-queued record belongs to the message its
+// cause chain leads to (a submission leads to the composition, the next hop
+// of a relay to the previous hop's queue, a bounce's queue to its
+// dsn-created record: the bounce is then shown under the recipient it is
+// about). Other mail records name their queue entry (host, "msgid"). A
+// message that only arrived from outside (smtplab serve) starts at its first
+// queue. Recipients are matched by their original address ("original", else
+// "rcpt"), so an alias still reads as the address the sender wrote.
+//
+// Must never: guess. A recipient with no decisive record is "on its way" or
+// "in a queue", with the last thing the trace says about it.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "sim/engine/time.hpp"
+#include "sim/trace/record.hpp"
+
+namespace smtplab {
+
+enum class FateState : uint8_t {
+  submitting,  // written, not yet taken by a server (or still retrying the submission)
+  queued,      // in a server's queue: waiting for an attempt, or deferred (4yz, a timeout)
+  in_transit,  // handed to the next hop, whose queue has not recorded it yet
+  delivered,   // stored in a mailbox (deliveries > 1: duplicates)
+  bounced,     // failed permanently, or expired in a queue; a bounce was (or was to be) sent
+  refused,     // refused at submission: the user saw an error, nobody sends a bounce
+  discarded,   // dropped on purpose (a bounce that bounced)
+  gave_up,     // the user agent gave up submitting it; it stays in the outbox
+};
+std::string_view fate_state_name(FateState s);
+
+struct RecipientFate {
+  std::string address;      // as the sender wrote it
+  FateState state = FateState::submitting;
+  std::string host;         // where: the mailbox's server, the queue, the bouncing server
+  std::string mailbox;      // delivered: the mailbox it went into
+  std::string why;          // the error (bounced, refused, queued after a deferral)
+  SimTime at{0};            // when the state was reached (first delivery for delivered)
+  std::vector<SimTime> deliveries;  // every delivery into a mailbox (2+: a duplicate)
+  uint32_t attempts = 0;    // the most delivery attempts any one hop made (2+: it was retried)
+  uint32_t hops = 0;        // queues it went through
+  uint64_t record = 0;      // seq of the record that decided the state (0: none)
+  // The bounce (DSN) about this recipient, when one was made: its own fate
+  // (delivered to the sender's mailbox, discarded, still queued ...).
+  bool bounce = false;
+  FateState bounce_state = FateState::queued;
+  std::string bounce_to, bounce_where;
+  SimTime bounce_at{0};
+  bool delay_warned = false;  // a delay-warning DSN was sent
+};
+
+struct MessageFate {
+  int64_t index = -1;       // the scenario's message number (-1: arrived from outside)
+  std::string from, subject;
+  std::string host;         // the user agent that wrote it, or the first server that queued it
+  SimTime written{0};
+  std::vector<RecipientFate> recipients;
+};
+
+// Every message of the records (in order of composition), each recipient's
+// fate at the last record given. Records must be a trace prefix (seq 1..n).
+std::vector<MessageFate> message_fates(std::span<const Record> records);
+
+// One line per recipient, for a terminal: "delivered at 1.340 s to the
+// mailbox of alice@yahoo.test on mx.yahoo.test".
+std::string describe(const RecipientFate& f);
+// What the sender was told about it, or "": "the bounce to bob@gmail.test
+// was delivered at ..." (with a delay warning, if one was sent).
+std::string describe_notice(const RecipientFate& f);
+// The block `smtplab run` prints after the transcript.
+void write_fates(std::ostream& out, std::span<const MessageFate> fates, SimTime end);
+
+}  // namespace smtplab

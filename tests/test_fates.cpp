@@ -1,0 +1,181 @@
+// tests/test_fates.cpp: "what happened to each message", folded from the
+// trace of real scenario runs: delivered, bounced (and the bounce's own
+// journey), refused at submission, duplicates, retries, loops, and a run cut
+// short. Every scenario's messages are found, none invented.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <sstream>
+
+#include "sim/scenario/loader.hpp"
+#include "sim/scenario/run.hpp"
+#include "sim/trace/fates.hpp"
+#include "test_helpers.hpp"
+
+using namespace smtplab;
+
+namespace {
+
+RunResult run_file(const std::string& name) {
+  auto loaded = load_scenario_file(testing::source_dir() + "/scenarios/" + name);
+  REQUIRE(loaded.ok());
+  return run_scenario(*loaded.scenario, RunOptions{});
+}
+
+std::vector<MessageFate> fates_of(const std::string& name) {
+  const RunResult r = run_file(name);
+  return message_fates(r.trace.records());
+}
+
+const RecipientFate& rcpt(const MessageFate& m, const std::string& address) {
+  for (const RecipientFate& f : m.recipients)
+    if (f.address == address) return f;
+  FAIL("no recipient " << address);
+  return m.recipients.front();
+}
+
+}  // namespace
+
+TEST_CASE("fates: Bob to Alice is one message, delivered to her mailbox on mx.yahoo.test", "[fates]") {
+  const auto fates = fates_of("bob-to-alice.json");
+  REQUIRE(fates.size() == 1);
+  CHECK(fates[0].index == 0);
+  CHECK(fates[0].from == "bob@gmail.test");
+  CHECK(fates[0].subject == "Lunch on Friday?");
+  CHECK(fates[0].host == "bob-pc");
+  REQUIRE(fates[0].recipients.size() == 1);
+  const RecipientFate& a = fates[0].recipients[0];
+  CHECK(a.address == "alice@yahoo.test");
+  CHECK(a.state == FateState::delivered);
+  CHECK(a.host == "mx.yahoo.test");
+  CHECK(a.mailbox == "alice@yahoo.test");
+  CHECK(a.deliveries.size() == 1);
+  CHECK(a.hops == 2);  // the submission server's queue, then the MX's
+  CHECK(a.attempts == 1);
+  CHECK_FALSE(a.bounce);
+  CHECK(a.record != 0);
+  CHECK(describe(a).rfind("delivered at 1.641 s to the mailbox of alice@yahoo.test on mx.yahoo.test", 0) == 0);
+}
+
+TEST_CASE("fates: a bounce names the server, the reply and its stage, and where the bounce went", "[fates]") {
+  const auto fates = fates_of("partial-recipients.json");
+  REQUIRE(fates.size() == 1);
+  CHECK(rcpt(fates[0], "alice@yahoo.test").state == FateState::delivered);
+  CHECK(rcpt(fates[0], "carol@yahoo.test").state == FateState::delivered);
+  const RecipientFate& n = rcpt(fates[0], "nobody@yahoo.test");
+  CHECK(n.state == FateState::bounced);
+  CHECK(n.host == "smtp.gmail.test");
+  CHECK(n.why.find("550 5.1.1") != std::string::npos);
+  CHECK(n.why.find("RCPT") != std::string::npos);
+  CHECK(n.bounce);
+  CHECK(n.bounce_to == "bob@gmail.test");
+  CHECK(n.bounce_state == FateState::delivered);
+  CHECK(n.bounce_where == "the mailbox of bob@gmail.test on smtp.gmail.test");
+  CHECK(describe_notice(n).find("the bounce to bob@gmail.test was delivered") == 0);
+}
+
+TEST_CASE("fates: a dead destination is retried, warned about, then bounced", "[fates]") {
+  const auto fates = fates_of("server-down-retry-bounce.json");
+  REQUIRE(fates.size() == 1);
+  const RecipientFate& a = rcpt(fates[0], "alice@yahoo.test");
+  CHECK(a.state == FateState::bounced);
+  CHECK(a.attempts == 8);
+  CHECK(a.delay_warned);
+  CHECK(a.why.find("connection timed out") != std::string::npos);
+  CHECK(a.bounce_state == FateState::delivered);
+  CHECK(describe(a).find("after 8 attempts") != std::string::npos);
+}
+
+TEST_CASE("fates: a lost 250 makes a duplicate: two deliveries of one message", "[fates]") {
+  const auto fates = fates_of("duplicate-delivery.json");
+  REQUIRE(fates.size() == 1);  // the second copy is the same message, not one from outside
+  const RecipientFate& a = rcpt(fates[0], "alice@yahoo.test");
+  CHECK(a.state == FateState::delivered);
+  CHECK(a.deliveries.size() == 2);
+  CHECK(a.attempts == 2);
+  CHECK(describe(a).find("delivered 2 times (a duplicate)") != std::string::npos);
+}
+
+TEST_CASE("fates: a mail loop bounces at the hop limit and its bounce is discarded", "[fates]") {
+  const auto fates = fates_of("mail-loop.json");
+  REQUIRE(fates.size() == 1);
+  REQUIRE(fates[0].recipients.size() == 1);
+  const RecipientFate& c = fates[0].recipients[0];
+  CHECK(c.address == "carol@example.test");
+  CHECK(c.state == FateState::bounced);
+  CHECK(c.host == "relay2.test");
+  CHECK(c.hops == 7);
+  CHECK(c.why.find("mail forwarding loop") != std::string::npos);
+  CHECK(c.bounce_state == FateState::discarded);
+  CHECK(c.bounce_where == "relay1.test");
+}
+
+TEST_CASE("fates: a recipient refused at submission is the user's error, not a bounce", "[fates]") {
+  const auto fates = fates_of("open-relay-refused.json");
+  REQUIRE(fates.size() == 1);
+  const RecipientFate& b = rcpt(fates[0], "bob@gmail.test");
+  CHECK(b.state == FateState::refused);
+  CHECK(b.host == "mx.yahoo.test");
+  CHECK(b.why.find("554 5.7.1") != std::string::npos);
+  CHECK_FALSE(b.bounce);
+  CHECK(rcpt(fates[0], "alice@yahoo.test").state == FateState::delivered);
+}
+
+TEST_CASE("fates: a DNS failure defers until it clears; a typo'd domain bounces at once", "[fates]") {
+  const auto fates = fates_of("dns-failure.json");
+  REQUIRE(fates.size() == 2);
+  const RecipientFate& a = rcpt(fates[0], "alice@yahoo.test");
+  CHECK(a.state == FateState::delivered);
+  CHECK(a.attempts == 4);
+  const RecipientFate& t = rcpt(fates[1], "alice@yahooo.test");
+  CHECK(t.state == FateState::bounced);
+  CHECK(t.why.find("NXDOMAIN") != std::string::npos);
+}
+
+TEST_CASE("fates: at a cut of the run, a message is where the trace last saw it", "[fates]") {
+  const RunResult r = run_file("server-down-retry-bounce.json");
+  const auto& recs = r.trace.records();
+  // Before any server took it: still with the user agent.
+  size_t composed = 0, deferred = 0;
+  for (size_t i = 0; i < recs.size(); ++i) {
+    if (!composed && recs[i].kind == Kind::message_composed) composed = i + 1;
+    if (!deferred && recs[i].kind == Kind::message_deferred) deferred = i + 1;
+  }
+  REQUIRE(composed);
+  REQUIRE(deferred);
+  auto early = message_fates(std::span(recs).first(composed));
+  REQUIRE(early.size() == 1);
+  CHECK(early[0].recipients[0].state == FateState::submitting);
+  auto later = message_fates(std::span(recs).first(deferred));
+  REQUIRE(later.size() == 1);
+  const RecipientFate& q = later[0].recipients[0];
+  CHECK(q.state == FateState::queued);
+  CHECK(q.host == "smtp.gmail.test");
+  CHECK(q.why.find("connection timed out") != std::string::npos);
+  CHECK(describe(q).find("waiting in the queue of smtp.gmail.test (1 attempt there so far)") == 0);
+  // Every prefix folds without trouble, and never finds more than one message.
+  for (size_t n = 0; n <= recs.size(); n += 7) CHECK(message_fates(std::span(recs).first(n)).size() <= 1);
+}
+
+TEST_CASE("fates: every scenario's messages are found, each recipient named, none from outside", "[fates]") {
+  for (const auto& e : std::filesystem::directory_iterator(testing::source_dir() + "/scenarios")) {
+    if (e.path().extension() != ".json" || e.path().filename() == "schema.json") continue;
+    INFO(e.path().filename().string());
+    auto loaded = load_scenario_file(e.path().string());
+    REQUIRE(loaded.ok());
+    const RunResult r = run_scenario(*loaded.scenario, RunOptions{});
+    const auto fates = message_fates(r.trace.records());
+    CHECK(fates.size() == loaded.scenario->messages.size());
+    for (const MessageFate& m : fates) {
+      CHECK(m.index >= 0);
+      CHECK_FALSE(m.recipients.empty());
+      for (const RecipientFate& f : m.recipients) {
+        CHECK_FALSE(f.address.empty());
+        CHECK_FALSE(describe(f).empty());
+      }
+    }
+    std::ostringstream out;
+    write_fates(out, fates, r.trace.records().back().t);
+    CHECK(out.str().find("What happened to each message") != std::string::npos);
+  }
+}
