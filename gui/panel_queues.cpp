@@ -90,8 +90,8 @@ struct QueuesPanel final : Panel {
   // Lesson at 1600 px; the tab's tooltip says the rest.
   std::string_view title() const override { return "Queues"; }
   std::string_view tab_tip() const override {
-    return "Queues & mailboxes: each server's queue (recipients, attempts, next retry, last error)\n"
-           "and each mailbox's messages, at the cursor";
+    return "What happened to each message, each server's queue (recipients, attempts, next retry,\n"
+           "last error) and each mailbox's messages, at the cursor";
   }
   Slot slot() const override { return Slot::right; }
 
