@@ -24,6 +24,7 @@
 
 #include "sim/engine/rng.hpp"
 #include "sim/scenario/run.hpp"
+#include "sim/trace/fates.hpp"
 #include "sim/trace/writers.hpp"
 #include <iostream>
 
@@ -272,7 +273,7 @@ TEST_CASE("the promise: every accepted message is delivered or bounced exactly o
     std::cout << judge(w, r.trace).failure << "\n";
     return;
   }
-  int failures = 0, duplicates = 0, orphans = 0, bounces = 0, discarded = 0, faulted = 0;
+  int failures = 0, fate_failures = 0, duplicates = 0, orphans = 0, bounces = 0, discarded = 0, faulted = 0;
   for (int s = 1; s <= seeds; ++s) {
     const World3 w = random_world(static_cast<uint64_t>(s));
     RunOptions opt;
@@ -281,6 +282,26 @@ TEST_CASE("the promise: every accepted message is delivered or bounced exactly o
                      (1u << static_cast<unsigned>(Layer::engine));
     const RunResult r = run_scenario(w.sc, opt);
     const Verdict v = judge(w, r.trace);
+    // The summary a student reads (sim/trace/fates.hpp) must agree, folded
+    // from the same mail-only trace: every message found, every recipient
+    // settled, and as many duplicate copies as the judge counted.
+    {
+      const auto fates = message_fates(r.trace.records());
+      std::ostringstream bad;
+      if (fates.size() != w.sc.messages.size()) bad << fates.size() << " messages summed up, not " << w.sc.messages.size() << "; ";
+      int copies = 0;
+      for (const MessageFate& m : fates)
+        for (const RecipientFate& f : m.recipients) {
+          copies += f.deliveries.size() > 1 ? static_cast<int>(f.deliveries.size()) - 1 : 0;
+          if (f.state == FateState::queued || f.state == FateState::in_transit)
+            bad << "<" << f.address << "> left " << fate_state_name(f.state) << ": " << describe(f) << "; ";
+        }
+      if (copies != v.duplicates) bad << copies << " duplicate copies summed up, the judge counts " << v.duplicates << "; ";
+      if (!bad.str().empty()) {
+        ++fate_failures;
+        if (fate_failures <= 5) FAIL_CHECK("seed " << s << " (fates): " << bad.str());
+      }
+    }
     duplicates += v.duplicates;
     orphans += v.orphans;
     bounces += v.bounces;
@@ -294,6 +315,7 @@ TEST_CASE("the promise: every accepted message is delivered or bounced exactly o
   INFO("seeds " << seeds << ", with faults " << faulted << ", duplicates " << duplicates << ", orphans " << orphans
                 << ", DSNs " << bounces << ", discarded bounces " << discarded);
   CHECK(failures == 0);
+  CHECK(fate_failures == 0);
   // The random worlds must actually exercise the interesting paths.
   CHECK(bounces > 0);
   CHECK(orphans > 0);

@@ -56,8 +56,9 @@ int64_t number(std::string_view v) {
 // entry or a record belongs to.
 struct Owner {
   int msg = -1;
-  int rcpt = -1;         // >= 0: a notification about this recipient
-  bool warning = false;  // a delay warning (its fate is not the bounce's)
+  std::vector<int> about;  // a notification: the recipients it is about (one DSN may cover several)
+  bool warning = false;    // a delay warning (its fate is not the bounce's)
+  bool notification() const { return !about.empty(); }
 };
 
 class Folder {
@@ -75,6 +76,11 @@ class Folder {
   std::unordered_map<size_t, Owner> owner_of_record_;             // composed, queued, dsn-created, delay-warning
   std::map<std::pair<std::string, std::string>, Owner> queues_;  // (host, queue id)
   std::unordered_map<int64_t, int> by_index_;                     // scenario message number -> msgs_
+  // For a trace recorded without the layers that link hops (RunOptions::
+  // layer_mask of mail alone): the first queue of each Message-ID, and the
+  // composed messages no queue has claimed yet.
+  std::unordered_map<std::string, Owner> by_message_id_;
+  std::vector<int> unclaimed_;
 
   size_t index_of_seq(uint64_t seq) const {
     if (seq >= 1 && seq <= recs_.size() && recs_[seq - 1].seq == seq) return static_cast<size_t>(seq - 1);
@@ -134,11 +140,16 @@ class Folder {
     if (r.layer() != Layer::mail || !r.has_attr("msgid") || (r.attr("rcpt").empty() && r.attr("original").empty())) return;
     const Owner* q = queue_owner(r);
     if (!q || q->msg < 0) return;
-    if (q->rcpt >= 0) {  // a notification's journey, told under the recipient it is about
-      if (!q->warning) bounce_step(fate(q->msg, q->rcpt), r);
+    if (q->notification()) {  // a notification's journey, told under the recipients it is about
+      if (!q->warning)
+        for (int k : q->about) bounce_step(fate(q->msg, k), r);
       return;
     }
-    RecipientFate& f = fate(q->msg, recipient(q->msg, address_of(r)));
+    const int msg = q->msg;
+    for (const std::string& a : split_list(address_of(r))) update(fate(msg, recipient(msg, a)), r);
+  }
+
+  static void update(RecipientFate& f, const Record& r) {
     switch (r.kind) {
       case Kind::delivery_attempt: {
         const int64_t n = std::clamp<int64_t>(number(r.attr("attempt")), 1, UINT32_MAX);
@@ -240,15 +251,24 @@ class Folder {
     }
     msgs_.push_back(std::move(m));
     const int key = static_cast<int>(msgs_.size() - 1);
-    owner_of_record_[i] = Owner{key};
+    owner_of_record_[i] = Owner{key, {}, false};
     if (msgs_.back().index >= 0) by_index_[msgs_.back().index] = key;
+    unclaimed_.push_back(key);
   }
 
   void queued(size_t i) {
     const Record& r = recs_[i];
     Owner o;
-    if (auto t = traced_owner(i)) {
+    const std::string message_id(r.attr("message-id"));
+    // A Message-ID already seen names the message, whatever the chain says:
+    // one SMTP session may carry several messages (its second transaction's
+    // chain leads to the attempt that opened the session).
+    if (auto m = by_message_id_.find(message_id); !message_id.empty() && m != by_message_id_.end()) {
+      o = m->second;
+    } else if (auto t = traced_owner(i)) {
       o = *t;
+    } else if (int c = unclaimed_match(r); c >= 0) {
+      o.msg = c;  // ... or the first unclaimed message of this sender to these recipients
     } else {  // arrived from outside (smtplab serve, a real client)
       MessageFate m;
       m.from = r.attr("sender");
@@ -260,12 +280,15 @@ class Folder {
     owner_of_record_[i] = o;
     queues_[{r.src, std::string(r.attr("msgid"))}] = o;
     if (o.msg < 0) return;
-    if (o.rcpt >= 0) {  // a notification reached a queue
-      RecipientFate& f = fate(o.msg, o.rcpt);
-      if (!o.warning && !settled(f.bounce_state) && f.bounce_state != FateState::in_transit) f.bounce_where = r.src;
-      if (!o.warning && f.bounce_state == FateState::in_transit) {
-        f.bounce_state = FateState::queued;
-        f.bounce_where = r.src;
+    if (!message_id.empty()) by_message_id_.emplace(message_id, o);
+    if (!o.notification()) std::erase(unclaimed_, o.msg);
+    if (o.notification()) {  // a notification reached a queue (its first, or the next hop's)
+      for (int k : o.about) {
+        RecipientFate& f = fate(o.msg, k);
+        if (!o.warning && !settled(f.bounce_state)) {
+          f.bounce_state = FateState::queued;
+          f.bounce_where = r.src;
+        }
       }
       return;
     }
@@ -278,23 +301,40 @@ class Folder {
     }
   }
 
+  // A composed message no queue has claimed whose sender is the queue's and
+  // which has one of its recipients, or -1.
+  int unclaimed_match(const Record& r) {
+    const std::vector<std::string> rcpts = split_list(r.attr("rcpt"));
+    for (int m : unclaimed_) {
+      const MessageFate& f = msgs_[static_cast<size_t>(m)];
+      if (f.from != r.attr("sender")) continue;
+      for (const RecipientFate& x : f.recipients)
+        if (std::find(rcpts.begin(), rcpts.end(), x.address) != rcpts.end()) return m;
+    }
+    return -1;
+  }
+
   void notification(size_t i) {
     const Record& r = recs_[i];
     const Owner* q = queue_owner(r);
-    if (!q || q->msg < 0 || q->rcpt >= 0) return;  // a notification about a notification: not followed
-    const int k = recipient(q->msg, address_of(r));
-    RecipientFate& f = fate(q->msg, k);
-    const bool warning = r.kind == Kind::delay_warning;
-    if (warning) {
-      f.delay_warned = true;
-    } else {
-      f.bounce = true;
-      f.bounce_state = FateState::queued;
-      f.bounce_to = r.attr("sender");
-      f.bounce_where = r.src;
-      f.bounce_at = r.t;
+    if (!q || q->msg < 0 || q->notification()) return;  // a notification about a notification: not followed
+    const int msg = q->msg;
+    Owner o{msg, {}, r.kind == Kind::delay_warning};
+    for (const std::string& a : split_list(r.attr("rcpt"))) {
+      const int k = recipient(msg, a);
+      o.about.push_back(k);
+      RecipientFate& f = fate(msg, k);
+      if (o.warning) {
+        f.delay_warned = true;
+      } else {
+        f.bounce = true;
+        f.bounce_state = FateState::queued;
+        f.bounce_to = r.attr("sender");
+        f.bounce_where = r.src;
+        f.bounce_at = r.t;
+      }
     }
-    owner_of_record_[i] = Owner{q->msg, k, warning};
+    if (!o.about.empty()) owner_of_record_[i] = std::move(o);
   }
 
   // The user agent's notes about a submission (user_agent.cpp): attrs

@@ -8,13 +8,17 @@
 // and tests see the same trace, DESIGN.md).
 //
 // How records are tied to a message: a message-composed record starts one
-// (its "message" index); a message-queued record belongs to the message its
-// cause chain leads to (a submission leads to the composition, the next hop
+// (its "message" index); a message-queued record belongs to the message of
+// its Message-ID when an earlier queue had it (one SMTP session may carry
+// several messages), else to the message its cause chain leads to (a submission leads to the composition, the next hop
 // of a relay to the previous hop's queue, a bounce's queue to its
 // dsn-created record: the bounce is then shown under the recipient it is
 // about). Other mail records name their queue entry (host, "msgid"). A
 // message that only arrived from outside (smtplab serve) starts at its first
-// queue. Recipients are matched by their original address ("original", else
+// queue. In a trace recorded without the layers in between (a run with the
+// mail layer alone), a queue whose chain is broken belongs to the message
+// of its Message-ID, else to the first message of its sender to one of its
+// recipients that no queue has claimed yet. Recipients are matched by their original address ("original", else
 // "rcpt"), so an alias still reads as the address the sender wrote.
 //
 // Must never: guess. A recipient with no decisive record is "on its way" or
