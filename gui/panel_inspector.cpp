@@ -11,6 +11,7 @@
 #include "gui/panel.hpp"
 #include "gui/sequence_view.hpp"
 #include "gui/widgets.hpp"
+#include "sim/trace/fates.hpp"
 
 namespace smtplab::gui {
 
@@ -40,6 +41,48 @@ void show_bytes(const std::string& bytes, ImFont* mono, const Palette& p, const 
 }
 
 struct InspectorPanel final : Panel {
+  // Where each message is at the cursor, for the section under a mail
+  // record: the cursor, not the end of the run, so that stepping through a
+  // lesson does not give away how the story ends.
+  uint64_t fates_for = ~0ull;
+  size_t fates_cursor = ~size_t{0};
+  std::vector<MessageFate> fates;
+
+  void draw_fate(PanelContext& ctx, const Record& r) {
+    const Controller& c = ctx.ctl;
+    if (r.layer() != Layer::mail) return;
+    if (fates_for != c.generation() || fates_cursor != c.cursor()) {
+      fates_for = c.generation();
+      fates_cursor = c.cursor();
+      fates = c.size() ? message_fates(std::span(c.records()).first(std::min(c.cursor() + 1, c.size())))
+                       : std::vector<MessageFate>{};
+    }
+    const MessageFate* m = message_of(fates, r);
+    if (!m) return;
+    widgets::section("This message at the cursor");
+    const Palette& p = ctx.colors();
+    for (const RecipientFate& f : m->recipients) {
+      const bool good = f.state == FateState::delivered && f.deliveries.size() == 1;
+      const bool bad = f.state == FateState::bounced || f.state == FateState::refused || f.state == FateState::gave_up ||
+                       f.state == FateState::discarded;
+      ImGui::PushID(f.address.c_str());
+      ImGui::PushStyleColor(ImGuiCol_Text, col4(good ? p.reply_ok : bad ? p.reply_perm : p.reply_temp));
+      // Wrapped text, clickable (a Selectable would cut a long line).
+      ImGui::TextWrapped("%s: %s", f.address.c_str(), describe(f).c_str());
+      ImGui::PopStyleColor();
+      if (f.record && ImGui::IsItemClicked()) ctx.post(cmd::Select{f.record, true});
+      if (f.record && ImGui::IsItemHovered()) ImGui::SetTooltip("click: select the record that decided it");
+      if (std::string n = describe_notice(f); !n.empty()) {
+        ImGui::Indent();
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+        ImGui::TextWrapped("%s", n.c_str());
+        ImGui::PopStyleColor();
+        ImGui::Unindent();
+      }
+      ImGui::PopID();
+    }
+  }
+
   std::string_view id() const override { return "inspector"; }
   std::string_view title() const override { return "Inspector"; }
   Slot slot() const override { return Slot::right; }
@@ -91,6 +134,7 @@ struct InspectorPanel final : Panel {
         ImGui::TextDisabled("No recorded cause: this record starts a chain.");
       }
     }
+    draw_fate(ctx, *r);
     if (r->kind == Kind::smtp_reply) {
       int code = reply_code(*r);
       widgets::section("Reply code");

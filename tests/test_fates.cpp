@@ -74,6 +74,27 @@ TEST_CASE("fates: a bounce names the server, the reply and its stage, and where 
   CHECK(describe_notice(n).find("the bounce to bob@gmail.test was delivered") == 0);
 }
 
+TEST_CASE("fates: every mail record of a run leads back to its message, bounces included", "[fates]") {
+  const RunResult r = run_file("partial-recipients.json");
+  const auto fates = message_fates(r.trace.records());
+  REQUIRE(fates.size() == 1);
+  CHECK(fates[0].composed != 0);
+  CHECK(fates[0].queues.size() == 3);  // the submission queue, the MX's, the bounce's
+  size_t mail = 0;
+  for (const Record& x : r.trace.records()) {
+    if (x.layer() != Layer::mail || x.kind == Kind::message_fetched) continue;
+    ++mail;
+    INFO("#" << x.seq << " " << x.text);
+    CHECK(message_of(fates, x) == &fates[0]);
+  }
+  CHECK(mail > 10);
+  Record other;
+  other.kind = Kind::message_queued;
+  other.src = "elsewhere.test";
+  other.with("msgid", "Q0001");
+  CHECK(message_of(fates, other) == nullptr);
+}
+
 TEST_CASE("fates: a dead destination is retried, warned about, then bounced", "[fates]") {
   const auto fates = fates_of("server-down-retry-bounce.json");
   REQUIRE(fates.size() == 1);

@@ -372,6 +372,18 @@ TEST_CASE("the whole lab draws headless, every panel open, both themes, and clic
   // The event list submits only visible rows.
   CHECK(events->drawn_rows > 0);
   CHECK(events->drawn_rows < 60);
+  // A mail record: the inspector adds where its message is at the cursor
+  // (the fold of the trace up to it), in both themes.
+  const auto& recs = app.controller().records();
+  const auto q = std::find_if(recs.begin(), recs.end(), [](const Record& x) { return x.kind == Kind::message_queued; });
+  REQUIRE(q != recs.end());
+  app.controller().post(cmd::Select{q->seq, true});
+  for (Theme t : {Theme::dark, Theme::light}) {
+    app.settings().theme = t;
+    frame(ui, app);
+    CHECK(ImGui::GetDrawData()->TotalVtxCount > 1000);
+  }
+  CHECK(app.controller().selected() == q->seq);
 }
 
 TEST_CASE("event list filters by layer, host and text", "[gui][events]") {

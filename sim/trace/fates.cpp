@@ -243,6 +243,7 @@ class Folder {
       m.subject = r.text.substr(open + 9, close - open - 9);
     m.host = r.src;
     m.written = r.t;
+    m.composed = r.seq;
     for (std::string& a : split_list(r.attr("rcpt"))) {
       RecipientFate f;
       f.address = std::move(a);
@@ -280,6 +281,7 @@ class Folder {
     owner_of_record_[i] = o;
     queues_[{r.src, std::string(r.attr("msgid"))}] = o;
     if (o.msg < 0) return;
+    msgs_[static_cast<size_t>(o.msg)].queues.emplace_back(r.src, r.attr("msgid"));
     if (!message_id.empty()) by_message_id_.emplace(message_id, o);
     if (!o.notification()) std::erase(unclaimed_, o.msg);
     if (o.notification()) {  // a notification reached a queue (its first, or the next hop's)
@@ -361,6 +363,18 @@ std::string when(SimTime t) { return format_duration(t); }
 }  // namespace
 
 std::vector<MessageFate> message_fates(std::span<const Record> records) { return Folder(records).run(); }
+
+const MessageFate* message_of(std::span<const MessageFate> fates, const Record& r) {
+  if (r.layer() != Layer::mail) return nullptr;
+  const std::string_view qid = r.attr("msgid");
+  for (const MessageFate& m : fates) {
+    if (r.kind == Kind::message_composed && m.composed == r.seq) return &m;
+    if (qid.empty()) continue;
+    for (const auto& [host, id] : m.queues)
+      if (host == r.src && id == qid) return &m;
+  }
+  return nullptr;
+}
 
 std::string describe(const RecipientFate& f) {
   std::string s;

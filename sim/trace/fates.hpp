@@ -74,7 +74,15 @@ struct MessageFate {
   std::string host;         // the user agent that wrote it, or the first server that queued it
   SimTime written{0};
   std::vector<RecipientFate> recipients;
+  uint64_t composed = 0;  // seq of its message-composed record (0: none)
+  // Every queue entry (host, queue id) it went through, bounces about it
+  // included: a mail record names one with its src and "msgid".
+  std::vector<std::pair<std::string, std::string>> queues;
 };
+
+// The message a mail-layer record is about (its composition, one of its
+// queues, or a bounce about it), or nullptr.
+const MessageFate* message_of(std::span<const MessageFate> fates, const Record& r);
 
 // Every message of the records (in order of composition), each recipient's
 // fate at the last record given. Records must be a trace prefix (seq 1..n).
