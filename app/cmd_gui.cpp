@@ -32,7 +32,7 @@ int transcript_instead(const std::string& path, std::ostream& out, std::ostream&
   auto sc = load_or_report(path, err);
   if (!sc) return kExitUsage;
   RunResult result = run_scenario(*sc);
-  write_transcript(out, result.trace);
+  write_story(out, result.trace);
   return kExitOk;
 }
 

@@ -8,7 +8,6 @@
 #include "sim/agents/world.hpp"
 #include "sim/mail/export.hpp"
 #include "sim/scenario/run.hpp"
-#include "sim/trace/fates.hpp"
 #include "sim/trace/writers.hpp"
 
 namespace smtplab::app {
@@ -104,12 +103,8 @@ int do_run(const RunArgs& a, std::ostream& out, std::ostream& err) {
   }
   if (a.format == "jsonl")
     write_jsonl(*dest, result.trace);
-  else {
-    write_transcript(*dest, result.trace, topt);
-    // The answer a student looks for first: did each recipient get it?
-    const auto& recs = result.trace.records();
-    write_fates(*dest, message_fates(recs), recs.empty() ? SimTime{0} : recs.back().t);
-  }
+  else
+    write_story(*dest, result.trace, topt);
   dest->flush();
   if (!*dest) {
     err << "smtplab run: writing the trace failed\n";

@@ -12,6 +12,8 @@
 #include <string>
 
 #include "sim/scenario/loader.hpp"
+#include "sim/trace/trace.hpp"
+#include "sim/trace/writers.hpp"
 
 namespace smtplab::app {
 
@@ -34,6 +36,8 @@ void register_gui(CLI::App& app, Outcome& outcome);  // gui/ present (SMTPLAB_HA
 // Loads a scenario file, or the built-in default when `path` is empty.
 // Prints every error to `err` and returns nullopt on failure.
 std::optional<Scenario> load_or_report(const std::string& path, std::ostream& err);
+// The transcript, then what happened to each message (sim/trace/fates.hpp).
+void write_story(std::ostream& out, const Trace& trace, const TranscriptOptions& opt = {});
 
 // `smtplab` with no subcommand: the GUI where there is one, else a transcript.
 int run_default(std::ostream& out, std::ostream& err);

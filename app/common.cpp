@@ -3,6 +3,7 @@
 
 #include "app/commands.hpp"
 #include "sim/scenario/run.hpp"
+#include "sim/trace/fates.hpp"
 #include "sim/trace/writers.hpp"
 
 namespace smtplab::app {
@@ -16,13 +17,20 @@ std::optional<Scenario> load_or_report(const std::string& path, std::ostream& er
   return r.scenario;
 }
 
+void write_story(std::ostream& out, const Trace& trace, const TranscriptOptions& opt) {
+  write_transcript(out, trace, opt);
+  // The answer a student looks for first: did each recipient get it?
+  const auto& recs = trace.records();
+  write_fates(out, message_fates(recs), recs.empty() ? SimTime{0} : recs.back().t);
+}
+
 #ifndef SMTPLAB_HAVE_GUI
 int run_default(std::ostream& out, std::ostream& err) {
   err << "smtplab: this build has no GUI; printing the transcript of the built-in scenario instead\n";
   auto sc = load_or_report("", err);
   if (!sc) return kExitFailed;
   RunResult result = run_scenario(*sc);
-  write_transcript(out, result.trace);
+  write_story(out, result.trace);
   return kExitOk;
 }
 #endif
