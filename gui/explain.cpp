@@ -118,7 +118,9 @@ std::string governing_rfc(const Record& r) {
       if (v == "DATA") return "RFC 5321 4.1.1.4 (DATA)";
       if (v == "EOD" || v == ".") return "RFC 5321 4.1.1.4 and 4.5.2 (end of data, transparency)";
       if (v == "RSET") return "RFC 5321 4.1.1.5 (RESET)";
-      if (v == "VRFY") return "RFC 5321 4.1.1.6 (VERIFY)";
+      if (v == "VRFY") return "RFC 5321 4.1.1.6 (VERIFY) and 7.3 (why 252)";
+      if (v == "EXPN") return "RFC 5321 4.1.1.7 (EXPAND) and 7.3";
+      if (v == "HELP") return "RFC 5321 4.1.1.8 (HELP)";
       if (v == "NOOP") return "RFC 5321 4.1.1.9 (NOOP)";
       if (v == "QUIT") return "RFC 5321 4.1.1.10 (QUIT)";
       if (v == "STARTTLS") return "RFC 3207 (STARTTLS)";

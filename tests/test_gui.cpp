@@ -425,6 +425,13 @@ TEST_CASE("inspector explanations", "[gui][inspector]") {
   r.text = "RCPT TO:<alice@yahoo.test>";
   r.with("verb", "RCPT");
   CHECK(governing_rfc(r) == "RFC 5321 4.1.1.3 (RECIPIENT)");
+  // The probes a scenario's message can ask (and their replies, by verb).
+  for (auto [line, want] : {std::pair{"EXPN staff", "4.1.1.7"}, {"help", "4.1.1.8"}, {"VRFY bob", "4.1.1.6"}}) {
+    Record c;
+    c.kind = Kind::smtp_command;
+    c.text = line;
+    CHECK(governing_rfc(c).find(want) != std::string::npos);
+  }
 
   auto lines = wire_lines("EHLO x\r\nbare\nlast");
   REQUIRE(lines.size() == 3);
