@@ -18,6 +18,33 @@ int64_t Controller::end_time() const {
   return std::max<int64_t>(current_.run->end.us, current_.index.end_time());
 }
 
+const FateHistory& Controller::fate_history_now() const {
+  if (fates_for_ != generation_) {
+    fates_ = fate_history(records());
+    fates_for_ = generation_;
+  }
+  return fates_;
+}
+
+std::vector<MessageFate> Controller::fates_at_cursor(size_t limit) const {
+  return size() ? fates_at(fate_history_now(), std::min(cursor_ + 1, size()), limit) : std::vector<MessageFate>{};
+}
+
+size_t Controller::messages_at_cursor() const {
+  return size() ? messages_at(fate_history_now(), std::min(cursor_ + 1, size())) : 0;
+}
+
+std::optional<MessageFate> Controller::fate_of_at_cursor(const Record& r) const {
+  if (!size()) return std::nullopt;
+  const FateHistory& h = fate_history_now();
+  const MessageFate* m = message_of(h.end, r);
+  if (!m) return std::nullopt;
+  const size_t k = static_cast<size_t>(m - h.end.data());
+  const size_t n = std::min(cursor_ + 1, size());
+  if (h.born[k] >= n) return std::nullopt;
+  return message_at(h, k, n);
+}
+
 const Record* Controller::selected_record() const {
   if (!selected_ || !size()) return nullptr;
   size_t i = index().index_of_seq(selected_);

@@ -28,6 +28,7 @@
 #include "gui/trace_index.hpp"
 #include "sim/scenario/loader.hpp"
 #include "sim/scenario/run.hpp"
+#include "sim/trace/fates.hpp"
 
 namespace smtplab::gui {
 
@@ -109,6 +110,15 @@ class Controller {
   const Record* cursor_record() const { return size() ? &records()[cursor_] : nullptr; }
   uint64_t generation() const { return generation_; }  // bumps on every new run
   size_t reruns() const { return reruns_; }
+  // What happened to each message at the cursor (sim/trace/fates.hpp): the
+  // run is folded once, then each cursor position reads the history, so a
+  // frame during playback does not fold the whole trace again.
+  // At most `limit` messages, in order; a view that lists them shows the
+  // first few hundred (a run of 80,000 messages would not be read anyway).
+  std::vector<MessageFate> fates_at_cursor(size_t limit) const;
+  size_t messages_at_cursor() const;
+  // The message a mail record is about, at the cursor, if any.
+  std::optional<MessageFate> fate_of_at_cursor(const Record& r) const;
 
  private:
   void rerun();
@@ -135,6 +145,9 @@ class Controller {
   double speed_ = 1.0;
   uint64_t selected_ = 0;
   uint64_t generation_ = 0;
+  mutable uint64_t fates_for_ = ~0ull;  // the generation fates_ was folded for
+  mutable FateHistory fates_;
+  const FateHistory& fate_history_now() const;
   size_t reruns_ = 0;
   std::deque<Command> pending_;
 };

@@ -41,23 +41,13 @@ void show_bytes(const std::string& bytes, ImFont* mono, const Palette& p, const 
 }
 
 struct InspectorPanel final : Panel {
-  // Where each message is at the cursor, for the section under a mail
-  // record: the cursor, not the end of the run, so that stepping through a
-  // lesson does not give away how the story ends.
-  uint64_t fates_for = ~0ull;
-  size_t fates_cursor = ~size_t{0};
-  std::vector<MessageFate> fates;
-
+  // Where the record's message is at the cursor (Controller::
+  // fate_of_at_cursor): the cursor, not the end of the run, so that stepping
+  // through a lesson does not give away how the story ends.
   void draw_fate(PanelContext& ctx, const Record& r) {
     const Controller& c = ctx.ctl;
     if (r.layer() != Layer::mail) return;
-    if (fates_for != c.generation() || fates_cursor != c.cursor()) {
-      fates_for = c.generation();
-      fates_cursor = c.cursor();
-      fates = c.size() ? message_fates(std::span(c.records()).first(std::min(c.cursor() + 1, c.size())))
-                       : std::vector<MessageFate>{};
-    }
-    const MessageFate* m = message_of(fates, r);
+    const std::optional<MessageFate> m = c.fate_of_at_cursor(r);
     if (!m) return;
     widgets::section("This message at the cursor");
     const Palette& p = ctx.colors();

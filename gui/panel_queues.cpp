@@ -33,19 +33,21 @@ struct MailboxEntry {
 struct QueuesPanel final : Panel {
   uint64_t built_for = ~0ull;
   std::vector<size_t> mail_records;
-  // What happened to each message up to the cursor (message_fates over the
-  // trace's prefix), folded again only when the run or the cursor moves.
+  // What happened to each message up to the cursor (Controller::
+  // fates_at_cursor), read again only when the run or the cursor moves.
   uint64_t fates_for = ~0ull;
   size_t fates_cursor = ~size_t{0};
   std::vector<MessageFate> fates;
+  size_t fates_total = 0;
+  static constexpr size_t kFatesShown = 200;
 
   void draw_fates(PanelContext& ctx) {
     const Controller& c = ctx.ctl;
     if (fates_for != c.generation() || fates_cursor != c.cursor()) {
       fates_for = c.generation();
       fates_cursor = c.cursor();
-      fates = c.size() ? message_fates(std::span(c.records()).first(std::min(c.cursor() + 1, c.size())))
-                       : std::vector<MessageFate>{};
+      fates = c.fates_at_cursor(kFatesShown);
+      fates_total = c.messages_at_cursor();
     }
     widgets::section("Each message at the cursor");
     if (fates.empty()) ImGui::TextDisabled("no message written yet");
@@ -83,6 +85,9 @@ struct QueuesPanel final : Panel {
       }
       ImGui::Unindent();
     }
+    if (fates_total > fates.size())
+      ImGui::TextDisabled("... and %zu more messages (smtplab run lists them all after the transcript)",
+                          fates_total - fates.size());
   }
 
   std::string_view id() const override { return "queues"; }

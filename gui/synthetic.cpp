@@ -2,6 +2,7 @@
 #include "gui/synthetic.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -127,10 +128,17 @@ RunResult synthetic_large(size_t n, SimTime span) {
       ++i;
     }
     if (i < n) {
-      b.rec(Kind::message_queued, hosts[3], "", 0, "queued");
+      // One message per session, as a real queue names it (fates, the
+      // Queues tab): a queue id, the Message-ID, the envelope.
+      char id[32];
+      std::snprintf(id, sizeof id, "Q%07llu", static_cast<unsigned long long>(session));
+      b.rec(Kind::message_queued, hosts[3], "", 0, std::string(id) + ": queued",
+            "", {Attr{"msgid", id}, Attr{"message-id", "<" + std::string(id) + "@synthetic>"}, Attr{"sender", "b@g"},
+                 Attr{"rcpt", "a@y"}});
       b.t += dt;
       ++i;
     }
+    b.last = 0;  // the next session is a chain of its own
     ++session;
   }
   b.run.end = SimTime{b.t};

@@ -34,7 +34,48 @@ const RecipientFate& rcpt(const MessageFate& m, const std::string& address) {
   return m.recipients.front();
 }
 
+// Everything a fold says, as text, to compare two folds.
+std::string dump(const std::vector<MessageFate>& fates) {
+  std::ostringstream o;
+  for (const MessageFate& m : fates) {
+    o << m.index << '|' << m.from << '|' << m.subject << '|' << m.host << '|' << m.written.us << '|' << m.composed << '\n';
+    for (const RecipientFate& f : m.recipients) {
+      o << "  " << f.address << '|' << fate_state_name(f.state) << '|' << f.host << '|' << f.mailbox << '|' << f.why << '|'
+        << f.at.us << '|' << f.attempts << '|' << f.hops << '|' << f.record << '|' << f.bounce << '|'
+        << fate_state_name(f.bounce_state) << '|' << f.bounce_to << '|' << f.bounce_where << '|' << f.bounce_at.us << '|'
+        << f.delay_warned << '|';
+      for (SimTime t : f.deliveries) o << t.us << ',';
+      o << '\n';
+    }
+  }
+  return o.str();
+}
+
 }  // namespace
+
+TEST_CASE("fates: the history gives, at every record, what folding the prefix gives", "[fates]") {
+  // The GUI moves its cursor every frame while playing: it reads
+  // fates_at(history, cursor) instead of folding the prefix again.
+  for (const char* name : {"partial-recipients.json", "mail-loop.json", "duplicate-delivery.json", "open-relay-refused.json",
+                           "server-down-retry-bounce.json"}) {
+    INFO(name);
+    const RunResult r = run_file(name);
+    const auto& recs = r.trace.records();
+    const FateHistory h = fate_history(recs);
+    CHECK(dump(h.end) == dump(message_fates(recs)));
+    size_t checked = 0;
+    for (size_t n = 0; n <= recs.size(); n += (n < 400 ? 1 : 5)) {
+      INFO("first " << n << " records");
+      REQUIRE(dump(fates_at(h, n)) == dump(message_fates(std::span(recs).first(n))));
+      ++checked;
+    }
+    CHECK(checked > 100);
+    CHECK(dump(fates_at(h, recs.size())) == dump(h.end));
+    CHECK(fates_at(h, recs.size(), 0).empty());
+    CHECK(messages_at(h, recs.size()) == h.end.size());
+    CHECK(messages_at(h, 0) == 0);
+  }
+}
 
 TEST_CASE("fates: Bob to Alice is one message, delivered to her mailbox on mx.yahoo.test", "[fates]") {
   const auto fates = fates_of("bob-to-alice.json");

@@ -70,17 +70,64 @@ class Folder {
     return std::move(msgs_);
   }
 
+  // The same fold, keeping every recipient's state after each record that
+  // changed it (FateHistory).
+  FateHistory run_with_history() {
+    FateHistory h;
+    history_ = true;
+    for (size_t i = 0; i < recs_.size(); ++i) {
+      const size_t before = msgs_.size();
+      step(i);
+      for (size_t k = before; k < msgs_.size(); ++k) {
+        h.born.push_back(i);
+        h.changes.emplace_back();
+        for (size_t j = 0; j < msgs_[k].recipients.size(); ++j) dirty_.emplace_back(static_cast<int>(k), static_cast<int>(j));
+      }
+      std::sort(dirty_.begin(), dirty_.end());
+      dirty_.erase(std::unique(dirty_.begin(), dirty_.end()), dirty_.end());
+      for (auto [k, j] : dirty_) {
+        auto& per = h.changes[static_cast<size_t>(k)];
+        if (per.size() <= static_cast<size_t>(j)) per.resize(static_cast<size_t>(j) + 1);
+        per[static_cast<size_t>(j)].emplace_back(i, msgs_[static_cast<size_t>(k)].recipients[static_cast<size_t>(j)]);
+      }
+      dirty_.clear();
+    }
+    h.end = std::move(msgs_);
+    return h;
+  }
+
  private:
   std::span<const Record> recs_;
   std::vector<MessageFate> msgs_;
-  std::unordered_map<size_t, Owner> owner_of_record_;             // composed, queued, dsn-created, delay-warning
-  std::map<std::pair<std::string, std::string>, Owner> queues_;  // (host, queue id)
+  // The owner of each record that has one (composed, queued, dsn-created,
+  // delay-warning): an index into owners_, or -1. A dense array, because
+  // cause chains walk back record by record (a hash map here missed the
+  // cache at every step of a million-record trace).
+  std::vector<int32_t> owner_at_;
+  std::vector<Owner> owners_;
+  void own(size_t i, Owner o) {
+    if (owner_at_.empty()) owner_at_.assign(recs_.size(), -1);
+    owner_at_[i] = static_cast<int32_t>(owners_.size());
+    owners_.push_back(std::move(o));
+  }
+  const Owner* owner_of(size_t i) const {
+    return owner_at_.empty() || owner_at_[i] < 0 ? nullptr : &owners_[static_cast<size_t>(owner_at_[i])];
+  }
+  std::unordered_map<std::string, Owner> queues_;  // queue_key(host, queue id)
+  static std::string queue_key(const Record& r) {
+    std::string k = r.src;
+    k += '\n';
+    k += r.attr("msgid");
+    return k;
+  }
   std::unordered_map<int64_t, int> by_index_;                     // scenario message number -> msgs_
   // For a trace recorded without the layers that link hops (RunOptions::
   // layer_mask of mail alone): the first queue of each Message-ID, and the
   // composed messages no queue has claimed yet.
   std::unordered_map<std::string, Owner> by_message_id_;
   std::vector<int> unclaimed_;
+  bool history_ = false;
+  std::vector<std::pair<int, int>> dirty_;  // (message, recipient) changed by this record
 
   size_t index_of_seq(uint64_t seq) const {
     if (seq >= 1 && seq <= recs_.size() && recs_[seq - 1].seq == seq) return static_cast<size_t>(seq - 1);
@@ -98,7 +145,11 @@ class Folder {
     rs.push_back(std::move(f));
     return static_cast<int>(rs.size() - 1);
   }
-  RecipientFate& fate(int msg, int rcpt) { return msgs_[static_cast<size_t>(msg)].recipients[static_cast<size_t>(rcpt)]; }
+  // Every change to a recipient goes through here (history: marked changed).
+  RecipientFate& fate(int msg, int rcpt) {
+    if (history_) dirty_.emplace_back(msg, rcpt);
+    return msgs_[static_cast<size_t>(msg)].recipients[static_cast<size_t>(rcpt)];
+  }
 
   // The owner of the nearest record on i's cause chain that has one.
   std::optional<Owner> traced_owner(size_t i) const {
@@ -106,7 +157,7 @@ class Folder {
     for (size_t guard = 0; c != 0 && guard < 1'000'000; ++guard) {
       const size_t k = index_of_seq(c);
       if (k >= i) break;  // causes point backwards; anything else is not a trace prefix
-      if (auto it = owner_of_record_.find(k); it != owner_of_record_.end()) return it->second;
+      if (const Owner* o = owner_of(k)) return *o;
       // A queue's own record (an attempt after a retry timer, whose cause
       // is the fault that made the first attempt fail).
       if (recs_[k].layer() == Layer::mail && recs_[k].has_attr("msgid"))
@@ -118,7 +169,7 @@ class Folder {
 
   // The owner of a record that names its queue entry.
   const Owner* queue_owner(const Record& r) const {
-    auto it = queues_.find({r.src, std::string(r.attr("msgid"))});
+    auto it = queues_.find(queue_key(r));
     return it == queues_.end() ? nullptr : &it->second;
   }
 
@@ -252,7 +303,7 @@ class Folder {
     }
     msgs_.push_back(std::move(m));
     const int key = static_cast<int>(msgs_.size() - 1);
-    owner_of_record_[i] = Owner{key, {}, false};
+    own(i, Owner{key, {}, false});
     if (msgs_.back().index >= 0) by_index_[msgs_.back().index] = key;
     unclaimed_.push_back(key);
   }
@@ -278,8 +329,8 @@ class Folder {
       msgs_.push_back(std::move(m));
       o.msg = static_cast<int>(msgs_.size() - 1);
     }
-    owner_of_record_[i] = o;
-    queues_[{r.src, std::string(r.attr("msgid"))}] = o;
+    own(i, o);
+    queues_[queue_key(r)] = o;
     if (o.msg < 0) return;
     msgs_[static_cast<size_t>(o.msg)].queues.emplace_back(r.src, r.attr("msgid"));
     if (!message_id.empty()) by_message_id_.emplace(message_id, o);
@@ -336,7 +387,7 @@ class Folder {
         f.bounce_at = r.t;
       }
     }
-    if (!o.about.empty()) owner_of_record_[i] = std::move(o);
+    if (!o.about.empty()) own(i, std::move(o));
   }
 
   // The user agent's notes about a submission (user_agent.cpp): attrs
@@ -363,6 +414,38 @@ std::string when(SimTime t) { return format_duration(t); }
 }  // namespace
 
 std::vector<MessageFate> message_fates(std::span<const Record> records) { return Folder(records).run(); }
+
+FateHistory fate_history(std::span<const Record> records) { return Folder(records).run_with_history(); }
+
+size_t messages_at(const FateHistory& h, size_t n) {
+  return static_cast<size_t>(std::partition_point(h.born.begin(), h.born.end(), [n](size_t b) { return b < n; }) -
+                             h.born.begin());
+}
+
+MessageFate message_at(const FateHistory& h, size_t k, size_t n) {
+  const MessageFate& e = h.end[k];
+  MessageFate m;  // without `queues`, which only message_of() needs (on h.end)
+  m.index = e.index;
+  m.from = e.from;
+  m.subject = e.subject;
+  m.host = e.host;
+  m.written = e.written;
+  m.composed = e.composed;
+  for (const auto& per : h.changes[k]) {
+    // The last state recorded before record n.
+    auto it = std::partition_point(per.begin(), per.end(), [n](const auto& c) { return c.first < n; });
+    if (it != per.begin()) m.recipients.push_back(std::prev(it)->second);
+  }
+  return m;
+}
+
+std::vector<MessageFate> fates_at(const FateHistory& h, size_t n, size_t limit) {
+  std::vector<MessageFate> out;
+  const size_t count = std::min(messages_at(h, n), limit);
+  out.reserve(count);
+  for (size_t k = 0; k < count; ++k) out.push_back(message_at(h, k, n));
+  return out;
+}
 
 const MessageFate* message_of(std::span<const MessageFate> fates, const Record& r) {
   if (r.layer() != Layer::mail) return nullptr;

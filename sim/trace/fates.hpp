@@ -25,6 +25,7 @@
 // "in a queue", with the last thing the trace says about it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <iosfwd>
 #include <span>
@@ -87,6 +88,24 @@ const MessageFate* message_of(std::span<const MessageFate> fates, const Record& 
 // Every message of the records (in order of composition), each recipient's
 // fate at the last record given. Records must be a trace prefix (seq 1..n).
 std::vector<MessageFate> message_fates(std::span<const Record> records);
+
+// The fold kept at every step, for a view that moves through the run (the
+// GUI's cursor): fates_at(h, n) equals message_fates() of the first n
+// records, in O(messages x recipients x log changes) instead of O(n).
+struct FateHistory {
+  std::vector<MessageFate> end;  // message_fates() of the whole trace
+  std::vector<size_t> born;      // per message: the index of the record that started it
+  // Per message, per recipient: (record index, its state after that record),
+  // in record order, one entry per record that changed it.
+  std::vector<std::vector<std::vector<std::pair<size_t, RecipientFate>>>> changes;
+};
+FateHistory fate_history(std::span<const Record> records);
+// The first `limit` messages (in order of their first record) at n; their
+// `queues` stay empty (message_of() reads them on h.end).
+std::vector<MessageFate> fates_at(const FateHistory& h, size_t n, size_t limit = SIZE_MAX);
+// How many messages exist before record n; message k (< that) at n.
+size_t messages_at(const FateHistory& h, size_t n);
+MessageFate message_at(const FateHistory& h, size_t k, size_t n);
 
 // One line per recipient, for a terminal: "delivered at 1.340 s to the
 // mailbox of alice@yahoo.test on mx.yahoo.test".
