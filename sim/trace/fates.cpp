@@ -334,7 +334,6 @@ class Folder {
     if (o.msg < 0) return;
     msgs_[static_cast<size_t>(o.msg)].queues.emplace_back(r.src, r.attr("msgid"));
     if (!message_id.empty()) by_message_id_.emplace(message_id, o);
-    if (!o.notification()) std::erase(unclaimed_, o.msg);
     if (o.notification()) {  // a notification reached a queue (its first, or the next hop's)
       for (int k : o.about) {
         RecipientFate& f = fate(o.msg, k);
@@ -345,6 +344,7 @@ class Folder {
       }
       return;
     }
+    std::erase(unclaimed_, o.msg);
     for (const std::string& a : split_list(r.attr("rcpt"))) {
       RecipientFate& f = fate(o.msg, recipient(o.msg, a));
       ++f.hops;
