@@ -52,11 +52,8 @@ struct InspectorPanel final : Panel {
     widgets::section("This message at the cursor");
     const Palette& p = ctx.colors();
     for (const RecipientFate& f : m->recipients) {
-      const bool good = f.state == FateState::delivered && f.deliveries.size() == 1;
-      const bool bad = f.state == FateState::bounced || f.state == FateState::refused || f.state == FateState::gave_up ||
-                       f.state == FateState::discarded;
       ImGui::PushID(f.address.c_str());
-      ImGui::PushStyleColor(ImGuiCol_Text, col4(good ? p.reply_ok : bad ? p.reply_perm : p.reply_temp));
+      ImGui::PushStyleColor(ImGuiCol_Text, col4(fate_color(f, p)));
       // Wrapped text, clickable (a Selectable would cut a long line).
       ImGui::TextWrapped("%s: %s", f.address.c_str(), describe(f).c_str());
       ImGui::PopStyleColor();
@@ -64,9 +61,7 @@ struct InspectorPanel final : Panel {
       if (f.record && ImGui::IsItemHovered()) ImGui::SetTooltip("click: select the record that decided it");
       if (std::string n = describe_notice(f); !n.empty()) {
         ImGui::Indent();
-        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
-        ImGui::TextWrapped("%s", n.c_str());
-        ImGui::PopStyleColor();
+        widgets::text_wrapped_disabled(n.c_str());
         ImGui::Unindent();
       }
       ImGui::PopID();

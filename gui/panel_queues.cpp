@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "gui/panel.hpp"
+#include "gui/sequence_view.hpp"
 #include "gui/widgets.hpp"
 #include "sim/trace/fates.hpp"
 
@@ -59,13 +60,8 @@ struct QueuesPanel final : Panel {
       ImGui::Indent();
       for (size_t j = 0; j < m.recipients.size(); ++j) {
         const RecipientFate& f = m.recipients[j];
-        const ImU32 col = f.state == FateState::delivered ? p.reply_ok
-                          : f.state == FateState::bounced || f.state == FateState::refused || f.state == FateState::gave_up ||
-                                    f.state == FateState::discarded
-                              ? p.reply_perm
-                              : p.reply_temp;
         ImGui::PushID(static_cast<int>(k * 1000 + j));
-        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(col));
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(fate_color(f, p)));
         const std::string head = f.address + ": " + std::string(fate_state_name(f.state)) +
                                  (f.deliveries.size() > 1 ? " (" + std::to_string(f.deliveries.size()) + " times)" : "");
         if (ImGui::Selectable(head.c_str(), f.record != 0 && c.selected() == f.record) && f.record)
@@ -75,11 +71,7 @@ struct QueuesPanel final : Panel {
           ImGui::SetTooltip("Select the record that decided it (the inspector shows its cause chain)");
         ImGui::Indent();
         ImGui::TextWrapped("%s", describe(f).c_str());
-        if (std::string n = describe_notice(f); !n.empty()) {
-          ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
-          ImGui::TextWrapped("%s", n.c_str());
-          ImGui::PopStyleColor();
-        }
+        if (std::string n = describe_notice(f); !n.empty()) widgets::text_wrapped_disabled(n.c_str());
         ImGui::Unindent();
         ImGui::PopID();
       }

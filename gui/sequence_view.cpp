@@ -23,6 +23,17 @@ std::string short_role(HostRole r) {
 }
 }  // namespace
 
+ImU32 fate_color(const RecipientFate& f, const Palette& p) {
+  switch (f.state) {
+    case FateState::delivered: return f.deliveries.size() == 1 ? p.reply_ok : p.reply_temp;
+    case FateState::bounced:
+    case FateState::refused:
+    case FateState::gave_up:
+    case FateState::discarded: return p.reply_perm;
+    default: return p.reply_temp;
+  }
+}
+
 ImU32 record_color(const Record& r, const Palette& p) {
   switch (r.layer()) {
     case Layer::smtp:

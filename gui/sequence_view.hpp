@@ -61,5 +61,9 @@ struct SequenceView {
 
 // The colour of a record's arrow or note.
 ImU32 record_color(const Record& r, const Palette& p);
+// The colour of a recipient's fate (Queues tab, inspector): delivered once
+// as a 2xx reply, failed for good as a 5xx, anything else (waiting, on its
+// way, a duplicate) as a 4xx.
+ImU32 fate_color(const RecipientFate& f, const Palette& p);
 
 }  // namespace smtplab::gui
