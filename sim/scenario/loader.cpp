@@ -12,6 +12,7 @@
 #include "sim/dns/zone_record.hpp"
 #include "sim/faults/catalog.hpp"
 #include "sim/scenario/json_text.hpp"
+#include "sim/smtp/command.hpp"
 #include "sim/trace/writers.hpp"
 
 namespace smtplab {
@@ -341,11 +342,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::string upper(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
-
 std::string domain_of(const std::string& address) {
   const size_t at = address.rfind('@');
   return at == std::string::npos ? "" : lower(address.substr(at + 1));
@@ -596,7 +592,7 @@ std::string probe_problem(const std::string& line) {
   // RFC 5321 4.5.3.1.4: 512 octets with the CR LF.
   if (line.size() > 510) return "a probe command is at most 510 characters (RFC 5321 4.5.3.1.4), not " + std::to_string(line.size());
   const size_t sp = line.find(' ');
-  const std::string verb = upper(line.substr(0, sp));
+  const std::string verb = smtp::ascii_upper(std::string_view(line).substr(0, sp));
   const std::string arg = sp == std::string::npos ? std::string() : line.substr(sp + 1);
   if (verb != "VRFY" && verb != "EXPN" && verb != "HELP" && verb != "NOOP")
     return shown + " is not a probe: a probe is VRFY, EXPN, HELP or NOOP with its argument "

@@ -349,9 +349,7 @@ struct ClientSession::Impl {
     }
     if (c.rare_ && c.rare_->probes_sent < c.rare_->probes.size()) {
       const std::string& line = c.rare_->probes[c.rare_->probes_sent++];
-      std::string verb = line.substr(0, line.find(' '));
-      for (char& ch : verb) ch = static_cast<char>(ch >= 'a' && ch <= 'z' ? ch - 32 : ch);
-      send(c, ClientState::probe, line, verb);
+      send(c, ClientState::probe, line, ascii_upper(std::string_view(line).substr(0, line.find(' '))));
       return;
     }
     next_transaction(c);
