@@ -63,7 +63,8 @@ struct QueuesPanel final : Panel {
         ImGui::PushID(static_cast<int>(k * 1000 + j));
         ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(fate_color(f, p)));
         const std::string head = f.address + ": " + std::string(fate_state_name(f.state)) +
-                                 (f.deliveries.size() > 1 ? " (" + std::to_string(f.deliveries.size()) + " times)" : "");
+                                 (f.deliveries.size() > 1 ? " (" + std::to_string(f.deliveries.size()) + " times)" : "") +
+                                 (f.cut ? ", cut short" : "");
         if (ImGui::Selectable(head.c_str(), f.record != 0 && c.selected() == f.record) && f.record)
           ctx.post(cmd::Select{f.record, true});
         ImGui::PopStyleColor();

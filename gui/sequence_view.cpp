@@ -25,7 +25,7 @@ std::string short_role(HostRole r) {
 
 ImU32 fate_color(const RecipientFate& f, const Palette& p) {
   switch (f.state) {
-    case FateState::delivered: return f.deliveries.size() == 1 ? p.reply_ok : p.reply_temp;
+    case FateState::delivered: return f.deliveries.size() == 1 && !f.cut ? p.reply_ok : p.reply_temp;  // a duplicate, a cut body
     case FateState::bounced:
     case FateState::refused:
     case FateState::gave_up:

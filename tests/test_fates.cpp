@@ -43,7 +43,7 @@ std::string dump(const std::vector<MessageFate>& fates) {
       o << "  " << f.address << '|' << fate_state_name(f.state) << '|' << f.host << '|' << f.mailbox << '|' << f.why << '|'
         << f.at.us << '|' << f.attempts << '|' << f.hops << '|' << f.record << '|' << f.bounce << '|'
         << fate_state_name(f.bounce_state) << '|' << f.bounce_to << '|' << f.bounce_where << '|' << f.bounce_at.us << '|'
-        << f.delay_warned << '|';
+        << f.delay_warned << '|' << describe_cut(f) << '|';
       for (SimTime t : f.deliveries) o << t.us << ',';
       o << '\n';
     }
@@ -217,6 +217,107 @@ TEST_CASE("fates: at a cut of the run, a message is where the trace last saw it"
   CHECK(describe(q).find("waiting in the queue of smtp.gmail.test (1 attempt there so far)") == 0);
   // Every prefix folds without trouble, and never finds more than one message.
   for (size_t n = 0; n <= recs.size(); n += 7) CHECK(message_fates(std::span(recs).first(n)).size() <= 1);
+}
+
+TEST_CASE("fates: a body cut at a lone dot reads as delivered but cut short, where and why", "[fates]") {
+  // lone-dot-no-stuffing: the user agent does not dot-stuff, so the
+  // submission server ends the data at the lone "." (RFC 5321 4.5.2).
+  const auto fates = fates_of("lone-dot-no-stuffing.json");
+  REQUIRE(fates.size() == 1);
+  const RecipientFate& a = rcpt(fates[0], "alice@yahoo.test");
+  CHECK(a.state == FateState::delivered);
+  REQUIRE(a.cut);
+  CHECK(a.cut->arrived == 3);  // "Hi Alice,", "", "Notes from today:"
+  CHECK(a.cut->written == 8);
+  CHECK(a.cut->host == "smtp.gmail.test");  // the first queue, not the MX that delivered it
+  CHECK(a.cut->next == ".");
+  CHECK(describe(a).find("; but CUT SHORT: only 3 of 8 body lines reached smtp.gmail.test; the next line was a lone \".\"") !=
+        std::string::npos);
+  // The same body, dot-stuffed, arrives whole; a body converted to 7 bits on
+  // the way (quoted-printable) differs but is not cut; nor are bounces or
+  // messages to several recipients.
+  for (const char* name : {"lone-dot.json", "eight-bit-legacy.json", "attachment-7bit.json", "partial-recipients.json",
+                           "server-down-retry-bounce.json", "relay-hops.json"}) {
+    INFO(name);
+    for (const MessageFate& m : fates_of(name))
+      for (const RecipientFate& f : m.recipients) {
+        CHECK_FALSE(f.cut);
+        CHECK(describe(f).find("CUT SHORT") == std::string::npos);
+      }
+  }
+}
+
+TEST_CASE("fates: a cut is told from the bodies alone, only for a proper prefix at a line end", "[fates]") {
+  auto rec = [](uint64_t seq, Kind k, std::string src, std::string wire, std::vector<std::pair<std::string, std::string>> attrs,
+                uint64_t cause) {
+    Record r;
+    r.seq = seq;
+    r.t = SimTime{static_cast<int64_t>(seq) * 1000};
+    r.kind = k;
+    r.src = std::move(src);
+    r.text = k == Kind::message_composed ? "a@x.test writes \"s\" to b@y.test" : "queued";
+    r.wire = std::move(wire);
+    r.cause = cause;
+    for (auto& [key, v] : attrs) r.with(key, v);
+    return r;
+  };
+  const std::string head = "From: a@x.test\r\nTo: b@y.test\r\n\r\n";
+  auto fold = [&](const std::string& written, const std::string& taken) {
+    std::vector<Record> recs;
+    recs.push_back(rec(1, Kind::message_composed, "pc", head + written, {{"message", "0"}, {"from", "a@x.test"}, {"rcpt", "b@y.test"}}, 0));
+    recs.push_back(rec(2, Kind::message_queued, "mx", "Received: by mx\r\n" + head + taken,
+                       {{"msgid", "Q1"}, {"sender", "a@x.test"}, {"rcpt", "b@y.test"}}, 1));
+    auto fates = message_fates(recs);
+    REQUIRE(fates.size() == 1);
+    REQUIRE(fates[0].recipients.size() == 1);
+    return fates[0].recipients[0].cut;
+  };
+  CHECK_FALSE(fold("one\r\ntwo\r\n", "one\r\ntwo\r\n"));  // whole
+  CHECK_FALSE(fold("one\r\ntwo\r\n", "one\r\ntw"));         // not at a line end
+  CHECK_FALSE(fold("one\r\ntwo\r\n", "one\r\nTWO\r\n"));  // changed, not cut
+  CHECK_FALSE(fold("one\r\n", "one\r\nmore\r\n"));          // longer
+  auto c = fold("one\r\n.\r\nthree\r\n", "one\r\n");
+  REQUIRE(c);
+  CHECK(c->arrived == 1);
+  CHECK(c->written == 3);
+  CHECK(c->host == "mx");
+  CHECK(c->next == ".");
+  c = fold(std::string(100, 'x') + "\r\ntwo\r\n", "");  // nothing arrived; a long line is shortened
+  REQUIRE(c);
+  CHECK(c->arrived == 0);
+  CHECK(c->next == std::string(57, 'x') + "...");
+}
+
+TEST_CASE("fates: the summary is folded to 80 columns, descriptions under their own column", "[fates]") {
+  for (const char* name : {"partial-recipients.json", "server-down-retry-bounce.json", "lone-dot-no-stuffing.json",
+                           "mail-loop.json", "dns-failure.json"}) {
+    INFO(name);
+    const RunResult r = run_file(name);
+    std::ostringstream out;
+    write_fates(out, message_fates(r.trace.records()), r.trace.records().back().t);
+    std::istringstream in(out.str());
+    size_t lines = 0;
+    for (std::string line; std::getline(in, line); ++lines) {
+      INFO(line);
+      CHECK(line.size() <= 80);
+      CHECK((line.empty() || line.back() != ' '));
+    }
+    CHECK(lines > 3);
+  }
+  // Every word of the descriptions is still there, in order.
+  const RunResult r = run_file("partial-recipients.json");
+  const auto fates = message_fates(r.trace.records());
+  std::ostringstream out;
+  write_fates(out, fates, r.trace.records().back().t, 40);
+  std::string joined, word;
+  std::istringstream in(out.str());
+  while (in >> word) joined += word + ' ';
+  for (const RecipientFate& f : fates[0].recipients) {
+    std::string want;
+    std::istringstream d(describe(f));
+    while (d >> word) want += word + ' ';
+    CHECK(joined.find(want) != std::string::npos);
+  }
 }
 
 TEST_CASE("fates: every scenario's messages are found, each recipient named, none from outside", "[fates]") {

@@ -52,6 +52,33 @@ int64_t number(std::string_view v) {
   return n;
 }
 
+// The body of a message on the wire: what follows the first empty line
+// (RFC 5322 2.1), or nullopt when there is none.
+std::optional<std::string_view> body_of(std::string_view wire) {
+  const size_t blank = wire.find("\r\n\r\n");
+  if (blank == std::string_view::npos) return std::nullopt;
+  return wire.substr(blank + 4);
+}
+
+// How `taken` (the body a queue took) falls short of `written` (the body the
+// user agent wrote), when it is a proper prefix of it ending at a line end.
+std::optional<RecipientFate::Cut> cut_of(std::string_view written, std::string_view taken) {
+  if (taken.size() >= written.size() || written.substr(0, taken.size()) != taken) return std::nullopt;
+  if (!taken.empty() && !taken.ends_with("\r\n")) return std::nullopt;
+  auto lines = [](std::string_view b) {
+    uint32_t n = 0;
+    for (size_t at = b.find("\r\n"); at != std::string_view::npos; at = b.find("\r\n", at + 2)) ++n;
+    return n;
+  };
+  RecipientFate::Cut c;
+  c.arrived = lines(taken);
+  c.written = lines(written);
+  const std::string_view rest = written.substr(taken.size());
+  c.next = rest.substr(0, rest.find("\r\n"));
+  if (c.next.size() > 60) c.next = c.next.substr(0, 57) + "...";
+  return c;
+}
+
 // Which message (and, for a notification, which of its recipients) a queue
 // entry or a record belongs to.
 struct Owner {
@@ -121,6 +148,7 @@ class Folder {
     return k;
   }
   std::unordered_map<int64_t, int> by_index_;                     // scenario message number -> msgs_
+  std::vector<std::string_view> written_;  // per message: the body its user agent wrote (a view into recs_), or empty
   // For a trace recorded without the layers that link hops (RunOptions::
   // layer_mask of mail alone): the first queue of each Message-ID, and the
   // composed messages no queue has claimed yet.
@@ -303,6 +331,8 @@ class Folder {
     }
     msgs_.push_back(std::move(m));
     const int key = static_cast<int>(msgs_.size() - 1);
+    written_.resize(msgs_.size());
+    written_.back() = body_of(r.wire).value_or(std::string_view());
     own(i, Owner{key, {}, false});
     if (msgs_.back().index >= 0) by_index_[msgs_.back().index] = key;
     unclaimed_.push_back(key);
@@ -345,9 +375,16 @@ class Folder {
       return;
     }
     std::erase(unclaimed_, o.msg);
+    std::optional<RecipientFate::Cut> cut;
+    if (static_cast<size_t>(o.msg) < written_.size() && !written_[static_cast<size_t>(o.msg)].empty())
+      if (auto taken = body_of(r.wire)) {
+        cut = cut_of(written_[static_cast<size_t>(o.msg)], *taken);
+        if (cut) cut->host = r.src;
+      }
     for (const std::string& a : split_list(r.attr("rcpt"))) {
       RecipientFate& f = fate(o.msg, recipient(o.msg, a));
       ++f.hops;
+      if (cut && !f.cut) f.cut = cut;
       if (settled(f.state)) continue;
       set(f, FateState::queued, r, r.src);
       f.why.clear();
@@ -497,6 +534,20 @@ std::string describe(const RecipientFate& f) {
           "; it stays in the outbox";
       break;
   }
+  if (std::string c = describe_cut(f); !c.empty()) s += "; but " + c;
+  return s;
+}
+
+std::string describe_cut(const RecipientFate& f) {
+  if (!f.cut) return {};
+  const RecipientFate::Cut& c = *f.cut;
+  std::string s = "CUT SHORT: only " + std::to_string(c.arrived) + " of " + std::to_string(c.written) +
+                  " body lines reached " + c.host;
+  if (c.next == ".")
+    s += "; the next line was a lone \".\", which ends the data (RFC 5321 4.1.1.4), so the client should have sent it "
+         "as \"..\" (dot-stuffing, 4.5.2)";
+  else
+    s += " (the first line missing: \"" + c.next + "\")";
   return s;
 }
 
@@ -518,22 +569,65 @@ std::string describe_notice(const RecipientFate& f) {
   return s;
 }
 
-void write_fates(std::ostream& out, std::span<const MessageFate> fates, SimTime end) {
-  if (fates.empty()) return;
-  out << "\nWhat happened to each message (at " << format_duration(end) << "):\n";
-  for (const MessageFate& m : fates) {
-    out << "  ";
-    if (m.index >= 0) out << "message " << m.index << ": " << m.from << " \"" << m.subject << "\", written on " << m.host;
-    else out << "a message from <" << m.from << ">, received by " << m.host;
-    out << " at " << format_duration(m.written) << '\n';
-    size_t w = 0;
-    for (const RecipientFate& f : m.recipients) w = std::max(w, f.address.size());
-    for (const RecipientFate& f : m.recipients) {
-      out << "    " << f.address << std::string(w - f.address.size() + 2, ' ') << describe(f) << '\n';
-      if (std::string n = describe_notice(f); !n.empty()) out << "    " << std::string(w + 2, ' ') << "-> " << n << '\n';
+namespace {
+
+// Appends `text` to `out` folded to `width` columns at spaces, every line
+// after the first starting with `indent` spaces (the first starts where the
+// caller left it, at column `col`). A word longer than a line stays whole.
+void fold(std::string& out, std::string_view text, size_t col, size_t indent, size_t width) {
+  bool first = true;
+  while (!text.empty()) {
+    const size_t space = text.find(' ');
+    const std::string_view word = text.substr(0, space);
+    text = space == std::string_view::npos ? std::string_view() : text.substr(space + 1);
+    if (!first && col + 1 + word.size() > width) {
+      out += '\n';
+      out.append(indent, ' ');
+      col = indent;
+    } else if (!first) {
+      out += ' ';
+      ++col;
     }
-    if (m.recipients.empty()) out << "    (no recipients)\n";
+    out += word;
+    col += word.size();
+    first = false;
   }
+  out += '\n';
 }
 
+}  // namespace
+
+void write_fates(std::ostream& out, std::span<const MessageFate> fates, SimTime end, size_t width) {
+  if (fates.empty()) return;
+  out << "\nWhat happened to each message (at " << format_duration(end) << "):\n";
+  std::string block;
+  for (const MessageFate& m : fates) {
+    block.clear();
+    std::string head;
+    if (m.index >= 0) head = "message " + std::to_string(m.index) + ": " + m.from + " \"" + m.subject + "\", written on " + m.host;
+    else head = "a message from <" + m.from + ">, received by " + m.host;
+    head += " at " + format_duration(m.written);
+    block += "  ";
+    fold(block, head, 2, 4, width);
+    size_t w = 0;
+    for (const RecipientFate& f : m.recipients) w = std::max(w, f.address.size());
+    // Descriptions start in a column of their own unless the addresses are
+    // so long that it would leave them no room: then under the address.
+    const bool beside = 4 + w + 2 + 30 <= width;
+    const size_t col = beside ? 4 + w + 2 : 8;
+    for (const RecipientFate& f : m.recipients) {
+      block += "    " + f.address;
+      if (beside) block.append(w - f.address.size() + 2, ' ');
+      else block += "\n" + std::string(col, ' ');
+      fold(block, describe(f), col, col, width);
+      if (std::string n = describe_notice(f); !n.empty()) {
+        block.append(col, ' ');
+        block += "-> ";
+        fold(block, n, col + 3, col + 3, width);
+      }
+    }
+    if (m.recipients.empty()) block += "    (no recipients)\n";
+    out << block;
+  }
+}
 }  // namespace smtplab

@@ -28,6 +28,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <iosfwd>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -67,6 +68,16 @@ struct RecipientFate {
   std::string bounce_to, bounce_where;
   SimTime bounce_at{0};
   bool delay_warned = false;  // a delay-warning DSN was sent
+  // The body a queue took for it was a proper prefix of the body its user
+  // agent wrote, cut at a line end (a lone "." that was not dot-stuffed, RFC
+  // 5321 4.5.2): told even when it was then delivered. Set at the first
+  // queue that shows it; later hops carry the same cut body.
+  struct Cut {
+    uint32_t arrived = 0, written = 0;  // body lines
+    std::string host;                   // the server whose queue took the cut body
+    std::string next;                   // the first line that did not arrive
+  };
+  std::optional<Cut> cut;
 };
 
 struct MessageFate {
@@ -113,7 +124,10 @@ std::string describe(const RecipientFate& f);
 // What the sender was told about it, or "": "the bounce to bob@gmail.test
 // was delivered at ..." (with a delay warning, if one was sent).
 std::string describe_notice(const RecipientFate& f);
-// The block `smtplab run` prints after the transcript.
-void write_fates(std::ostream& out, std::span<const MessageFate> fates, SimTime end);
+// "CUT SHORT: only 3 of 8 body lines arrived ...", or "" when it was not.
+std::string describe_cut(const RecipientFate& f);
+// The block `smtplab run` prints after the transcript, folded to `width`
+// columns (a description continues under its own first column).
+void write_fates(std::ostream& out, std::span<const MessageFate> fates, SimTime end, size_t width = 80);
 
 }  // namespace smtplab
