@@ -21,6 +21,7 @@
 
 #include "app/commands.hpp"
 #include "sim/lesson/check.hpp"
+#include "sim/trace/fates.hpp"
 #include "sim/trace/writers.hpp"
 
 namespace smtplab::app {
@@ -325,12 +326,16 @@ class Walk {
         for (const ScenarioError& err : r.errors) out_ << "    " << err.pointer << ": " << err.message << "\n";
         continue;
       }
+      // What the student's changes did, as `smtplab run` ends: whether it
+      // passed or not, this is what they compare with the task.
+      const auto& recs = r.run.trace.records();
+      write_fates(out_, message_fates(recs), recs.empty() ? SimTime{0} : recs.back().t);
       if (r.passed) {
         out_ << "  Solved: the trace now shows " << e.check.describe() << ".\n";
         if (!e.explain.empty()) out_ << wrap(e.explain, "  ");
         return true;
       }
-      out_ << "  Not yet: " << r.why << "\n  Try again.\n";
+      out_ << wrap("Not yet: " + r.why, "  ") << "  Try again.\n";
     }
     return false;
   }

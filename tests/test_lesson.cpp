@@ -95,8 +95,25 @@ TEST_CASE("lesson loader: error classes with exact messages", "[lesson][loader]"
        "smtp.gmail.test, mx.yahoo.test"},
       {"check with two operators",
        [](json& j) { j["steps"][0]["expect"] = json::array({{{"exists", json::object()}, {"absent", json::object()}}}); },
-       "t.json: /steps/0/expect/0: a check has exactly one of exists, absent, count, order, all, any, not; this one "
-       "has exists, absent"},
+       "t.json: /steps/0/expect/0: a check has exactly one of exists, absent, count, order, all, any, not, fate; this "
+       "one has exists, absent"},
+      {"fate with an unknown state",
+       [](json& j) { j["steps"][0]["expect"] = json::array({{{"fate", {{"rcpt", "alice@yahoo.test"}, {"state", {"delivered", "lost"}}}}}}); },
+       "t.json: /steps/0/expect/0/fate/state/1: unknown state \"lost\"; expected one of: submitting, queued, in-transit, "
+       "delivered, bounced, refused, discarded, gave-up"},
+      {"fate without a recipient", [](json& j) { j["steps"][0]["expect"] = json::array({{{"fate", {{"state", "bounced"}}}}}); },
+       "t.json: /steps/0/expect/0/fate/rcpt: required key is missing"},
+      {"fate of a recipient that is not an address",
+       [](json& j) { j["steps"][0]["expect"] = json::array({{{"fate", {{"rcpt", "alice"}}}}}); },
+       "t.json: /steps/0/expect/0/fate/rcpt: expected a recipient's address as the message names it, e.g. "
+       "\"alice@yahoo.test\""},
+      {"fate with a cut that is not a boolean",
+       [](json& j) { j["steps"][0]["expect"] = json::array({{{"fate", {{"rcpt", "a@b.test"}, {"cut", "yes"}}}}}); },
+       "t.json: /steps/0/expect/0/fate/cut: expected true or false, got a string"},
+      {"fate with an unknown key",
+       [](json& j) { j["steps"][0]["expect"] = json::array({{{"fate", {{"rcpt", "a@b.test"}, {"status", "delivered"}}}}}); },
+       "t.json: /steps/0/expect/0/fate/status: unknown key \"status\"; allowed keys: rcpt, message, state, cut, "
+       "duplicate"},
       {"count without bounds", [](json& j) { j["steps"][0]["expect"] = json::array({{{"count", {{"kind", "run-end"}}}}}); },
        "t.json: /steps/0/expect/0: \"count\" needs \"min\", \"max\" or both"},
       {"answer out of range",
@@ -310,6 +327,52 @@ TEST_CASE("checks: table of semantics", "[lesson][check]") {
     CHECK(r.ok == c.want);
     if (!c.want) CHECK(r.why.rfind(c.why, 0) == 0);
   }
+}
+
+TEST_CASE("checks: a fate is what the run's summary says happened to a recipient", "[lesson][check]") {
+  // The base lesson's scenario with Alice's user agent (so mx.yahoo.test
+  // knows her mailbox): Bob's one message to Alice, delivered.
+  json lesson = base_lesson();
+  lesson["scenario"]["hosts"].push_back(
+      {{"name", "alice-pc"}, {"role", "user-agent"}, {"user", "alice@yahoo.test"}, {"server", "mx.yahoo.test"}});
+  const std::vector<std::pair<json, std::string>> cases = {
+      {{{"rcpt", "alice@yahoo.test"}, {"state", "delivered"}}, ""},
+      {{{"rcpt", "alice@yahoo.test"}, {"message", 0}, {"state", {"bounced", "delivered"}}, {"cut", false}, {"duplicate", false}},
+       ""},
+      {{{"rcpt", "alice@yahoo.test"}}, ""},
+      {{{"rcpt", "alice@yahoo.test"}, {"state", "bounced"}},
+       "expected alice@yahoo.test bounced, but message 0 to alice@yahoo.test was delivered at "},
+      {{{"rcpt", "alice@yahoo.test"}, {"duplicate", true}},
+       "expected alice@yahoo.test, delivered more than once, but message 0 to alice@yahoo.test was delivered at "},
+      {{{"rcpt", "alice@yahoo.test"}, {"cut", true}}, "expected alice@yahoo.test, cut short, but message 0 to "},
+      {{{"rcpt", "alice@yahoo.test"}, {"message", 1}, {"state", "delivered"}},
+       "expected alice@yahoo.test (message 1) delivered, but no message of the run was for alice@yahoo.test"},
+      {{{"rcpt", "carol@yahoo.test"}, {"state", "delivered"}},
+       "expected carol@yahoo.test delivered, but no message of the run was for carol@yahoo.test"},
+  };
+  for (const auto& [fate, why] : cases) {
+    lesson["steps"][0]["expect"] = json::array({{{"fate", fate}}});
+    LessonLoad l = load(lesson);
+    REQUIRE(l.ok());
+    const RunResult run = run_scenario(l.lesson->scenario);
+    MatchContext ctx(run.trace, 0);
+    const CheckResult r = evaluate(l.lesson->steps[0].expect[0], ctx);
+    INFO(fate.dump() << "\n got: " << r.why);
+    CHECK(r.ok == why.empty());
+    if (!why.empty()) CHECK(r.why.rfind(why, 0) == 0);
+  }
+  // A run that ends while the message still waits in a queue.
+  lesson["scenario"]["faults"] = json::array({{{"type", "host-down"}, {"at", "0s"}, {"host", "mx.yahoo.test"}}});
+  lesson["steps"][0]["expect"] = json::array({{{"fate", {{"rcpt", "alice@yahoo.test"}, {"state", "queued"}}}},
+                                              {{"fate", {{"rcpt", "alice@yahoo.test"}, {"state", "delivered"}}}}});
+  LessonLoad l = load(lesson);
+  REQUIRE(l.ok());
+  const RunResult run = run_scenario(l.lesson->scenario);
+  MatchContext ctx(run.trace, 0);
+  CHECK(evaluate(l.lesson->steps[0].expect[0], ctx).ok);
+  const CheckResult r = evaluate(l.lesson->steps[0].expect[1], ctx);
+  CHECK_FALSE(r.ok);
+  CHECK(r.why.find("but message 0 to alice@yahoo.test was waiting in the queue of smtp.gmail.test") != std::string::npos);
 }
 
 // ---- the checker on lessons the current simulator can run

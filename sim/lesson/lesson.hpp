@@ -27,6 +27,7 @@
 #include "sim/engine/time.hpp"
 #include "sim/scenario/loader.hpp"
 #include "sim/scenario/scenario.hpp"
+#include "sim/trace/fates.hpp"
 #include "sim/trace/kinds.hpp"
 
 namespace smtplab {
@@ -60,10 +61,25 @@ struct RecordMatcher {
   std::string describe() const;
 };
 
+// What happened to a recipient by the end of the run (sim/trace/fates.hpp):
+// holds when some message (the scenario's message `message`, if given) has
+// the recipient `rcpt` in one of `states`, and, where given, cut short or
+// not, delivered more than once or not.
+struct FateMatch {
+  std::string rcpt;
+  int64_t message = -1;           // -1: any message
+  std::vector<FateState> states;  // empty: any state
+  std::optional<bool> cut, duplicate;
+  // "alice@yahoo.test (message 0) bounced or refused, not cut short"
+  std::string describe() const;
+  bool holds(const RecipientFate& f) const;
+};
+
 // A predicate over a whole trace.
 struct Check {
-  enum class Op { exists, absent, count, order, all, any, not_ };
+  enum class Op { exists, absent, count, order, all, any, not_, fate };
   Op op = Op::exists;
+  FateMatch fate;                    // fate
   RecordMatcher match;               // exists, absent, count
   int min = 0, max = -1;             // count (max -1: no upper bound)
   std::vector<RecordMatcher> order;  // order: one record per matcher, in this order

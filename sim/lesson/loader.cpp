@@ -29,7 +29,8 @@ const std::vector<std::string> kMythKeys{"claim", "truth", "cite"};
 const std::vector<std::string> kMatcherKeys{"kind", "layer", "src",    "dst",   "host",   "text",
                                             "text_regex", "wire", "wire_regex", "attrs", "attrs_regex", "student_fault",
                                             "after", "before", "within", "caused_by", "nth"};
-const std::vector<std::string> kCheckKeys{"exists", "absent", "count", "min", "max", "order", "all", "any", "not"};
+const std::vector<std::string> kCheckKeys{"exists", "absent", "count", "min", "max", "order", "all", "any", "not", "fate"};
+const std::vector<std::string> kFateKeys{"rcpt", "message", "state", "cut", "duplicate"};
 const std::vector<std::string> kQuestionKeys{"prompt", "choices", "answer", "reveal", "explain"};
 const std::vector<std::string> kChoiceKeys{"text", "match", "why"};
 const std::vector<std::string> kExerciseKeys{"task", "hint", "check", "explain", "teacher"};
@@ -321,11 +322,44 @@ std::optional<RecordMatcher> read_matcher(Ctx& cx, const json& j, const std::str
   return m;
 }
 
+// {"rcpt": "alice@yahoo.test", "message": 0, "state": "bounced" | [...], "cut": true, "duplicate": false}
+void read_fate(Ctx& cx, const json& j, const std::string& ptr, FateMatch& f) {
+  Reader& rd = cx.rd;
+  if (!rd.object(j, ptr, kFateKeys, "a fate (what happened to a recipient)")) return;
+  if (rd.string(j, "rcpt", ptr, f.rcpt, true) && f.rcpt.find('@') == std::string::npos)
+    rd.error(child(ptr, "rcpt"), "expected a recipient's address as the message names it, e.g. \"alice@yahoo.test\"");
+  if (j.contains("message")) {
+    int m = 0;
+    if (rd.integer(j, "message", ptr, m, 0, 1000000)) f.message = m;
+  }
+  std::string names;
+  for (FateState s : kFateStates) names += (names.empty() ? "" : ", ") + std::string(fate_state_key(s));
+  if (const json* v = rd.field(j, "state", ptr, false)) {
+    const std::string p = child(ptr, "state");
+    auto one = [&](const json& s, const std::string& sp) {
+      if (!s.is_string()) return rd.error(sp, "expected a state name (" + names + "), got " + type_name(s));
+      if (auto st = fate_state_from_key(s.get<std::string>())) f.states.push_back(*st);
+      else rd.error(sp, "unknown state \"" + s.get<std::string>() + "\"; expected one of: " + names);
+    };
+    if (v->is_array()) {
+      if (v->empty()) rd.error(p, "expected at least one state name (" + names + ")");
+      for (size_t i = 0; i < v->size(); ++i) one((*v)[i], child(p, i));
+    } else {
+      one(*v, p);
+    }
+  }
+  for (const char* key : {"cut", "duplicate"})
+    if (const json* v = rd.field(j, key, ptr, false)) {
+      if (!v->is_boolean()) rd.error(child(ptr, key), std::string("expected true or false, got ") + type_name(*v));
+      else (std::string_view(key) == "cut" ? f.cut : f.duplicate) = v->get<bool>();
+    }
+}
+
 std::optional<Check> read_check(Ctx& cx, const json& j, const std::string& ptr, int depth) {
   Reader& rd = cx.rd;
   const size_t before_errors = rd.errors().size();
   if (!rd.object(j, ptr, kCheckKeys, "a check")) return std::nullopt;
-  static const std::vector<std::string> kOps{"exists", "absent", "count", "order", "all", "any", "not"};
+  static const std::vector<std::string> kOps{"exists", "absent", "count", "order", "all", "any", "not", "fate"};
   std::vector<std::string> present;
   for (const std::string& op : kOps)
     if (j.contains(op)) present.push_back(op);
@@ -362,6 +396,9 @@ std::optional<Check> read_check(Ctx& cx, const json& j, const std::string& ptr, 
       for (size_t i = 0; i < arr.size(); ++i)
         if (auto m = read_matcher(cx, arr[i], child(p, i), "a record matcher")) c.order.push_back(std::move(*m));
     }
+  } else if (op == "fate") {
+    c.op = Check::Op::fate;
+    read_fate(cx, j.at(op), p, c.fate);
   } else if (op == "not") {
     c.op = Check::Op::not_;
     if (auto sub = read_check(cx, j.at(op), p, depth + 1)) c.checks.push_back(std::move(*sub));
@@ -775,7 +812,7 @@ const std::map<std::string, std::vector<std::string>>& lesson_allowed_keys() {
       {"lesson", kLessonKeys},     {"step", kStepKeys},         {"myth", kMythKeys},
       {"matcher", kMatcherKeys},   {"check", kCheckKeys},       {"question", kQuestionKeys},
       {"choice", kChoiceKeys},     {"exercise", kExerciseKeys}, {"teacher", kTeacherKeys},
-      {"additions", kAdditionsKeys},
+      {"additions", kAdditionsKeys}, {"fate", kFateKeys},
   };
   return kTable;
 }

@@ -1,6 +1,7 @@
 // sim/lesson/matcher.cpp: record matchers and trace checks.
 #include "sim/lesson/matcher.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace smtplab {
@@ -91,8 +92,29 @@ std::string Check::describe() const {
       return out + "]";
     }
     case Op::not_: return "not (" + (checks.empty() ? std::string("?") : checks.front().describe()) + ")";
+    case Op::fate: return fate.describe();
   }
   return "?";
+}
+
+std::string FateMatch::describe() const {
+  std::string out = rcpt;
+  if (message >= 0) out += " (message " + std::to_string(message) + ")";
+  for (size_t i = 0; i < states.size(); ++i) out += (i == 0 ? " " : " or ") + std::string(fate_state_name(states[i]));
+  if (cut) out += *cut ? ", cut short" : ", not cut short";
+  if (duplicate) out += *duplicate ? ", delivered more than once" : ", delivered at most once";
+  return out;
+}
+
+bool FateMatch::holds(const RecipientFate& f) const {
+  if (!states.empty() && std::find(states.begin(), states.end(), f.state) == states.end()) return false;
+  if (cut && f.cut.has_value() != *cut) return false;
+  return !duplicate || (f.deliveries.size() > 1) == *duplicate;
+}
+
+const std::vector<MessageFate>& MatchContext::fates() {
+  if (!fates_) fates_ = message_fates(trace_.records());
+  return *fates_;
 }
 
 bool MatchContext::matches_local(const RecordMatcher& m, const Record& r) const {
@@ -241,6 +263,22 @@ CheckResult evaluate(const Check& check, MatchContext& ctx) {
       CheckResult r = evaluate(check.checks.front(), ctx);
       if (!r.ok) return {true, ""};
       return {false, "expected " + check.describe() + ", but it holds"};
+    }
+    case Op::fate: {
+      // Said as the run summary says it: what did happen to that recipient.
+      std::string found;
+      for (const MessageFate& m : ctx.fates()) {
+        if (check.fate.message >= 0 && m.index != check.fate.message) continue;
+        for (const RecipientFate& f : m.recipients) {
+          if (f.address != check.fate.rcpt) continue;
+          if (check.fate.holds(f)) return {true, ""};
+          found += std::string(found.empty() ? "" : "; and ") +
+                   (m.index >= 0 ? "message " + std::to_string(m.index) : std::string("a message from outside")) + " to " +
+                   f.address + " was " + describe(f);
+        }
+      }
+      return {false, "expected " + check.describe() + ", but " +
+                         (found.empty() ? std::string("no message of the run was for ") + check.fate.rcpt : found)};
     }
   }
   return {false, "unknown check"};

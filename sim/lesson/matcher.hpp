@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -38,6 +39,8 @@ class MatchContext {
   const Record* find(const RecordMatcher& m, uint64_t after_seq = 0);
   // Every matching record, in trace order.
   std::vector<const Record*> find_all(const RecordMatcher& m);
+  // What happened to each message by the end of the trace (folded once).
+  const std::vector<MessageFate>& fates();
 
  private:
   bool matches_local(const RecordMatcher& m, const Record& r) const;
@@ -46,6 +49,7 @@ class MatchContext {
   const Trace& trace_;
   size_t base_faults_;
   std::unordered_map<const RecordMatcher*, const Record*> anchors_;
+  std::optional<std::vector<MessageFate>> fates_;
 };
 
 struct CheckResult {

@@ -23,6 +23,20 @@ std::string_view fate_state_name(FateState s) {
   return "?";
 }
 
+std::string_view fate_state_key(FateState s) {
+  switch (s) {
+    case FateState::in_transit: return "in-transit";
+    case FateState::gave_up: return "gave-up";
+    default: return fate_state_name(s);
+  }
+}
+
+std::optional<FateState> fate_state_from_key(std::string_view key) {
+  for (FateState s : kFateStates)
+    if (fate_state_key(s) == key) return s;
+  return std::nullopt;
+}
+
 namespace {
 
 bool settled(FateState s) {

@@ -48,7 +48,13 @@ enum class FateState : uint8_t {
   discarded,   // dropped on purpose (a bounce that bounced)
   gave_up,     // the user agent gave up submitting it; it stays in the outbox
 };
-std::string_view fate_state_name(FateState s);
+std::string_view fate_state_name(FateState s);  // "in transit"
+// The name in files (lessons' "fate" checks): "in-transit", "gave-up" ...
+std::string_view fate_state_key(FateState s);
+std::optional<FateState> fate_state_from_key(std::string_view key);
+inline constexpr FateState kFateStates[] = {FateState::submitting, FateState::queued,  FateState::in_transit,
+                                            FateState::delivered,  FateState::bounced, FateState::refused,
+                                            FateState::discarded,  FateState::gave_up};
 
 struct RecipientFate {
   std::string address;      // as the sender wrote it
