@@ -7,6 +7,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "gui/sequence_view.hpp"
+#include "gui/widgets.hpp"
+
 namespace smtplab::gui {
 
 namespace {
@@ -105,6 +108,7 @@ bool LessonPanel::start(const std::string& path, PanelContext& ctx) {
   picked_.assign(n, -1);
   solved_.assign(n, -1);
   message_.assign(n, "");
+  outcome_.assign(n, {});
   ctx.post(cmd::OpenFile{scenario_path});
   // The plan's seqs are those of the scenario's own run; the controller runs
   // the same scenario and runs are deterministic, so they agree until the
@@ -141,6 +145,7 @@ bool LessonPanel::check_exercise(const Controller& ctl) {
   CheckResult r = evaluate(e.check, mc);
   solved_[step_] = r.ok ? 1 : 0;
   message_[step_] = r.ok ? "Solved. " + e.explain : "Not yet: " + r.why;
+  outcome_[step_] = message_fates(ctl.current().run->trace.records());
   return r.ok;
 }
 
@@ -230,7 +235,24 @@ void LessonPanel::draw_exercise(PanelContext& ctx, const Exercise& e) {
   ImGui::TextWrapped("Inject faults (or switch off the scenario's own) with the Failures panel, then check the "
                      "current run.");
   if (ImGui::Button("Check my run")) check_exercise(ctx.ctl);
-  if (!message_[step_].empty()) ImGui::TextColored(solved_[step_] == 1 ? k.good : k.bad, "%s", message_[step_].c_str());
+  if (!message_[step_].empty()) {
+    ImGui::PushStyleColor(ImGuiCol_Text, solved_[step_] == 1 ? k.good : k.bad);
+    ImGui::TextWrapped("%s", message_[step_].c_str());
+    ImGui::PopStyleColor();
+  }
+  if (!outcome_[step_].empty()) {
+    // As the terminal walk prints after an attempt: the end of the checked
+    // run, whatever the cursor shows.
+    ImGui::TextDisabled("How your run ended:");
+    const Palette& p = ctx.colors();
+    for (const MessageFate& m : outcome_[step_])
+      for (const RecipientFate& f : m.recipients) {
+        ImGui::PushStyleColor(ImGuiCol_Text, col4(fate_color(f, p)));
+        ImGui::TextWrapped("%s: %s", f.address.c_str(), describe(f).c_str());
+        ImGui::PopStyleColor();
+        if (std::string n = describe_notice(f); !n.empty()) widgets::text_wrapped_disabled(n.c_str());
+      }
+  }
   if (teacher) {
     ImGui::TextDisabled("Solution: %s", e.solution.describe().c_str());
     if (ImGui::SmallButton("Apply the solution")) apply_solution(ctx);

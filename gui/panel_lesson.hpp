@@ -19,6 +19,7 @@
 
 #include "gui/panel.hpp"
 #include "sim/lesson/check.hpp"
+#include "sim/trace/fates.hpp"
 
 namespace smtplab::gui {
 
@@ -54,6 +55,9 @@ class LessonPanel final : public Panel {
   int picked() const { return lesson_ ? picked_[step_] : -1; }
   int solved() const { return lesson_ ? solved_[step_] : -1; }
   const std::string& message() const { return message_[step_]; }
+  // What happened to each message by the end of the run last checked for
+  // this step's exercise (empty before a check).
+  const std::vector<MessageFate>& outcome() const { return outcome_[step_]; }
   const std::string& error() const { return error_; }
   int right_answers() const;
   int solved_exercises() const;
@@ -75,6 +79,7 @@ class LessonPanel final : public Panel {
   std::vector<int> picked_;  // per step; -1: not answered
   std::vector<int> solved_;  // per step; -1: not checked, 0: not yet, 1: solved
   std::vector<std::string> message_;
+  std::vector<std::vector<MessageFate>> outcome_;  // per step
 };
 
 std::unique_ptr<Panel> make_lesson_panel();

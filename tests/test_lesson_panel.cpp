@@ -95,13 +95,21 @@ TEST_CASE("lesson panel: pauses, reveals and checks on the controller's run", "[
   REQUIRE(ex > 0);
   panel.go(ex, ctx);
   ctl.apply_pending();
+  CHECK(panel.outcome().empty());  // nothing checked yet
   CHECK_FALSE(panel.check_exercise(ctl));
   CHECK(panel.message().rfind("Not yet: ", 0) == 0);
+  // The checked run's ending, for the student to compare with the task.
+  REQUIRE(panel.outcome().size() == 1);
+  REQUIRE(panel.outcome()[0].recipients.size() == 1);
+  CHECK(panel.outcome()[0].recipients[0].state == FateState::delivered);
+  draw_frame(ui, panel, ctx);
   panel.apply_solution(ctx);
   ctl.apply_pending();
   CHECK(ctl.added_faults().size() == 1);
   CHECK(panel.check_exercise(ctl));
   CHECK(panel.solved_exercises() == 1);
+  REQUIRE(panel.outcome().size() == 1);
+  CHECK(panel.outcome()[0].recipients.at(0).state == FateState::bounced);  // 550 at RCPT
   panel.teacher = true;
   draw_frame(ui, panel, ctx);
   panel.close();
