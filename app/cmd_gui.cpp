@@ -1,4 +1,4 @@
-// app/cmd_gui.cpp: `smtplab gui [SCENARIO] [--screenshot FILE.png --frames N] [--at TIME] [--lesson ID]`,
+// app/cmd_gui.cpp: `smtplab gui [SCENARIO] [--screenshot FILE.png --frames N --hover X,Y] [--at TIME] [--lesson ID]`,
 // and `smtplab` with no subcommand (run_default) when the build has the GUI.
 //
 // Without a display, the lab cannot open: one line on stderr says so and the
@@ -24,6 +24,7 @@ struct GuiArgs {
   std::string at;
   std::string size;
   std::string lesson;
+  std::string hover;
 };
 
 int transcript_instead(const std::string& path, std::ostream& out, std::ostream& err) {
@@ -65,6 +66,21 @@ int do_gui(const GuiArgs& a, std::ostream& out, std::ostream& err) {
     opt.width = w;
     opt.height = h;
   }
+  if (!a.hover.empty()) {
+    int x = -1, y = -1;
+    char comma = 0, extra = 0;
+    if (std::sscanf(a.hover.c_str(), "%d%c%d%c", &x, &comma, &y, &extra) != 3 || comma != ',' || x < 0 || y < 0 ||
+        (opt.width && x >= opt.width) || (opt.height && y >= opt.height)) {
+      err << "smtplab gui: --hover " << a.hover << ": expected X,Y in window pixels such as 640,300"
+          << (opt.width ? " (inside the --size " + a.size + ")" : std::string()) << '\n';
+      return kExitUsage;
+    }
+    if (a.screenshot.empty()) {
+      err << "smtplab gui: --hover goes with --screenshot (it places the pointer for the shot)\n";
+      return kExitUsage;
+    }
+    opt.hover = std::make_pair(x, y);
+  }
   // Fail early and clearly on a bad scenario, before any window opens.
   if (!a.scenario.empty() && !load_or_report(a.scenario, err)) return kExitUsage;
   if (!gui::display_available()) {
@@ -88,6 +104,8 @@ void register_gui(CLI::App& app, Outcome& outcome) {
   sub->add_option("--at", args->at, "Move the playback cursor to this simulated time first, e.g. 2s, 30min");
   sub->add_option("--size", args->size, "Window size WIDTHxHEIGHT (default: from the screen)");
   sub->add_option("--lesson", args->lesson, "Open this lesson in the lesson panel (a file, or an id such as 08-server-down)");
+  sub->add_option("--hover", args->hover,
+                  "With --screenshot: rest the pointer at X,Y (window pixels) so the shot shows its tooltip");
   sub->callback([args, &outcome] { outcome.code = do_gui(*args, std::cout, std::cerr); });
 }
 

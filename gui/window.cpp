@@ -154,8 +154,11 @@ int run_window(const WindowOptions& opt, std::ostream& err) {
       last = now;
       ImGui_ImplOpenGL3_NewFrame();
       ImGui_ImplGlfw_NewFrame();
-      // A screenshot shows the lab, not whatever the virtual pointer hovers.
-      if (shot) io.MousePos = ImVec2(-FLT_MAX, -FLT_MAX);
+      // A screenshot shows the lab, not whatever the virtual pointer hovers,
+      // unless it was asked to hover somewhere (--hover).
+      if (shot)
+        io.MousePos = opt.hover ? ImVec2(static_cast<float>(opt.hover->first), static_cast<float>(opt.hover->second))
+                                : ImVec2(-FLT_MAX, -FLT_MAX);
       if (io.KeyCtrl && ImGui::IsKeyPressed(GLFW_KEY_Q)) glfwSetWindowShouldClose(window, GLFW_TRUE);
       ImGui::NewFrame();
       app.frame(dt);

@@ -4,6 +4,7 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "sim/engine/time.hpp"
 
@@ -16,6 +17,10 @@ struct WindowOptions {
   std::optional<SimTime> at;          // move the cursor to this time first
   int width = 0, height = 0;          // 0 = from the screen
   std::string lesson;                 // open this lesson (file or id) in the lesson panel
+  // Screenshot mode: the pointer rests here (window pixels from the top
+  // left), so the shot shows what hovering there shows (tooltips, hover
+  // highlights). Without it the pointer is off the window.
+  std::optional<std::pair<int, int>> hover;
 };
 
 // Is there a display to open a window on (X11 or Wayland)?

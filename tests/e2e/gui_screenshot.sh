@@ -63,6 +63,20 @@ echo '{"theme": "light"}' > "$SMTPLAB_GUI_CONFIG"
 xvfb-run -a -s "-screen 0 1920x1080x24" "$SMTPLAB" gui "$SRC/scenarios/bob-to-alice.json" --screenshot later.png --frames 3 --at 70s --size 1280x720
 check_png later.png 1280 720
 
+# --hover rests the pointer for the shot: over the File menu it lights up,
+# so the picture differs from the same shot without it.
+xvfb-run -a -s "-screen 0 1920x1080x24" "$SMTPLAB" gui "$SRC/scenarios/bob-to-alice.json" --screenshot hover.png --frames 3 --at 70s --size 1280x720 --hover 20,10
+check_png hover.png 1280 720
+if cmp -s later.png hover.png; then echo "gui_screenshot: --hover changed nothing in the picture"; exit 1; fi
+for bad in "20" "20,x" "-1,5" "2000,10" "5,5,5"; do
+  set +e
+  "$SMTPLAB" gui --size 1280x720 --screenshot x.png --hover "$bad" 2> err.txt
+  rc=$?
+  set -e
+  [ "$rc" -eq 2 ] || { echo "gui_screenshot: --hover $bad: exit $rc, want 2"; cat err.txt; exit 1; }
+  grep -q -- "--hover $bad: expected X,Y" err.txt || { echo "gui_screenshot: --hover $bad: unclear error"; cat err.txt; exit 1; }
+done
+
 # A broken scenario: a clear error and exit code 2, never a crash.
 echo '{"smtplab": 1, "hosts": 5}' > bad.json
 set +e
