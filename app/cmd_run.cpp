@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "app/commands.hpp"
+#include "sim/pcap/pcap_file.hpp"
 #include "sim/agents/mail_server.hpp"
 #include "sim/agents/world.hpp"
 #include "sim/mail/export.hpp"
@@ -25,6 +26,8 @@ struct RunArgs {
   std::string maildir;  // every mailbox as DIR/<address>/{tmp,new,cur}
   std::string mbox;     // every mailbox as DIR/<address>.mbox
   std::string eml;      // every stored message as DIR/<address>/<uid>.eml
+  std::string pcap;       // the segments and datagrams as a pcap file
+  std::string pcap_host;  // ... as this host's interface sees them
 };
 
 // Writes the mailboxes of every simulated server at the end of the run.
@@ -58,6 +61,27 @@ std::string export_mailboxes(World& world, const RunArgs& a) {
   return {};
 }
 
+// The run's packets as a pcap file (sim/capture/packets.hpp).
+int write_capture(const Trace& trace, const RunArgs& a, std::ostream& err) {
+  const Capture c = capture_packets(trace.records(), CaptureOptions{a.pcap_host});
+  PcapFile file;
+  std::string why;
+  if (!file.open(a.pcap, why)) {
+    err << "smtplab run: --pcap: " << why << '\n';
+    return kExitFailed;
+  }
+  for (const Packet& p : c.packets) file.write(p);
+  if (!file.close(why)) {
+    err << "smtplab run: --pcap " << a.pcap << ": " << why << '\n';
+    return kExitFailed;
+  }
+  err << "smtplab run: " << c.packets.size() << " packets in " << a.pcap << " ("
+      << (a.pcap_host.empty() ? std::string("each as its sender sent it") : "as " + a.pcap_host + "'s interface saw them")
+      << ")\n";
+  if (c.skipped) err << "smtplab run: " << c.skipped << " records left out of the capture; the first: " << c.first_problem << '\n';
+  return kExitOk;
+}
+
 int do_run(const RunArgs& a, std::ostream& out, std::ostream& err) {
   RunOptions opt;
   opt.seed = a.seed;
@@ -83,6 +107,22 @@ int do_run(const RunArgs& a, std::ostream& out, std::ostream& err) {
   }
   auto sc = load_or_report(a.scenario, err);
   if (!sc) return kExitUsage;
+  if (!a.pcap_host.empty()) {
+    std::string names;
+    bool known = false;
+    for (const Host& h : sc->hosts) {
+      known = known || h.name == a.pcap_host;
+      names += (names.empty() ? "" : ", ") + h.name;
+    }
+    if (a.pcap.empty()) {
+      err << "smtplab run: --pcap-host goes with --pcap (where the capture is taken)\n";
+      return kExitUsage;
+    }
+    if (!known) {
+      err << "smtplab run: --pcap-host " << a.pcap_host << ": no such host in the scenario; hosts: " << names << '\n';
+      return kExitUsage;
+    }
+  }
   std::string export_error;
   if (!a.maildir.empty() || !a.mbox.empty() || !a.eml.empty())
     opt.at_end = [&](World& w) { export_error = export_mailboxes(w, a); };
@@ -110,6 +150,7 @@ int do_run(const RunArgs& a, std::ostream& out, std::ostream& err) {
     err << "smtplab run: writing the trace failed\n";
     return kExitFailed;
   }
+  if (!a.pcap.empty()) return write_capture(result.trace, a, err);
   return kExitOk;
 }
 
@@ -132,6 +173,10 @@ void register_run(CLI::App& app, Outcome& outcome) {
   sub->add_option("--mbox", args->mbox, "At the end, write every mailbox as DIR/<address>.mbox (mboxrd)");
   sub->add_option("--eml", args->eml, "At the end, write every stored message as DIR/<address>/<uid>.eml");
   sub->add_flag("--causes", args->causes, "Transcript: show each record's number and its cause");
+  sub->add_option("--pcap", args->pcap,
+                  "Also write the run's TCP segments and UDP datagrams (DNS) as a pcap file for Wireshark or tcpdump");
+  sub->add_option("--pcap-host", args->pcap_host,
+                  "With --pcap: capture on this host's interface (what it sends and receives) instead of at every sender");
   sub->callback([args, &outcome] { outcome.code = do_run(*args, std::cout, std::cerr); });
 }
 

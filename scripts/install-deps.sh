@@ -14,6 +14,8 @@ PACKAGES=(
   xvfb xauth libgl1-mesa-dri fonts-dejavu-core
   # real SMTP peers for the end-to-end tests
   swaks python3 python3-aiosmtpd postfix
+  # Wireshark's dissector, to check `run --pcap` captures (tests/e2e/pcap_tshark.sh)
+  tshark
 )
 
 missing=()
@@ -35,6 +37,8 @@ echo "install-deps: installing ${missing[*]}"
 # Postfix is only needed for its smtp-source/smtp-sink test tools: preseed it
 # so that no mail system is configured on this machine.
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+# tshark asks whether non-root users may capture; nothing here captures live.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "install-deps: done"

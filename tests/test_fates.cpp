@@ -10,17 +10,14 @@
 #include "sim/scenario/loader.hpp"
 #include "sim/scenario/run.hpp"
 #include "sim/trace/fates.hpp"
+#include "run_helpers.hpp"
 #include "test_helpers.hpp"
 
 using namespace smtplab;
 
 namespace {
 
-RunResult run_file(const std::string& name) {
-  auto loaded = load_scenario_file(testing::source_dir() + "/scenarios/" + name);
-  REQUIRE(loaded.ok());
-  return run_scenario(*loaded.scenario, RunOptions{});
-}
+RunResult run_file(const std::string& name) { return testing::run_scenario_file(name); }
 
 std::vector<MessageFate> fates_of(const std::string& name) {
   const RunResult r = run_file(name);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The layering rules of DESIGN.md, checked on the source tree:
 # - sim/ never depends on gui/ (nor on OpenGL, GLFW or ImGui);
-# - only sim/bridge touches sockets (Asio);
+# - only sim/bridge touches sockets (Asio), only sim/pcap libpcap;
 # - the protocol machines (sim/smtp, sim/pop3, sim/imap) are sans-IO: no
 #   engine, no clock, no randomness, no network model, no sockets, no threads;
 # - nothing in sim/ draws randomness except through sim/engine/rng.hpp.
@@ -19,6 +19,9 @@ forbid() {  # forbid DESCRIPTION PATTERN PATHS...
 sim_dirs=$(ls -d sim/*/ | grep -v '^sim/bridge/$')
 forbid "sim/ includes the GUI" '#include [<"](gui/|imgui|GLFW|glad|GL/)' sim
 forbid "sim/ (outside bridge) uses sockets" '#include [<"](asio|sys/socket|netinet|arpa/inet)' $sim_dirs
+# Capture files: sim/capture builds packets from records (pure); only
+# sim/pcap (its own library) writes them with libpcap.
+forbid "sim/ (outside pcap) uses libpcap" '#include [<"]pcap' $(echo "$sim_dirs" | grep -v '^sim/pcap/$')
 for d in sim/smtp sim/pop3 sim/imap; do
   [ -d "$d" ] || continue
   forbid "$d is not sans-IO (engine, clock, rng, network, sockets or threads)" \
