@@ -6,6 +6,8 @@
 #include <sstream>
 
 #include "gui/scenario_writer.hpp"
+#include "sim/capture/packets.hpp"
+#include "sim/pcap/pcap_file.hpp"
 
 namespace smtplab::gui {
 
@@ -340,7 +342,28 @@ void Controller::apply(const Command& c) {
             std::ofstream out(s.path, std::ios::binary | std::ios::trunc);
             out << text;
             out.close();
-            status_ = out ? "saved " + s.path : "could not write " + s.path;
+            status_ = out ? "saved " + s.path : "not saved: could not write " + s.path;
+          },
+          [&](const cmd::ExportCapture& e) {
+            if (!current_.run) {
+              status_ = "capture not written: no run yet";
+              return;
+            }
+            const Capture cap = capture_packets(current_.run->trace.records(), CaptureOptions{e.host});
+            PcapFile file;
+            std::string why;
+            if (!file.open(e.path, why)) {
+              status_ = "capture not written: " + why;
+              return;
+            }
+            for (const Packet& p : cap.packets) file.write(p);
+            if (!file.close(why)) {
+              status_ = "capture not written: " + why;
+              return;
+            }
+            status_ = "capture: " + std::to_string(cap.packets.size()) + " packets in " + e.path +
+                      (e.host.empty() ? " (at every sender)" : " (" + e.host + "'s interface)") +
+                      (cap.skipped ? "; " + std::to_string(cap.skipped) + " records left out: " + cap.first_problem : "");
           },
       },
       c);

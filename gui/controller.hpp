@@ -51,12 +51,18 @@ struct RemoveMessage { size_t index; };
 struct PinBaseline {};
 struct ClearBaseline {};
 struct SaveScenario { std::string path; };
+// The current run's packets as a pcap file (sim/capture): at every sender,
+// or as `host`'s interface sees them.
+struct ExportCapture {
+  std::string path;
+  std::string host;
+};
 }  // namespace cmd
 
 using Command = std::variant<cmd::OpenFile, cmd::Reload, cmd::Play, cmd::SetSpeed, cmd::Seek, cmd::Step, cmd::JumpNext,
                              cmd::Select, cmd::InjectFault, cmd::RemoveFault, cmd::SetScenarioFault, cmd::Compose,
                              cmd::RemoveMessage,
-                             cmd::PinBaseline, cmd::ClearBaseline, cmd::SaveScenario>;
+                             cmd::PinBaseline, cmd::ClearBaseline, cmd::SaveScenario, cmd::ExportCapture>;
 
 // A computed run and its index, shared so a compare view can keep one alive.
 struct RunView {

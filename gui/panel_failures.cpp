@@ -31,6 +31,8 @@ struct FailuresPanel final : Panel {
   char mailbox[64] = "";
   char delay[32] = "30s";
   char save_path[512] = "";
+  char capture_path[512] = "";
+  std::string capture_host;  // "": at every sender
   std::string error;
 
   std::string_view id() const override { return "failures"; }
@@ -208,7 +210,28 @@ struct FailuresPanel final : Panel {
     ImGui::InputText("##save", save_path, sizeof save_path);
     ImGui::SameLine();
     if (ImGui::Button("Save")) ctx.post(cmd::SaveScenario{save_path});
-    if (c.status().rfind("saved", 0) == 0 || c.status().rfind("not saved", 0) == 0) ImGui::TextDisabled("%s", c.status().c_str());
+    if (c.status().rfind("saved", 0) == 0 || c.status().rfind("not saved", 0) == 0) widgets::text_wrapped_disabled(c.status().c_str());
+
+    // The same run for Wireshark or tcpdump (docs/network.md, capture files).
+    widgets::section("Export its packets for Wireshark (.pcap)");
+    if (!capture_path[0]) {
+      std::string stem = c.scenario_path().empty() ? "bob-to-alice" : std::filesystem::path(c.scenario_path()).stem().string();
+      std::snprintf(capture_path, sizeof capture_path, "%s.pcap", stem.c_str());
+    }
+    if (ImGui::BeginCombo("captured", capture_host.empty() ? "at every sender" : capture_host.c_str())) {
+      if (ImGui::Selectable("at every sender", capture_host.empty())) capture_host.clear();
+      for (const Host& h : sc.hosts)
+        if (ImGui::Selectable((h.name + "'s interface").c_str(), capture_host == h.name)) capture_host = h.name;
+      ImGui::EndCombo();
+    }
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("At every sender: each packet once, lost ones too. A host's interface: what it sends and what "
+                        "reaches it, so losses on the way to it leave gaps.");
+    ImGui::SetNextItemWidth(w);
+    ImGui::InputText("##capture", capture_path, sizeof capture_path);
+    ImGui::SameLine();
+    if (ImGui::Button("Export")) ctx.post(cmd::ExportCapture{capture_path, capture_host});
+    if (c.status().rfind("capture", 0) == 0) widgets::text_wrapped_disabled(c.status().c_str());
   }
 
   float loss_f = 0.3f;

@@ -27,6 +27,7 @@
 #include "gui/topology_layout.hpp"
 #include "gui/view_settings.hpp"
 #include "gui/widgets.hpp"
+#include "sim/capture/packets.hpp"
 #include "sim/scenario/loader.hpp"
 #include "test_helpers.hpp"
 
@@ -317,6 +318,24 @@ TEST_CASE("injecting a fault at the cursor reruns with the prefix identical", "[
     CHECK(r.scenario->faults[0].type == "host-down");
     CHECK(r.scenario->faults[0].at.us == cursor_time);
     std::filesystem::remove(path);
+  }
+  SECTION("the run's packets export as a capture file, at every sender or at one host") {
+    const std::string path = (std::filesystem::temp_directory_path() / "smtplab-gui-test.pcap").string();
+    c.apply(cmd::ExportCapture{path, ""});
+    const Capture all = capture_packets(c.records());
+    REQUIRE(!all.packets.empty());
+    CHECK(c.status() == "capture: " + std::to_string(all.packets.size()) + " packets in " + path + " (at every sender)");
+    const std::string bytes = testing::read_file(path);
+    REQUIRE(bytes.size() > 24);
+    CHECK(bytes.substr(0, 4) == std::string("\xd4\xc3\xb2\xa1", 4));  // pcap, microseconds, little-endian
+    size_t payload = 0;
+    for (const Packet& p : all.packets) payload += 16 + p.bytes.size();
+    CHECK(bytes.size() == 24 + payload);
+    c.apply(cmd::ExportCapture{path, "mx.yahoo.test"});
+    CHECK(c.status().find("(mx.yahoo.test's interface)") != std::string::npos);
+    std::filesystem::remove(path);
+    c.apply(cmd::ExportCapture{"/nonexistent-dir/x.pcap", ""});
+    CHECK(c.status().rfind("capture not written: cannot write /nonexistent-dir/x.pcap", 0) == 0);
   }
   SECTION("compare: the pinned baseline stays while the current run changes") {
     c.apply(cmd::PinBaseline{});
