@@ -64,15 +64,9 @@ std::string export_mailboxes(World& world, const RunArgs& a) {
 // The run's packets as a pcap file (sim/capture/packets.hpp).
 int write_capture(const Trace& trace, const RunArgs& a, std::ostream& err) {
   const Capture c = capture_packets(trace.records(), CaptureOptions{a.pcap_host});
-  PcapFile file;
   std::string why;
-  if (!file.open(a.pcap, why)) {
+  if (!write_pcap(a.pcap, c.packets, why)) {
     err << "smtplab run: --pcap: " << why << '\n';
-    return kExitFailed;
-  }
-  for (const Packet& p : c.packets) file.write(p);
-  if (!file.close(why)) {
-    err << "smtplab run: --pcap " << a.pcap << ": " << why << '\n';
     return kExitFailed;
   }
   err << "smtplab run: " << c.packets.size() << " packets in " << a.pcap << " ("

@@ -350,14 +350,8 @@ void Controller::apply(const Command& c) {
               return;
             }
             const Capture cap = capture_packets(current_.run->trace.records(), CaptureOptions{e.host});
-            PcapFile file;
             std::string why;
-            if (!file.open(e.path, why)) {
-              status_ = "capture not written: " + why;
-              return;
-            }
-            for (const Packet& p : cap.packets) file.write(p);
-            if (!file.close(why)) {
+            if (!write_pcap(e.path, cap.packets, why)) {
               status_ = "capture not written: " + why;
               return;
             }

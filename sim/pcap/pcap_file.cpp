@@ -28,6 +28,7 @@ bool PcapFile::open(const std::string& path, std::string& error) {
   }
   pcap_ = p;
   dumper_ = d;
+  path_ = path;
   written_ = 0;
   return true;
 }
@@ -48,7 +49,7 @@ bool PcapFile::close(std::string& error) {
   if (dumper_) {
     auto* d = static_cast<pcap_dumper_t*>(dumper_);
     if (pcap_dump_flush(d) != 0 || ferror(pcap_dump_file(d))) {
-      error = "writing the capture failed";
+      error = "writing " + path_ + " failed";
       ok = false;
     }
     pcap_dump_close(d);
@@ -59,6 +60,13 @@ bool PcapFile::close(std::string& error) {
     pcap_ = nullptr;
   }
   return ok;
+}
+
+bool write_pcap(const std::string& path, std::span<const Packet> packets, std::string& error) {
+  PcapFile file;
+  if (!file.open(path, error)) return false;
+  for (const Packet& p : packets) file.write(p);
+  return file.close(error);
 }
 
 }  // namespace smtplab

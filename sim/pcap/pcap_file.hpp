@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <span>
 #include <string>
 
 #include "sim/capture/packets.hpp"
@@ -34,6 +35,11 @@ class PcapFile {
   void* pcap_ = nullptr;    // pcap_t*
   void* dumper_ = nullptr;  // pcap_dumper_t*
   size_t written_ = 0;
+  std::string path_;
 };
+
+// Every packet into a new file at `path`; false with `error` set when the
+// file cannot be made or written.
+bool write_pcap(const std::string& path, std::span<const Packet> packets, std::string& error);
 
 }  // namespace smtplab
