@@ -87,25 +87,19 @@ std::string find_lesson(const std::string& dir, const std::string& id) {
   return {};
 }
 
+// Each paragraph (line) of `text` folded to `width` columns under `indent`;
+// an empty one stays an empty line.
 std::string wrap(const std::string& text, const std::string& indent, size_t width = 78) {
   std::string out;
   std::istringstream paragraphs(text);
   std::string para;
   while (std::getline(paragraphs, para)) {
-    std::istringstream words(para);
-    std::string word, line = indent;
-    bool empty = true;
-    while (words >> word) {
-      if (!empty && line.size() + 1 + word.size() > width) {
-        out += line + "\n";
-        line = indent;
-        empty = true;
-      }
-      if (!empty) line += ' ';
-      line += word;
-      empty = false;
+    if (para.find_first_not_of(" \t") == std::string::npos) {
+      out += indent.substr(0, indent.find_last_not_of(' ') + 1) + "\n";
+      continue;
     }
-    out += (empty ? indent.substr(0, indent.find_last_not_of(' ') + 1) : line) + "\n";
+    out += indent;
+    append_folded(out, para, indent.size(), indent.size(), width);
   }
   return out;
 }

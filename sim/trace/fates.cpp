@@ -7,6 +7,8 @@
 #include <ostream>
 #include <unordered_map>
 
+#include "sim/trace/writers.hpp"
+
 namespace smtplab {
 
 std::string_view fate_state_name(FateState s) {
@@ -583,33 +585,6 @@ std::string describe_notice(const RecipientFate& f) {
   return s;
 }
 
-namespace {
-
-// Appends `text` to `out` folded to `width` columns at spaces, every line
-// after the first starting with `indent` spaces (the first starts where the
-// caller left it, at column `col`). A word longer than a line stays whole.
-void fold(std::string& out, std::string_view text, size_t col, size_t indent, size_t width) {
-  bool first = true;
-  while (!text.empty()) {
-    const size_t space = text.find(' ');
-    const std::string_view word = text.substr(0, space);
-    text = space == std::string_view::npos ? std::string_view() : text.substr(space + 1);
-    if (!first && col + 1 + word.size() > width) {
-      out += '\n';
-      out.append(indent, ' ');
-      col = indent;
-    } else if (!first) {
-      out += ' ';
-      ++col;
-    }
-    out += word;
-    col += word.size();
-    first = false;
-  }
-  out += '\n';
-}
-
-}  // namespace
 
 void write_fates(std::ostream& out, std::span<const MessageFate> fates, SimTime end, size_t width) {
   if (fates.empty()) return;
@@ -622,7 +597,7 @@ void write_fates(std::ostream& out, std::span<const MessageFate> fates, SimTime 
     else head = "a message from <" + m.from + ">, received by " + m.host;
     head += " at " + format_duration(m.written);
     block += "  ";
-    fold(block, head, 2, 4, width);
+    append_folded(block, head, 2, 4, width);
     size_t w = 0;
     for (const RecipientFate& f : m.recipients) w = std::max(w, f.address.size());
     // Descriptions start in a column of their own unless the addresses are
@@ -633,11 +608,11 @@ void write_fates(std::ostream& out, std::span<const MessageFate> fates, SimTime 
       block += "    " + f.address;
       if (beside) block.append(w - f.address.size() + 2, ' ');
       else block += "\n" + std::string(col, ' ');
-      fold(block, describe(f), col, col, width);
+      append_folded(block, describe(f), col, col, width);
       if (std::string n = describe_notice(f); !n.empty()) {
         block.append(col, ' ');
         block += "-> ";
-        fold(block, n, col + 3, col + 3, width);
+        append_folded(block, n, col + 3, col + 3, width);
       }
     }
     if (m.recipients.empty()) block += "    (no recipients)\n";

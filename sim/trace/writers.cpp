@@ -366,4 +366,27 @@ void write_transcript(std::ostream& out, const Trace& trace, const TranscriptOpt
   for (const Record& r : trace.records()) out << to_transcript(r, opt);
 }
 
+void append_folded(std::string& out, std::string_view text, size_t col, size_t indent, size_t width) {
+  bool first = true;
+  while (true) {
+    const size_t b = text.find_first_not_of(" \t");
+    if (b == std::string_view::npos) break;
+    text.remove_prefix(b);
+    const std::string_view word = text.substr(0, text.find_first_of(" \t"));
+    text.remove_prefix(word.size());
+    if (!first && col + 1 + word.size() > width) {
+      out += '\n';
+      out.append(indent, ' ');
+      col = indent;
+    } else if (!first) {
+      out += ' ';
+      ++col;
+    }
+    out += word;
+    col += word.size();
+    first = false;
+  }
+  out += '\n';
+}
+
 }  // namespace smtplab

@@ -43,6 +43,12 @@ std::optional<uint32_t> parse_layer_mask(std::string_view list, std::string* err
 
 // Zero or more lines (a multi-line reply gives one line per reply line).
 std::string to_transcript(const Record& r, const TranscriptOptions& opt = {});
+// Appends `text` to `out` folded to `width` columns at blanks (runs of
+// spaces and tabs count as one), the first line continuing at column `col`,
+// every later one starting with `indent` spaces, then a newline. A word
+// longer than a line stays whole. For the terminal: the run's summary of
+// each message, a lesson's paragraphs.
+void append_folded(std::string& out, std::string_view text, size_t col, size_t indent, size_t width);
 void write_transcript(std::ostream& out, const Trace& trace, const TranscriptOptions& opt = {});
 
 }  // namespace smtplab
