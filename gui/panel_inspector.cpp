@@ -51,21 +51,8 @@ struct InspectorPanel final : Panel {
     if (!m) return;
     widgets::section("This message at the cursor");
     const Palette& p = ctx.colors();
-    for (const RecipientFate& f : m->recipients) {
-      ImGui::PushID(f.address.c_str());
-      ImGui::PushStyleColor(ImGuiCol_Text, col4(fate_color(f, p)));
-      // Wrapped text, clickable (a Selectable would cut a long line).
-      ImGui::TextWrapped("%s: %s", f.address.c_str(), describe(f).c_str());
-      ImGui::PopStyleColor();
-      if (f.record && ImGui::IsItemClicked()) ctx.post(cmd::Select{f.record, true});
-      if (f.record && ImGui::IsItemHovered()) ImGui::SetTooltip("click: select the record that decided it");
-      if (std::string n = describe_notice(f); !n.empty()) {
-        ImGui::Indent();
-        widgets::text_wrapped_disabled(n.c_str());
-        ImGui::Unindent();
-      }
-      ImGui::PopID();
-    }
+    for (const RecipientFate& f : m->recipients)
+      if (uint64_t seq = fate_text(f, p)) ctx.post(cmd::Select{seq, true});
   }
 
   std::string_view id() const override { return "inspector"; }

@@ -109,6 +109,7 @@ bool LessonPanel::start(const std::string& path, PanelContext& ctx) {
   solved_.assign(n, -1);
   message_.assign(n, "");
   outcome_.assign(n, {});
+  checked_.assign(n, nullptr);
   ctx.post(cmd::OpenFile{scenario_path});
   // The plan's seqs are those of the scenario's own run; the controller runs
   // the same scenario and runs are deterministic, so they agree until the
@@ -146,6 +147,7 @@ bool LessonPanel::check_exercise(const Controller& ctl) {
   solved_[step_] = r.ok ? 1 : 0;
   message_[step_] = r.ok ? "Solved. " + e.explain : "Not yet: " + r.why;
   outcome_[step_] = message_fates(ctl.current().run->trace.records());
+  checked_[step_] = ctl.current().run;
   return r.ok;
 }
 
@@ -245,13 +247,11 @@ void LessonPanel::draw_exercise(PanelContext& ctx, const Exercise& e) {
     // run, whatever the cursor shows.
     ImGui::TextDisabled("How your run ended:");
     const Palette& p = ctx.colors();
+    // Its records are the run's on screen until the student changes it.
+    const bool same_run = ctx.ctl.current().run == checked_[step_];
     for (const MessageFate& m : outcome_[step_])
-      for (const RecipientFate& f : m.recipients) {
-        ImGui::PushStyleColor(ImGuiCol_Text, col4(fate_color(f, p)));
-        ImGui::TextWrapped("%s: %s", f.address.c_str(), describe(f).c_str());
-        ImGui::PopStyleColor();
-        if (std::string n = describe_notice(f); !n.empty()) widgets::text_wrapped_disabled(n.c_str());
-      }
+      for (const RecipientFate& f : m.recipients)
+        if (uint64_t seq = fate_text(f, p, same_run)) ctx.post(cmd::Select{seq, true});
   }
   if (teacher) {
     ImGui::TextDisabled("Solution: %s", e.solution.describe().c_str());

@@ -80,6 +80,7 @@ class LessonPanel final : public Panel {
   std::vector<int> solved_;  // per step; -1: not checked, 0: not yet, 1: solved
   std::vector<std::string> message_;
   std::vector<std::vector<MessageFate>> outcome_;  // per step
+  std::vector<std::shared_ptr<const RunResult>> checked_;  // per step: the run outcome_ is of
 };
 
 std::unique_ptr<Panel> make_lesson_panel();

@@ -34,6 +34,22 @@ ImU32 fate_color(const RecipientFate& f, const Palette& p) {
   }
 }
 
+uint64_t fate_text(const RecipientFate& f, const Palette& p, bool clickable) {
+  ImGui::PushID(f.address.c_str());
+  ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(fate_color(f, p)));
+  ImGui::TextWrapped("%s: %s", f.address.c_str(), describe(f).c_str());
+  ImGui::PopStyleColor();
+  const bool clicked = clickable && f.record && ImGui::IsItemClicked();
+  if (clickable && f.record && ImGui::IsItemHovered()) ImGui::SetTooltip("click: select the record that decided it");
+  if (std::string n = describe_notice(f); !n.empty()) {
+    ImGui::Indent();
+    widgets::text_wrapped_disabled(n.c_str());
+    ImGui::Unindent();
+  }
+  ImGui::PopID();
+  return clicked ? f.record : 0;
+}
+
 ImU32 record_color(const Record& r, const Palette& p) {
   switch (r.layer()) {
     case Layer::smtp:

@@ -65,5 +65,11 @@ ImU32 record_color(const Record& r, const Palette& p);
 // as a 2xx reply, failed for good as a 5xx, anything else (waiting, on its
 // way, a duplicate) as a 4xx.
 ImU32 fate_color(const RecipientFate& f, const Palette& p);
+// One recipient's fate as wrapped text in its colour ("alice@yahoo.test:
+// delivered at ..."; a Selectable would cut a long line), its notice (where
+// the bounce went) dimmed and indented below. Clicking the line returns the
+// record that decided it (the caller selects it), else 0; `clickable` false
+// when that record is not in the run on screen.
+uint64_t fate_text(const RecipientFate& f, const Palette& p, bool clickable = true);
 
 }  // namespace smtplab::gui
