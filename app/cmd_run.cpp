@@ -69,7 +69,7 @@ int write_capture(const Trace& trace, const RunArgs& a, std::ostream& err) {
     err << "smtplab run: --pcap: " << why << '\n';
     return kExitFailed;
   }
-  err << "smtplab run: " << c.packets.size() << " packets in " << a.pcap << " ("
+  err << "smtplab run: " << c.packets.size() << " packets in " << (a.pcap == "-" ? std::string("stdout") : a.pcap) << " ("
       << (a.pcap_host.empty() ? std::string("each as its sender sent it") : "as " + a.pcap_host + "'s interface saw them")
       << ")\n";
   if (c.skipped) err << "smtplab run: " << c.skipped << " records left out of the capture; the first: " << c.first_problem << '\n';
@@ -98,6 +98,11 @@ int do_run(const RunArgs& a, std::ostream& out, std::ostream& err) {
       return kExitUsage;
     }
     topt.layer_mask = *mask;
+  }
+  if (a.pcap == "-" && a.out.empty()) {
+    err << "smtplab run: --pcap - writes the capture to stdout, where the trace goes too; send the trace elsewhere "
+           "with --out (e.g. --out /dev/null)\n";
+    return kExitUsage;
   }
   auto sc = load_or_report(a.scenario, err);
   if (!sc) return kExitUsage;
@@ -168,7 +173,8 @@ void register_run(CLI::App& app, Outcome& outcome) {
   sub->add_option("--eml", args->eml, "At the end, write every stored message as DIR/<address>/<uid>.eml");
   sub->add_flag("--causes", args->causes, "Transcript: show each record's number and its cause");
   sub->add_option("--pcap", args->pcap,
-                  "Also write the run's TCP segments and UDP datagrams (DNS) as a pcap file for Wireshark or tcpdump");
+                  "Also write the run's TCP segments and UDP datagrams (DNS) as a pcap file for Wireshark or tcpdump "
+                  "(- : to stdout, with the trace sent elsewhere by --out)");
   sub->add_option("--pcap-host", args->pcap_host,
                   "With --pcap: capture on this host's interface (what it sends and receives) instead of at every sender");
   sub->callback([args, &outcome] { outcome.code = do_run(*args, std::cout, std::cerr); });

@@ -48,10 +48,19 @@ addr=$(shark mx.pcap -T fields -e ip.dst -Y "tcp.dstport==25" | head -1)
 outside=$(shark mx.pcap -Y "!(ip.addr==$addr)" | wc -l)
 [ "$outside" -eq 0 ] || fail "$outside packets of mx.yahoo.test's capture are not to or from $addr"
 
+# To stdout, straight into tshark: the same packets.
+piped=$("$SMTPLAB" run "$SRC/scenarios/lossy-link.json" --out /dev/null --pcap - 2> /dev/null | tshark -r - 2>/dev/null | wc -l)
+[ "$piped" -eq "$total" ] || fail "--pcap - gave $piped packets, the file $total"
+
 # Bad use: clear errors, exit code 2.
 set +e
 "$SMTPLAB" run "$SRC/scenarios/lossy-link.json" --pcap x.pcap --pcap-host nowhere > /dev/null 2> err.txt
 rc=$?
 set -e
 [ "$rc" -eq 2 ] && grep -q "no such host in the scenario; hosts: bob-pc" err.txt || { cat err.txt; fail "--pcap-host nowhere: exit $rc"; }
+set +e
+"$SMTPLAB" run "$SRC/scenarios/lossy-link.json" --pcap - > /dev/null 2> err.txt
+rc=$?
+set -e
+[ "$rc" -eq 2 ] && grep -q "send the trace elsewhere with --out" err.txt || { cat err.txt; fail "--pcap - without --out: exit $rc"; }
 echo "pcap_tshark: $total packets, $retrans retransmissions, $replies SMTP replies, $mx at mx.yahoo.test: ok"
