@@ -291,8 +291,8 @@ struct PacketBuilder::Impl {
     put16(tcp, dst->port);
     put32(tcp, *seq);
     put32(tcp, (flags & kTcpAck) ? *ack : 0);
-    const uint8_t words = mss ? 6 : 5;
-    tcp += static_cast<char>(words << 4);
+    const uint8_t data_offset = mss ? 6 : 5;  // 32-bit words of header
+    tcp += static_cast<char>(data_offset << 4);
     tcp += static_cast<char>(flags);
     put16(tcp, w == window.end() ? 65535 : w->second);
     put16(tcp, 0);  // checksum
@@ -317,12 +317,10 @@ struct PacketBuilder::Impl {
     if (dst->port == 53 || src->port == 53) {
       // DNS: a query's question is kept for the answer that comes back.
       const bool query = dst->port == 53;
-      const auto qkey = query ? std::make_tuple(src->ip, src->port, dst->ip, dst->port, uint16_t{0})
-                              : std::make_tuple(dst->ip, dst->port, src->ip, src->port, uint16_t{0});
       const std::vector<std::string_view> head = words(std::string_view(r.wire).substr(0, r.wire.find('\n')));
-      const auto id = head.size() >= 2 ? number<uint16_t>(head[1]) : std::nullopt;
-      auto key = qkey;
-      std::get<4>(key) = id.value_or(0);
+      const uint16_t id = (head.size() >= 2 ? number<uint16_t>(head[1]) : std::nullopt).value_or(0);
+      const auto key = query ? std::make_tuple(src->ip, src->port, dst->ip, dst->port, id)
+                             : std::make_tuple(dst->ip, dst->port, src->ip, src->port, id);
       if (query && head.size() == 4) questions[key] = std::string(head[2]) + " " + std::string(head[3]);
       std::string question;
       if (!query)
