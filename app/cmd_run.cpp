@@ -108,13 +108,23 @@ int do_run(const RunArgs& a, std::ostream& out, std::ostream& err) {
   if (!sc) return kExitUsage;
   if (!a.pcap_host.empty()) {
     std::string names;
-    bool known = false;
+    bool known = false, router = false;
     for (const Host& h : sc->hosts) {
+      if (h.role == HostRole::router) {
+        router = router || h.name == a.pcap_host;
+        continue;
+      }
       known = known || h.name == a.pcap_host;
       names += (names.empty() ? "" : ", ") + h.name;
     }
     if (a.pcap.empty()) {
       err << "smtplab run: --pcap-host goes with --pcap (where the capture is taken)\n";
+      return kExitUsage;
+    }
+    if (router) {
+      err << "smtplab run: --pcap-host " << a.pcap_host
+          << ": a router forwards packets, but the trace records each packet at its two ends, not at the routers "
+             "between; capture at an end host (" << names << ") or, without --pcap-host, at every sender\n";
       return kExitUsage;
     }
     if (!known) {

@@ -218,10 +218,13 @@ struct FailuresPanel final : Panel {
       std::string stem = c.scenario_path().empty() ? "bob-to-alice" : std::filesystem::path(c.scenario_path()).stem().string();
       std::snprintf(capture_path, sizeof capture_path, "%s.pcap", stem.c_str());
     }
+    if (std::none_of(sc.hosts.begin(), sc.hosts.end(), [&](const Host& h) { return h.name == capture_host; }))
+      capture_host.clear();  // another scenario was opened
     if (ImGui::BeginCombo("captured", capture_host.empty() ? "at every sender" : capture_host.c_str())) {
       if (ImGui::Selectable("at every sender", capture_host.empty())) capture_host.clear();
-      for (const Host& h : sc.hosts)
-        if (ImGui::Selectable((h.name + "'s interface").c_str(), capture_host == h.name)) capture_host = h.name;
+      for (const Host& h : sc.hosts)  // not routers: the trace records packets at their ends only
+        if (h.role != HostRole::router && ImGui::Selectable((h.name + "'s interface").c_str(), capture_host == h.name))
+          capture_host = h.name;
       ImGui::EndCombo();
     }
     if (ImGui::IsItemHovered())

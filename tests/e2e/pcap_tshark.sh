@@ -63,4 +63,9 @@ set +e
 rc=$?
 set -e
 [ "$rc" -eq 2 ] && grep -q "send the trace elsewhere with --out" err.txt || { cat err.txt; fail "--pcap - without --out: exit $rc"; }
+set +e
+"$SMTPLAB" run "$SRC/scenarios/lossy-link.json" --pcap x.pcap --pcap-host edge.gmail.test > /dev/null 2> err.txt
+rc=$?
+set -e
+[ "$rc" -eq 2 ] && grep -q "a router forwards packets" err.txt || { cat err.txt; fail "--pcap-host on a router: exit $rc"; }
 echo "pcap_tshark: $total packets, $retrans retransmissions, $replies SMTP replies, $mx at mx.yahoo.test: ok"
