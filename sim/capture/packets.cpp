@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <memory>
 #include <map>
 #include <optional>
 #include <tuple>
@@ -242,10 +241,13 @@ std::string dns_message(std::string_view text, std::string_view question) {
   return b;
 }
 
-struct PacketBuilder::Impl {
+namespace {
+
+// Records in trace order, one at a time: the packets they put on the
+// capture's wire, and the ones that could not be read.
+struct Builder {
   CaptureOptions opt;
-  size_t skipped = 0;
-  std::string first_problem;
+  Capture out;
   std::map<Ipv4, uint16_t> ip_id;  // per sender
   // The window each end announced in its SYN, by (sender, receiver).
   std::map<std::tuple<Ipv4, uint16_t, Ipv4, uint16_t>, uint16_t> window;
@@ -253,7 +255,14 @@ struct PacketBuilder::Impl {
   std::map<std::tuple<Ipv4, uint16_t, Ipv4, uint16_t, uint16_t>, std::string> questions;
 
   void skip(const Record& r, std::string why) {
-    if (skipped++ == 0) first_problem = "record #" + std::to_string(r.seq) + " (" + std::string(kind_name(r.kind)) + "): " + why;
+    if (out.skipped++ == 0)
+      out.first_problem = "record #" + std::to_string(r.seq) + " (" + std::string(kind_name(r.kind)) + "): " + why;
+  }
+
+  void add(const Record& r) {
+    if (!wanted(r)) return;
+    if (r.layer() == Layer::tcp) segment(r);
+    else datagram(r);
   }
 
   bool wanted(const Record& r) const {
@@ -265,7 +274,7 @@ struct PacketBuilder::Impl {
 
   uint16_t next_id(Ipv4 src) { return ip_id[src]++; }
 
-  void segment(const Record& r, std::vector<Packet>& out) {
+  void segment(const Record& r) {
     const std::string_view conn = r.attr("conn");
     const size_t gt = conn.find('>');
     const auto src = endpoint(conn.substr(0, gt)), dst = gt == std::string_view::npos ? std::nullopt : endpoint(conn.substr(gt + 1));
@@ -304,10 +313,10 @@ struct PacketBuilder::Impl {
     }
     if (r.wire.empty()) tcp.append(*len, '\0');  // a trace kept without payloads: the length is still right
     else tcp += r.wire;
-    out.push_back(Packet{r.t, r.seq, ipv4_packet(*src, *dst, kProtoTcp, next_id(src->ip), std::move(tcp), 16)});
+    out.packets.push_back(Packet{r.t, r.seq, ipv4_packet(*src, *dst, kProtoTcp, next_id(src->ip), std::move(tcp), 16)});
   }
 
-  void datagram(const Record& r, std::vector<Packet>& out) {
+  void datagram(const Record& r) {
     // "192.0.2.2:49152 > 192.0.2.3:53 UDP Len=20" (network.cpp)
     const std::vector<std::string_view> w = words(r.text);
     const auto src = w.size() >= 3 ? endpoint(w[0]) : std::nullopt;
@@ -336,28 +345,17 @@ struct PacketBuilder::Impl {
     put16(udp, static_cast<uint16_t>(8 + payload.size()));
     put16(udp, 0);
     udp += payload;
-    out.push_back(Packet{r.t, r.seq, ipv4_packet(*src, *dst, kProtoUdp, next_id(src->ip), std::move(udp), 6)});
+    out.packets.push_back(Packet{r.t, r.seq, ipv4_packet(*src, *dst, kProtoUdp, next_id(src->ip), std::move(udp), 6)});
   }
 };
 
-PacketBuilder::PacketBuilder(CaptureOptions options) : impl_(std::make_unique<Impl>()) { impl_->opt = std::move(options); }
-PacketBuilder::~PacketBuilder() = default;
-size_t PacketBuilder::skipped() const { return impl_->skipped; }
-const std::string& PacketBuilder::first_problem() const { return impl_->first_problem; }
-
-void PacketBuilder::add(const Record& r, std::vector<Packet>& out) {
-  if (!impl_->wanted(r)) return;
-  if (r.layer() == Layer::tcp) impl_->segment(r, out);
-  else impl_->datagram(r, out);
-}
+}  // namespace
 
 Capture capture_packets(std::span<const Record> records, const CaptureOptions& options) {
-  PacketBuilder b(options);
-  Capture c;
-  for (const Record& r : records) b.add(r, c.packets);
-  c.skipped = b.skipped();
-  c.first_problem = b.first_problem();
-  return c;
+  Builder b;
+  b.opt = options;
+  for (const Record& r : records) b.add(r);
+  return std::move(b.out);
 }
 
 }  // namespace smtplab

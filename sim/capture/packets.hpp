@@ -29,7 +29,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -56,25 +55,7 @@ struct Capture {
   std::string first_problem;  // "record #12: ..." for the first of them
 };
 
-// Records in trace order, one at a time (a live run, `smtplab serve`), or
-// all at once with capture_packets().
-class PacketBuilder {
- public:
-  explicit PacketBuilder(CaptureOptions options);
-  ~PacketBuilder();
-  PacketBuilder(const PacketBuilder&) = delete;
-  PacketBuilder& operator=(const PacketBuilder&) = delete;
-  // The packet this record puts on the capture's wire, if any (appended to
-  // `out`); a record that looks like a packet but cannot be read is counted.
-  void add(const Record& r, std::vector<Packet>& out);
-  size_t skipped() const;
-  const std::string& first_problem() const;
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-};
-
+// The packets of `records` (a trace, in order) as seen from `options.host`.
 Capture capture_packets(std::span<const Record> records, const CaptureOptions& options = {});
 
 // ---- exposed for tests
