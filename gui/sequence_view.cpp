@@ -472,14 +472,20 @@ SequenceView::Result SequenceView::draw(const RunView& run, size_t cursor, uint6
                                                                        : model.item_drawing(items.front().record);
     for (const auto& c : chain_items) above += c.first < first_shown ? 1 : 0;
     if (above) {
-      const std::string hint = "^ " + std::to_string(above) + (above == 1 ? " earlier cause" : " earlier causes");
+      // Above the time column, in the header's empty corner: over the
+      // body it hid the top row's label.
+      const std::string hint = "^ " + std::to_string(above) + (above == 1 ? " cause" : " causes");
       const ImVec2 ts = ImGui::CalcTextSize(hint.c_str());
-      const ImVec2 a(body1.x - ts.x - fs * 1.2f, body0.y + 2), b(a.x + ts.x + fs * 0.6f, a.y + ts.y + 4);
+      const ImVec2 a(body0.x + 2, body0.y - ts.y - 6), b(a.x + ts.x + fs * 0.6f, a.y + ts.y + 4);
+      dl->PushClipRect(origin, body1, false);  // the body's clip would hide it
       dl->AddRectFilled(a, b, p.reply_temp, 4);
       dl->AddText(ImVec2(a.x + fs * 0.3f, a.y + 2), IM_COL32(0, 0, 0, 255), hint.c_str());
+      dl->PopClipRect();
       if (interactive && ImGui::IsMouseHoveringRect(a, b)) {
         res.hovered = 0;
-        ImGui::SetTooltip("click: scroll up to the first cause (the selection stays)");
+        ImGui::SetTooltip("%zu earlier %s of the selected record, above the view; click: scroll up to the first "
+                          "(the selection stays)",
+                          above, above == 1 ? "cause" : "causes");
         if (ImGui::IsMouseClicked(0)) {
           const size_t root = chain_items.front().first;
           if (vp.scale == TimeScale::rows) vp.row_top = std::max(-1.0, model.row_of(root) - 1.5);

@@ -860,9 +860,9 @@ TEST_CASE("selecting a bounce highlights its cause chain back to the fault", "[g
   bool root_visible = false;
   for (const SeqItem& it : seq.view.items) root_visible |= it.type != SeqItemType::gap && it.record == seq.view.chain.front();
   if (!root_visible) {
-    // The hint sits at the top right of the diagram's body.
-    const float right = seq.view.lanes_x + seq.view.lane_w * static_cast<float>(c.index().lifelines().size());
-    click(ui, app, ImVec2(right - ImGui::GetFontSize() * 2, seq.view.body_min.y + ImGui::GetFontSize() * 0.5f + 3));
+    // The hint sits just above the body, over the time column (in the
+    // header's empty corner, where it hides no row's label).
+    click(ui, app, ImVec2(seq.view.body_min.x + ImGui::GetFontSize(), seq.view.body_min.y - ImGui::GetFontSize() * 0.5f - 3));
     CHECK(seq.view.scrolled_to_cause);
     for (const SeqItem& it : seq.view.items) root_visible |= it.type != SeqItemType::gap && it.record == seq.view.chain.front();
     CHECK(c.selected() == seq_bounce);  // scrolling to a cause keeps the selection
