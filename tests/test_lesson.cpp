@@ -113,7 +113,13 @@ TEST_CASE("lesson loader: error classes with exact messages", "[lesson][loader]"
       {"fate with an unknown key",
        [](json& j) { j["steps"][0]["expect"] = json::array({{{"fate", {{"rcpt", "a@b.test"}, {"status", "delivered"}}}}}); },
        "t.json: /steps/0/expect/0/fate/status: unknown key \"status\"; allowed keys: rcpt, message, state, cut, "
-       "duplicate"},
+       "duplicate, at"},
+      {"fate at a time that is not a duration",
+       [](json& j) { j["steps"][0]["expect"] = json::array({{{"fate", {{"rcpt", "a@b.test"}, {"at", "soon"}}}}}); },
+       "t.json: /steps/0/expect/0/fate/at: bad duration \"soon\": "},
+      {"fate at a number",
+       [](json& j) { j["steps"][0]["expect"] = json::array({{{"fate", {{"rcpt", "a@b.test"}, {"at", 60}}}}}); },
+       "t.json: /steps/0/expect/0/fate/at: expected a duration string such as \"30s\" or \"5min\", got a number"},
       {"count without bounds", [](json& j) { j["steps"][0]["expect"] = json::array({{{"count", {{"kind", "run-end"}}}}}); },
        "t.json: /steps/0/expect/0: \"count\" needs \"min\", \"max\" or both"},
       {"answer out of range",
@@ -373,6 +379,58 @@ TEST_CASE("checks: a fate is what the run's summary says happened to a recipient
   const CheckResult r = evaluate(l.lesson->steps[0].expect[1], ctx);
   CHECK_FALSE(r.ok);
   CHECK(r.why.find("but message 0 to alice@yahoo.test was waiting in the queue of smtp.gmail.test") != std::string::npos);
+}
+
+TEST_CASE("checks: a fate \"at\" a time is what the summary said then", "[lesson][check]") {
+  // Alice's server is down for the first minute: the first attempt times out
+  // at 1 min 4 s, the second (at 6 min 4 s) delivers.
+  json lesson = base_lesson();
+  lesson["scenario"]["hosts"].push_back(
+      {{"name", "alice-pc"}, {"role", "user-agent"}, {"user", "alice@yahoo.test"}, {"server", "mx.yahoo.test"}});
+  lesson["scenario"]["faults"] = json::array({{{"type", "host-down"}, {"at", "0s"}, {"host", "mx.yahoo.test"}},
+                                              {{"type", "host-up"}, {"at", "1min"}, {"host", "mx.yahoo.test"}}});
+  const json alice = {{"rcpt", "alice@yahoo.test"}};
+  auto with = [&](json extra) {
+    json f = alice;
+    f.update(extra);
+    return f;
+  };
+  const std::vector<std::pair<json, std::string>> cases = {
+      {with({{"at", "500ms"}}), "expected alice@yahoo.test at 500.000 ms into the run, but at 500.000 ms no message to "
+                                "alice@yahoo.test had been written yet"},
+      {with({{"at", "3min"}, {"state", "queued"}}), ""},
+      {with({{"at", "3min"}, {"state", "delivered"}}),
+       "expected alice@yahoo.test delivered at 3 min into the run, but at 3 min message 0 to alice@yahoo.test was "
+       "waiting in the queue of smtp.gmail.test"},
+      {with({{"at", "7min"}, {"state", "delivered"}, {"duplicate", false}}), ""},
+      {with({{"at", "10min"}, {"state", "delivered"}}), ""},
+      {with({{"state", "delivered"}}), ""},
+      {with({{"at", "11min"}, {"state", "delivered"}}),
+       "expected alice@yahoo.test delivered at 11 min into the run, but the run ended at 10 min, before 11 min"},
+  };
+  LessonLoad l0 = load(lesson);
+  REQUIRE(l0.ok());
+  const RunResult run = run_scenario(l0.lesson->scenario);
+  MatchContext ctx(run.trace, 0);  // one context for every case: the folds per time are cached
+  for (const auto& [fate, why] : cases) {
+    lesson["steps"][0]["expect"] = json::array({{{"fate", fate}}});
+    LessonLoad l = load(lesson);
+    REQUIRE(l.ok());
+    const CheckResult r = evaluate(l.lesson->steps[0].expect[0], ctx);
+    INFO(fate.dump() << "\n got: " << r.why);
+    CHECK(r.ok == why.empty());
+    if (!why.empty()) CHECK(r.why.rfind(why, 0) == 0);
+  }
+  // The fold at a time is the fold of the records up to it.
+  const std::vector<Record>& all = run.trace.records();
+  const auto upto = std::partition_point(all.begin(), all.end(), [](const Record& r) { return r.t <= minutes(3); });
+  const std::vector<MessageFate> want = message_fates(std::span<const Record>(all.data(), size_t(upto - all.begin())));
+  const std::vector<MessageFate>& got = ctx.fates(minutes(3));
+  REQUIRE(got.size() == want.size());
+  REQUIRE(got[0].recipients.size() == 1);
+  CHECK(got[0].recipients[0].state == FateState::queued);
+  CHECK(got[0].recipients[0].record == want[0].recipients[0].record);
+  CHECK(ctx.fates().at(0).recipients.at(0).state == FateState::delivered);
 }
 
 // ---- the checker on lessons the current simulator can run

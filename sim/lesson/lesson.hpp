@@ -61,16 +61,17 @@ struct RecordMatcher {
   std::string describe() const;
 };
 
-// What happened to a recipient by the end of the run (sim/trace/fates.hpp):
-// holds when some message (the scenario's message `message`, if given) has
-// the recipient `rcpt` in one of `states`, and, where given, cut short or
-// not, delivered more than once or not.
+// What happened to a recipient by the end of the run, or by the time `at`
+// into it (sim/trace/fates.hpp): holds when some message (the scenario's
+// message `message`, if given) has the recipient `rcpt` in one of `states`,
+// and, where given, cut short or not, delivered more than once or not.
 struct FateMatch {
   std::string rcpt;
   int64_t message = -1;           // -1: any message
   std::vector<FateState> states;  // empty: any state
   std::optional<bool> cut, duplicate;
-  // "alice@yahoo.test (message 0) bounced or refused, not cut short"
+  std::optional<SimTime> at;      // the fold of the records up to this time (none: the whole run)
+  // "alice@yahoo.test (message 0) bounced or refused, not cut short, at 1 h"
   std::string describe() const;
   bool holds(const RecipientFate& f) const;
 };

@@ -30,7 +30,7 @@ const std::vector<std::string> kMatcherKeys{"kind", "layer", "src",    "dst",   
                                             "text_regex", "wire", "wire_regex", "attrs", "attrs_regex", "student_fault",
                                             "after", "before", "within", "caused_by", "nth"};
 const std::vector<std::string> kCheckKeys{"exists", "absent", "count", "min", "max", "order", "all", "any", "not", "fate"};
-const std::vector<std::string> kFateKeys{"rcpt", "message", "state", "cut", "duplicate"};
+const std::vector<std::string> kFateKeys{"rcpt", "message", "state", "cut", "duplicate", "at"};
 const std::vector<std::string> kQuestionKeys{"prompt", "choices", "answer", "reveal", "explain"};
 const std::vector<std::string> kChoiceKeys{"text", "match", "why"};
 const std::vector<std::string> kExerciseKeys{"task", "hint", "check", "explain", "teacher"};
@@ -243,6 +243,23 @@ bool attr_value(Reader& rd, const json& v, const std::string& p, std::string& ou
   return false;
 }
 
+// j[key], when present, as a duration string ("30s", "5min"), not negative;
+// returns whether the key was there.
+bool read_duration(Reader& rd, const json& j, const char* key, const std::string& ptr, std::optional<SimTime>& out) {
+  const json* v = rd.field(j, key, ptr, false);
+  if (!v) return false;
+  std::string why;
+  std::optional<SimTime> d;
+  if (v->is_string()) d = parse_duration(v->get<std::string>(), &why);
+  if (!v->is_string())
+    rd.error(child(ptr, key), "expected a duration string such as \"30s\" or \"5min\", got " + type_name(*v));
+  else if (!d || d->us < 0)
+    rd.error(child(ptr, key), "bad duration \"" + v->get<std::string>() + "\"" + (why.empty() ? "" : ": " + why));
+  else
+    out = d;
+  return true;
+}
+
 std::optional<RecordMatcher> read_matcher(Ctx& cx, const json& j, const std::string& ptr, const char* what);
 
 std::shared_ptr<RecordMatcher> sub_matcher(Ctx& cx, const json& j, const char* key, const std::string& ptr) {
@@ -305,24 +322,15 @@ std::optional<RecordMatcher> read_matcher(Ctx& cx, const json& j, const std::str
   m.after = sub_matcher(cx, j, "after", ptr);
   m.before = sub_matcher(cx, j, "before", ptr);
   m.caused_by = sub_matcher(cx, j, "caused_by", ptr);
-  if (const json* v = rd.field(j, "within", ptr, false)) {
-    std::string why;
-    std::optional<SimTime> d;
-    if (v->is_string()) d = parse_duration(v->get<std::string>(), &why);
-    if (!v->is_string())
-      rd.error(child(ptr, "within"), "expected a duration string such as \"30s\" or \"5min\", got " + type_name(*v));
-    else if (!d || d->us < 0)
-      rd.error(child(ptr, "within"), "bad duration \"" + v->get<std::string>() + "\"" + (why.empty() ? "" : ": " + why));
-    else
-      m.within = d;
-    if (!j.contains("after")) rd.error(child(ptr, "within"), "\"within\" needs \"after\" (the record it is measured from)");
-  }
+  if (read_duration(rd, j, "within", ptr, m.within) && !j.contains("after"))
+    rd.error(child(ptr, "within"), "\"within\" needs \"after\" (the record it is measured from)");
   rd.integer(j, "nth", ptr, m.nth, 1, 1000000);
   if (rd.errors().size() != before_errors) return std::nullopt;
   return m;
 }
 
-// {"rcpt": "alice@yahoo.test", "message": 0, "state": "bounced" | [...], "cut": true, "duplicate": false}
+// {"rcpt": "alice@yahoo.test", "message": 0, "state": "bounced" | [...], "cut": true, "duplicate": false,
+//  "at": "1h"}
 void read_fate(Ctx& cx, const json& j, const std::string& ptr, FateMatch& f) {
   Reader& rd = cx.rd;
   if (!rd.object(j, ptr, kFateKeys, "a fate (what happened to a recipient)")) return;
@@ -353,6 +361,7 @@ void read_fate(Ctx& cx, const json& j, const std::string& ptr, FateMatch& f) {
       if (!v->is_boolean()) rd.error(child(ptr, key), std::string("expected true or false, got ") + type_name(*v));
       else (std::string_view(key) == "cut" ? f.cut : f.duplicate) = v->get<bool>();
     }
+  read_duration(rd, j, "at", ptr, f.at);
 }
 
 std::optional<Check> read_check(Ctx& cx, const json& j, const std::string& ptr, int depth) {

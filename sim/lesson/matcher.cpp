@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <span>
 
 namespace smtplab {
 
@@ -103,6 +104,7 @@ std::string FateMatch::describe() const {
   for (size_t i = 0; i < states.size(); ++i) out += (i == 0 ? " " : " or ") + std::string(fate_state_name(states[i]));
   if (cut) out += *cut ? ", cut short" : ", not cut short";
   if (duplicate) out += *duplicate ? ", delivered more than once" : ", delivered at most once";
+  if (at) out += " at " + format_duration(*at) + " into the run";
   return out;
 }
 
@@ -112,9 +114,20 @@ bool FateMatch::holds(const RecipientFate& f) const {
   return !duplicate || (f.deliveries.size() > 1) == *duplicate;
 }
 
-const std::vector<MessageFate>& MatchContext::fates() {
-  if (!fates_) fates_ = message_fates(trace_.records());
-  return *fates_;
+const std::vector<MessageFate>& MatchContext::fates(std::optional<SimTime> at) {
+  const std::vector<Record>& all = trace_.records();
+  if (!at) {
+    if (!fates_) fates_ = message_fates(all);
+    return *fates_;
+  }
+  auto it = fates_at_.find(*at);
+  if (it == fates_at_.end()) {
+    // Records never go back in time (record.hpp): those up to `at` are a prefix.
+    const auto end = std::partition_point(all.begin(), all.end(), [&](const Record& r) { return r.t <= *at; });
+    it = fates_at_.emplace(*at, message_fates(std::span<const Record>(all.data(), static_cast<size_t>(end - all.begin()))))
+             .first;
+  }
+  return it->second;
 }
 
 bool MatchContext::matches_local(const RecordMatcher& m, const Record& r) const {
@@ -266,8 +279,14 @@ CheckResult evaluate(const Check& check, MatchContext& ctx) {
     }
     case Op::fate: {
       // Said as the run summary says it: what did happen to that recipient.
+      const std::optional<SimTime> at = check.fate.at;
+      const std::vector<Record>& records = ctx.trace().records();
+      if (at && (records.empty() || records.back().t < *at))
+        return {false, "expected " + check.describe() + ", but the run ended at " +
+                           format_duration(records.empty() ? SimTime{0} : records.back().t) + ", before " +
+                           format_duration(*at)};
       std::string found;
-      for (const MessageFate& m : ctx.fates()) {
+      for (const MessageFate& m : ctx.fates(at)) {
         if (check.fate.message >= 0 && m.index != check.fate.message) continue;
         for (const RecipientFate& f : m.recipients) {
           if (f.address != check.fate.rcpt) continue;
@@ -277,8 +296,11 @@ CheckResult evaluate(const Check& check, MatchContext& ctx) {
                    f.address + " was " + describe(f);
         }
       }
-      return {false, "expected " + check.describe() + ", but " +
-                         (found.empty() ? std::string("no message of the run was for ") + check.fate.rcpt : found)};
+      const std::string when = at ? "at " + format_duration(*at) + " " : "";
+      return {false, "expected " + check.describe() + ", but " + when +
+                         (found.empty() ? at ? "no message to " + check.fate.rcpt + " had been written yet"
+                                             : "no message of the run was for " + check.fate.rcpt
+                                        : found)};
     }
   }
   return {false, "unknown check"};

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -39,8 +40,9 @@ class MatchContext {
   const Record* find(const RecordMatcher& m, uint64_t after_seq = 0);
   // Every matching record, in trace order.
   std::vector<const Record*> find_all(const RecordMatcher& m);
-  // What happened to each message by the end of the trace (folded once).
-  const std::vector<MessageFate>& fates();
+  // What happened to each message by the end of the trace, or by the time
+  // `at` (the records up to it), each folded once.
+  const std::vector<MessageFate>& fates(std::optional<SimTime> at = std::nullopt);
 
  private:
   bool matches_local(const RecordMatcher& m, const Record& r) const;
@@ -50,6 +52,7 @@ class MatchContext {
   size_t base_faults_;
   std::unordered_map<const RecordMatcher*, const Record*> anchors_;
   std::optional<std::vector<MessageFate>> fates_;
+  std::map<SimTime, std::vector<MessageFate>> fates_at_;
 };
 
 struct CheckResult {
