@@ -27,6 +27,7 @@ struct Outcome {
 };
 
 void register_run(CLI::App& app, Outcome& outcome);
+void register_sweep(CLI::App& app, Outcome& outcome);
 void register_validate(CLI::App& app, Outcome& outcome);
 void register_bench(CLI::App& app, Outcome& outcome);
 void register_serve(CLI::App& app, Outcome& outcome);  // sim/bridge present (SMTPLAB_HAVE_BRIDGE)

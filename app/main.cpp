@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   app.fallthrough(false);
   Outcome outcome;
   register_run(app, outcome);
+  register_sweep(app, outcome);
   register_validate(app, outcome);
   register_bench(app, outcome);
 #ifdef SMTPLAB_HAVE_BRIDGE

@@ -16,6 +16,7 @@ int run_net(std::ostream& out, const Options& options);
 int run_gui(std::ostream& out, const Options& options);
 int run_mail(std::ostream& out, const Options& options);
 int run_smtp(std::ostream& out, const Options& options);
+int run_sweep(std::ostream& out, const Options& options);
 
 namespace {
 const Benchmark kAll[] = {
@@ -23,6 +24,7 @@ const Benchmark kAll[] = {
     {"net", "TCP bulk 10 MB (lossless, 5% loss); full SMTP sessions over DNS+TCP at 1,000 and 10,000 concurrent", &run_net},
     {"mail", "the mail system: 100 domains, 10,000 users, 100,000 messages, 1% loss, outages; ratio 100k/10k", &run_mail},
     {"smtp", "in-memory SMTP client+server machines: full transactions per second (target >= 200,000/s)", &run_smtp},
+    {"sweep", "one scenario over 1,000 seeds (smtplab sweep) on one thread and on every core; speed-up ratio", &run_sweep},
     {"gui", "CPU time of one frame of the sequence diagram + event list at 1e3, 1e5, 1e6 records", &run_gui},
 };
 }  // namespace

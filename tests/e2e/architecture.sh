@@ -4,6 +4,7 @@
 # - only sim/bridge touches sockets (Asio), only sim/pcap libpcap;
 # - the protocol machines (sim/smtp, sim/pop3, sim/imap) are sans-IO: no
 #   engine, no clock, no randomness, no network model, no sockets, no threads;
+# - threads only where whole runs go side by side (sim/scenario/sweep.cpp);
 # - nothing in sim/ draws randomness except through sim/engine/rng.hpp.
 #   bash tests/e2e/architecture.sh <smtplab> <source-dir>
 set -uo pipefail
@@ -27,6 +28,11 @@ for d in sim/smtp sim/pop3 sim/imap; do
   forbid "$d is not sans-IO (engine, clock, rng, network, sockets or threads)" \
     '#include [<"](sim/engine/engine|sim/engine/rng|sim/engine/pacer|sim/net/|sim/agents/|chrono|thread|random|asio|sys/socket)' "$d"
 done
+# The engine is single-threaded (DESIGN.md): a sweep runs whole, independent
+# runs side by side, and the real-time pacer sleeps; nothing else in sim/
+# (outside the bridge) touches threads.
+forbid "threads in sim/ outside sweep.cpp and the pacer" '#include <(thread|mutex|atomic|future|condition_variable)>' \
+  $(find $sim_dirs -name '*.?pp' ! -path 'sim/scenario/sweep.cpp' ! -path 'sim/engine/pacer.hpp')
 forbid "randomness outside sim/engine/rng" '(std::random_device|std::mt19937|[^a-z_]rand\(|srand\()' $(find sim -name '*.?pp' ! -path 'sim/engine/rng.*')
 forbid "wall clock inside the deterministic simulator" '(system_clock|steady_clock|time\(nullptr\)|gettimeofday)' \
   $(echo "$sim_dirs" | grep -v '^sim/engine/$') 

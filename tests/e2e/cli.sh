@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end: the smtplab command line contract (exit codes 0/1/2, one-line
 # errors on stderr, validate on malformed files of every kind, a trace that is
-# identical run after run).
+# identical run after run, sweep's usage and its summary on any number of
+# threads).
 #   bash tests/e2e/cli.sh <smtplab> <source-dir>
 set -uo pipefail
 bin=${1:?smtplab binary}; src=${2:?source dir}
@@ -67,6 +68,32 @@ cmp -s "$tmp/a.jsonl" "$tmp/b.jsonl" && cmp -s "$tmp/a.jsonl" "$tmp/c.jsonl" && 
 "$bin" run --format jsonl >"$tmp/d.jsonl"; cmp -s "$tmp/a.jsonl" "$tmp/d.jsonl" && passes=$((passes+1)) || { echo "FAIL: built-in scenario differs from scenarios/bob-to-alice.json"; fails=$((fails+1)); }
 "$bin" run --seed 7 --format jsonl >"$tmp/e.jsonl"; check run-seed 0 $?
 "$bin" run --out /nonexistent-dir/x.txt >"$tmp/out" 2>"$tmp/err"; check run-unwritable 1 $?
+
+# sweep: the scenario once per seed; usage errors exit 2 with the reason.
+"$bin" sweep --seeds ten >"$tmp/out" 2>"$tmp/err"; check sweep-bad-seeds 2 $?
+expect_in sweep-bad-seeds "$tmp/err" "smtplab sweep: --seeds: expected a number of seeds"
+"$bin" sweep --seeds 9-3 >"$tmp/out" 2>"$tmp/err"; check sweep-backwards 2 $?; expect_in sweep-backwards "$tmp/err" "ends before it starts"
+"$bin" sweep --until soon >"$tmp/out" 2>"$tmp/err"; check sweep-bad-until 2 $?; expect_in sweep-bad-until "$tmp/err" "--until soon"
+"$bin" sweep --jobs 0 >"$tmp/out" 2>"$tmp/err"; check sweep-no-jobs 2 $?
+"$bin" sweep "$tmp/nonexistent.json" >"$tmp/out" 2>"$tmp/err"; check sweep-missing 2 $?; expect_in sweep-missing "$tmp/err" "cannot open file"
+"$bin" sweep --seeds 3 >"$tmp/out" 2>"$tmp/err"; check sweep-default 0 $?
+expect_in sweep-default "$tmp/out" 'Sweep of "Bob sends a message to Alice" over seeds 1-3 (3 runs)'
+expect_in sweep-default "$tmp/out" "replay one with"
+expect_in sweep-default "$tmp/out" "smtplab run --seed 1"
+expect_in sweep-default "$tmp/err" "smtplab sweep: 3 runs in "
+"$bin" sweep "$src/scenarios/duplicate-delivery.json" --seeds 4-8 --format json >"$tmp/sweep.json" 2>/dev/null; check sweep-json 0 $?
+python3 - "$tmp/sweep.json" <<'PY' && passes=$((passes+1)) || { echo "FAIL: sweep --format json"; fails=$((fails+1)); }
+import json, sys
+j = json.load(open(sys.argv[1]))
+o = j["recipients"][0]["outcomes"][0]
+assert j["runs"] == 5 and j["seeds"] == {"first": 4, "last": 8}, j
+assert o["deliveries"] == 2 and o["seeds"] == [4, 5, 6, 7, 8], o
+PY
+# The same sweep on one thread and on two: the same bytes.
+"$bin" sweep "$src/scenarios/lossy-link.json" --seeds 30 --until 5min --jobs 1 >"$tmp/s1" 2>/dev/null; check sweep-jobs1 0 $?
+"$bin" sweep "$src/scenarios/lossy-link.json" --seeds 30 --until 5min --jobs 2 >"$tmp/s2" 2>/dev/null; check sweep-jobs2 0 $?
+cmp -s "$tmp/s1" "$tmp/s2" && passes=$((passes+1)) || { echo "FAIL: sweep differs between --jobs 1 and 2"; diff "$tmp/s1" "$tmp/s2" | head; fails=$((fails+1)); }
+expect_in sweep-replay "$tmp/s1" "smtplab run $src/scenarios/lossy-link.json --until 5min --seed "
 
 echo "cli: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -1,0 +1,83 @@
+// app/cmd_sweep.cpp: `smtplab sweep SCENARIO --seeds 100`: the scenario once
+// per seed, and how often each message ended each way (sim/scenario/sweep.hpp).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "app/commands.hpp"
+#include "sim/scenario/sweep.hpp"
+
+namespace smtplab::app {
+
+namespace {
+
+struct SweepArgs {
+  std::string scenario;
+  std::string seeds = "100";
+  std::string until;
+  unsigned jobs = 0;  // 0: one per core
+  std::string format = "text";
+};
+
+int do_sweep(const SweepArgs& a, std::ostream& out, std::ostream& err) {
+  SweepOptions opt;
+  std::string why;
+  const auto range = parse_seed_range(a.seeds, &why);
+  if (!range) {
+    err << "smtplab sweep: --seeds: " << why << '\n';
+    return kExitUsage;
+  }
+  opt.seeds = *range;
+  if (!a.until.empty()) {
+    auto t = parse_duration(a.until, &why);
+    if (!t || t->us <= 0) {
+      err << "smtplab sweep: --until " << a.until << ": " << (why.empty() ? "must be more than 0" : why) << '\n';
+      return kExitUsage;
+    }
+    opt.base.until = t;
+  }
+  opt.jobs = a.jobs ? a.jobs : std::max(1u, std::thread::hardware_concurrency());
+  auto sc = load_or_report(a.scenario, err);
+  if (!sc) return kExitUsage;
+  const auto t0 = std::chrono::steady_clock::now();
+  const SweepSummary s = sweep(*sc, opt);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (a.format == "json") {
+    out << sweep_json(s).dump(2) << '\n';
+  } else {
+    std::string replay = "smtplab run";
+    if (!a.scenario.empty()) replay += " " + a.scenario;
+    if (!a.until.empty()) replay += " --until " + a.until;
+    write_sweep(out, s, replay);
+  }
+  out.flush();
+  char rate[64];
+  std::snprintf(rate, sizeof rate, "%.2f s (%.0f runs per second)", wall, static_cast<double>(s.runs) / std::max(wall, 1e-9));
+  err << "smtplab sweep: " << s.runs << " runs in " << rate << " on " << std::min<uint64_t>(opt.jobs, s.runs)
+      << (opt.jobs == 1 ? " thread" : " threads") << '\n';
+  if (!out) {
+    err << "smtplab sweep: writing the summary failed\n";
+    return kExitFailed;
+  }
+  return s.errors.empty() ? kExitOk : kExitFailed;
+}
+
+}  // namespace
+
+void register_sweep(CLI::App& app, Outcome& outcome) {
+  auto args = std::make_shared<SweepArgs>();
+  CLI::App* sub = app.add_subcommand(
+      "sweep", "Run a scenario once per seed and count how each message ended: delivered, duplicated, bounced ...");
+  sub->add_option("scenario", args->scenario, "Scenario JSON file (default: the built-in bob-to-alice)");
+  sub->add_option("--seeds", args->seeds, "How many seeds (\"100\": 1 to 100, the default) or which (\"20-29\")");
+  sub->add_option("--until", args->until, "Simulated time to stop each run at, e.g. 90s, 30min (overrides the duration)");
+  sub->add_option("--jobs", args->jobs, "Runs at a time (default: one per core); the summary does not depend on it")
+      ->check(CLI::Range(1u, 256u));
+  sub->add_option("--format", args->format, "text (default) or json (every seed of every outcome)")
+      ->check(CLI::IsMember({"text", "json"}));
+  sub->callback([args, &outcome] { outcome.code = do_sweep(*args, std::cout, std::cerr); });
+}
+
+}  // namespace smtplab::app

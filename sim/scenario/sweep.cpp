@@ -1,0 +1,286 @@
+// sim/scenario/sweep.cpp: one scenario over many seeds (sweep.hpp).
+#include "sim/scenario/sweep.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <cstdint>
+#include <cmath>
+#include <cstdio>
+#include <exception>
+#include <ostream>
+#include <thread>
+#include <tuple>
+#include <utility>
+
+namespace smtplab {
+
+namespace {
+
+std::optional<uint64_t> number(std::string_view t) {
+  uint64_t v = 0;
+  if (t.empty()) return std::nullopt;
+  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (ec != std::errc{} || end != t.data() + t.size()) return std::nullopt;
+  return v;
+}
+
+// A state the run ended in while the message was still on its way.
+bool unfinished(FateState s) {
+  return s == FateState::submitting || s == FateState::queued || s == FateState::in_transit;
+}
+
+// The nearest-rank quantile q (0 < q <= 1) of sorted values.
+SimTime quantile(const std::vector<SimTime>& sorted, double q) {
+  const auto n = static_cast<double>(sorted.size());
+  const auto rank = static_cast<size_t>(std::ceil(q * n));
+  return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
+}
+
+template <class T>
+T sorted_quantile(std::vector<T> v, double q) {
+  std::sort(v.begin(), v.end());
+  const auto rank = static_cast<size_t>(std::ceil(q * static_cast<double>(v.size())));
+  return v[std::clamp<size_t>(rank, 1, v.size()) - 1];
+}
+
+std::string runs_word(uint64_t n) { return std::to_string(n) + (n == 1 ? " run" : " runs"); }
+
+std::string seeds_text(const std::vector<uint64_t>& seeds, size_t shown) {
+  std::string out = seeds.size() == 1 ? "seed " : "seeds ";
+  for (size_t i = 0; i < seeds.size() && i < shown; ++i) out += (i ? ", " : "") + std::to_string(seeds[i]);
+  if (seeds.size() > shown) out += " ... and " + std::to_string(seeds.size() - shown) + " more";
+  return out;
+}
+
+}  // namespace
+
+std::optional<SeedRange> parse_seed_range(std::string_view text, std::string* why) {
+  auto fail = [&](std::string reason) -> std::optional<SeedRange> {
+    if (why) *why = std::move(reason);
+    return std::nullopt;
+  };
+  const size_t dash = text.find('-');
+  SeedRange r;
+  if (dash == std::string_view::npos) {
+    const auto n = number(text);
+    if (!n) return fail("expected a number of seeds (\"100\": seeds 1 to 100) or a range (\"20-29\"), not \"" +
+                        std::string(text) + "\"");
+    r.first = 1;
+    r.count = *n;
+  } else {
+    const auto a = number(text.substr(0, dash)), b = number(text.substr(dash + 1));
+    if (!a || !b)
+      return fail("expected a range of seeds such as \"20-29\" (both ends included), not \"" + std::string(text) + "\"");
+    if (*b < *a)
+      return fail("the range \"" + std::string(text) + "\" ends before it starts");
+    if (*b - *a >= kMaxSweepRuns) return fail("at most " + std::to_string(kMaxSweepRuns) + " seeds in one sweep");
+    r.first = *a;
+    r.count = *b - *a + 1;
+  }
+  if (r.count == 0) return fail("a sweep needs at least one seed");
+  if (r.last() > static_cast<uint64_t>(INT64_MAX))
+    return fail("seeds go up to " + std::to_string(INT64_MAX) + ", as a scenario's \"seed\" does");
+  if (r.count > kMaxSweepRuns) return fail("at most " + std::to_string(kMaxSweepRuns) + " seeds in one sweep");
+  return r;
+}
+
+SweepRun run_seed(const Scenario& scenario, uint64_t seed, const RunOptions& base) {
+  SweepRun out;
+  out.seed = seed;
+  try {
+    RunOptions opt = base;
+    opt.seed = seed;
+    opt.store_trace = true;
+    const RunResult r = run_scenario(scenario, opt);
+    out.fates = message_fates(r.trace.records());
+    for (const Record& rec : r.trace.records()) {
+      out.segments_lost += rec.kind == Kind::segment_lost;
+      out.retransmissions += rec.kind == Kind::segment_retransmit;
+    }
+  } catch (const std::exception& e) {
+    out.error = e.what();
+  }
+  return out;
+}
+
+std::string SweepOutcome::label() const {
+  std::string out(fate_state_name(state));
+  if (deliveries > 1) out += " " + std::to_string(deliveries) + " times (duplicates)";
+  if (cut) out += ", cut short";
+  if (unfinished(state)) out = "still " + out + " when the run ended";
+  return out;
+}
+
+SweepSummary summarize_sweep(std::string scenario_name, SeedRange seeds, std::vector<SweepRun> runs) {
+  std::sort(runs.begin(), runs.end(), [](const SweepRun& a, const SweepRun& b) { return a.seed < b.seed; });
+  SweepSummary s;
+  s.scenario = std::move(scenario_name);
+  s.seeds = seeds;
+  s.runs = runs.size();
+  // (message, position in it) -> index into s.recipients; a recipient is
+  // known by its message's number and its address.
+  std::map<std::pair<int64_t, std::string>, size_t> index;
+  std::vector<std::tuple<int64_t, size_t, size_t>> order;  // (message, first position seen, index)
+  for (const SweepRun& run : runs) {
+    if (!run.error.empty()) {
+      s.errors.emplace_back(run.seed, run.error);
+      continue;
+    }
+    s.lost.push_back(run.segments_lost);
+    s.retransmitted.push_back(run.retransmissions);
+    for (const MessageFate& m : run.fates) {
+      for (size_t pos = 0; pos < m.recipients.size(); ++pos) {
+        const RecipientFate& f = m.recipients[pos];
+        auto [it, fresh] = index.try_emplace({m.index, f.address}, s.recipients.size());
+        if (fresh) {
+          SweepRecipient r;
+          r.message = m.index;
+          r.from = m.from;
+          r.subject = m.subject;
+          r.address = f.address;
+          s.recipients.push_back(std::move(r));
+          order.emplace_back(m.index, pos, it->second);
+        }
+        SweepRecipient& r = s.recipients[it->second];
+        ++r.runs;
+        ++r.attempts[f.attempts];
+        const auto deliveries = static_cast<uint32_t>(f.deliveries.size());
+        const bool cut = f.cut.has_value();
+        auto o = std::find_if(r.outcomes.begin(), r.outcomes.end(), [&](const SweepOutcome& x) {
+          return x.state == f.state && x.deliveries == deliveries && x.cut == cut;
+        });
+        if (o == r.outcomes.end()) {
+          r.outcomes.push_back(SweepOutcome{f.state, deliveries, cut, {}, {}});
+          o = r.outcomes.end() - 1;
+        }
+        o->seeds.push_back(run.seed);
+        if (!unfinished(f.state)) {
+          const SimTime at = f.state == FateState::delivered && !f.deliveries.empty() ? f.deliveries.front() : f.at;
+          o->took.push_back(at - m.written);
+        }
+      }
+    }
+  }
+  for (SweepRecipient& r : s.recipients)
+    std::stable_sort(r.outcomes.begin(), r.outcomes.end(), [](const SweepOutcome& a, const SweepOutcome& b) {
+      return a.seeds.size() > b.seeds.size() || (a.seeds.size() == b.seeds.size() && a.seeds.front() < b.seeds.front());
+    });
+  // Messages in their scenario order (a message from outside, -1, last).
+  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    const auto key = [](const auto& t) { return std::pair(std::get<0>(t) < 0 ? INT64_MAX : std::get<0>(t), std::get<1>(t)); };
+    return key(a) < key(b);
+  });
+  std::vector<SweepRecipient> sorted;
+  sorted.reserve(order.size());
+  for (const auto& t : order) sorted.push_back(std::move(s.recipients[std::get<2>(t)]));
+  s.recipients = std::move(sorted);
+  return s;
+}
+
+SweepSummary sweep(const Scenario& scenario, const SweepOptions& options) {
+  const uint64_t n = options.seeds.count;
+  std::vector<SweepRun> runs(n);
+  std::atomic<uint64_t> next{0};
+  auto work = [&] {
+    for (uint64_t i = next++; i < n; i = next++) runs[i] = run_seed(scenario, options.seeds.first + i, options.base);
+  };
+  const unsigned jobs = static_cast<unsigned>(std::clamp<uint64_t>(options.jobs, 1, n));
+  {
+    std::vector<std::jthread> pool;
+    for (unsigned j = 1; j < jobs; ++j) pool.emplace_back(work);
+    work();
+  }  // the jthreads join here
+  return summarize_sweep(scenario.name, options.seeds, std::move(runs));
+}
+
+void write_sweep(std::ostream& out, const SweepSummary& s, const std::string& replay) {
+  out << "Sweep of \"" << s.scenario << "\" over seeds " << s.seeds.first << "-" << s.seeds.last() << " ("
+      << runs_word(s.runs) << ")\n";
+  size_t width = 0;
+  for (const SweepRecipient& r : s.recipients)
+    for (const SweepOutcome& o : r.outcomes) width = std::max(width, o.label().size());
+  // The rarest outcome of all: the one worth replaying.
+  const SweepOutcome* rarest = nullptr;
+  for (const SweepRecipient& r : s.recipients) {
+    out << "\nmessage " << r.message << ": " << r.from << " \"" << r.subject << "\" to " << r.address << " (in "
+        << runs_word(r.runs) << ")\n";
+    for (const SweepOutcome& o : r.outcomes) {
+      const std::string label = o.label();
+      const double pct = 100.0 * static_cast<double>(o.seeds.size()) / static_cast<double>(r.runs);
+      char share[32];
+      std::snprintf(share, sizeof share, "%5.1f%%", pct);
+      out << "  " << label << std::string(width - label.size(), ' ') << "  " << share << "  "
+          << runs_word(o.seeds.size());
+      if (!o.took.empty()) {
+        std::vector<SimTime> t = o.took;
+        std::sort(t.begin(), t.end());
+        if (t.front() == t.back())
+          out << ", after " << format_duration(t.front()) << (t.size() > 1 ? " in each" : "");
+        else
+          out << ", after " << format_duration(quantile(t, 0.5)) << " (median), " << format_duration(quantile(t, 0.9))
+              << " (90%), " << format_duration(t.back()) << " (most)";
+      }
+      out << "\n  " << std::string(width, ' ') << "          " << seeds_text(o.seeds, 10) << "\n";
+      if (r.outcomes.size() > 1 && (!rarest || o.seeds.size() < rarest->seeds.size())) rarest = &o;
+    }
+    if (r.attempts.size() > 1 || (r.attempts.size() == 1 && r.attempts.begin()->first > 1)) {
+      out << "  delivery attempts (the most any one hop made):";
+      bool first = true;
+      for (const auto& [attempts, runs] : r.attempts) {
+        out << (first ? " " : ", ") << attempts << " in " << runs_word(runs);
+        first = false;
+      }
+      out << "\n";
+    }
+  }
+  if (s.recipients.empty() && s.errors.size() < s.runs) out << "\nNo run had a message in it.\n";
+  if (!s.lost.empty()) {
+    const auto most = [](const std::vector<uint64_t>& v) { return *std::max_element(v.begin(), v.end()); };
+    out << "\nTCP segments per run: lost " << sorted_quantile(s.lost, 0.5) << " (median), " << most(s.lost)
+        << " (most); retransmitted " << sorted_quantile(s.retransmitted, 0.5) << " (median), " << most(s.retransmitted)
+        << " (most)\n";
+  }
+  for (const auto& [seed, why] : s.errors) out << "seed " << seed << ": the run failed: " << why << "\n";
+  if (rarest)
+    out << "\nThe rarest outcome (" << rarest->label() << ") came first from seed " << rarest->seeds.front()
+        << "; replay it with\n  " << replay << " --seed " << rarest->seeds.front() << "\n";
+  else if (s.errors.size() < s.runs)
+    out << "\nEvery run ended each message the same way; replay one with\n  " << replay << " --seed " << s.seeds.first
+        << "\n";
+}
+
+nlohmann::json sweep_json(const SweepSummary& s) {
+  using nlohmann::json;
+  const auto secs = [](SimTime t) { return t.seconds(); };
+  json j;
+  j["scenario"] = s.scenario;
+  j["seeds"] = {{"first", s.seeds.first}, {"last", s.seeds.last()}};
+  j["runs"] = s.runs;
+  j["recipients"] = json::array();
+  for (const SweepRecipient& r : s.recipients) {
+    json jr{{"message", r.message}, {"from", r.from}, {"subject", r.subject}, {"rcpt", r.address}, {"runs", r.runs}};
+    jr["outcomes"] = json::array();
+    for (const SweepOutcome& o : r.outcomes) {
+      json jo{{"state", fate_state_key(o.state)}, {"deliveries", o.deliveries}, {"cut", o.cut},
+              {"label", o.label()}, {"runs", o.seeds.size()}, {"seeds", o.seeds}};
+      if (!o.took.empty()) {
+        std::vector<SimTime> t = o.took;
+        std::sort(t.begin(), t.end());
+        jo["took_seconds"] = {{"median", secs(quantile(t, 0.5))}, {"p90", secs(quantile(t, 0.9))}, {"max", secs(t.back())}};
+      }
+      jr["outcomes"].push_back(std::move(jo));
+    }
+    json attempts = json::object();
+    for (const auto& [a, n] : r.attempts) attempts[std::to_string(a)] = n;
+    jr["attempts"] = std::move(attempts);
+    j["recipients"].push_back(std::move(jr));
+  }
+  j["segments_lost"] = s.lost;
+  j["retransmissions"] = s.retransmitted;
+  j["errors"] = json::array();
+  for (const auto& [seed, why] : s.errors) j["errors"].push_back({{"seed", seed}, {"error", why}});
+  return j;
+}
+
+}  // namespace smtplab

@@ -1,0 +1,104 @@
+// sim/scenario/sweep.hpp: one scenario over many seeds, and what happened
+// to each message across them.
+//
+// A run is a pure function of (scenario, seed, faults). On a lossy link the
+// seed decides which segments are lost, so one seed delivers and another
+// duplicates: a single run shows one outcome, never how likely it is. A
+// sweep runs the scenario once per seed, folds each run into what happened
+// to each message (sim/trace/fates.hpp, the summary `smtplab run` prints),
+// and counts the outcomes per recipient, with the seeds that gave each one,
+// so any of them can be replayed exactly (`smtplab run --seed N`).
+//
+// The runs are independent, so they run on several threads; each run is
+// single-threaded and deterministic (DESIGN.md), and the summary is put
+// together in seed order: the same sweep gives the same summary on any
+// number of threads.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/scenario/run.hpp"
+#include "sim/trace/fates.hpp"
+
+namespace smtplab {
+
+struct SeedRange {
+  uint64_t first = 1;
+  uint64_t count = 100;
+  uint64_t last() const { return first + count - 1; }
+};
+inline constexpr uint64_t kMaxSweepRuns = 1'000'000;
+
+// "100" (seeds 1 to 100) or "20-29" (both ends included); at most
+// kMaxSweepRuns seeds, none above INT64_MAX (a scenario file's limit, so a
+// seed found can be saved in one). nullopt and *why when the text is neither.
+std::optional<SeedRange> parse_seed_range(std::string_view text, std::string* why);
+
+// One seed's run, folded: the trace itself is not kept.
+struct SweepRun {
+  uint64_t seed = 0;
+  std::vector<MessageFate> fates;  // at the end of the run
+  uint64_t segments_lost = 0, retransmissions = 0;
+  std::string error;  // the run could not be made (the scenario threw): why
+};
+SweepRun run_seed(const Scenario& scenario, uint64_t seed, const RunOptions& base = {});
+
+// The runs of a sweep that ended one recipient the same way.
+struct SweepOutcome {
+  FateState state = FateState::delivered;
+  uint32_t deliveries = 0;  // into a mailbox (2+: duplicates)
+  bool cut = false;         // cut short (a lone "." not dot-stuffed)
+  std::vector<uint64_t> seeds;  // in seed order
+  // From the message's writing to the decisive moment (the first delivery,
+  // the bounce, the refusal ...), one per seed; empty for a recipient still
+  // on its way when the run ended.
+  std::vector<SimTime> took;
+  // "delivered", "delivered 2 times (duplicates)", "delivered, cut short",
+  // "bounced", "still queued when the run ended" ...
+  std::string label() const;
+};
+
+struct SweepRecipient {
+  int64_t message = -1;  // the scenario's message number
+  std::string from, subject, address;
+  uint64_t runs = 0;                    // runs in which this message had this recipient
+  std::vector<SweepOutcome> outcomes;   // most runs first; ties: the earlier first seed
+  std::map<uint32_t, uint64_t> attempts;  // the most attempts any one hop made -> runs
+};
+
+struct SweepSummary {
+  std::string scenario;  // its name
+  SeedRange seeds;
+  uint64_t runs = 0;
+  std::vector<SweepRecipient> recipients;  // by message number, then as the message lists them
+  std::vector<uint64_t> lost, retransmitted;  // TCP segments per run, in seed order
+  std::vector<std::pair<uint64_t, std::string>> errors;  // (seed, why)
+};
+
+// Counts the outcomes of runs (in any order; they are sorted by seed).
+SweepSummary summarize_sweep(std::string scenario_name, SeedRange seeds, std::vector<SweepRun> runs);
+
+struct SweepOptions {
+  SeedRange seeds;
+  unsigned jobs = 1;  // threads; the summary does not depend on it
+  RunOptions base;    // until, extra faults ... (its seed is each run's)
+};
+SweepSummary sweep(const Scenario& scenario, const SweepOptions& options);
+
+// For a terminal: per recipient, each outcome with its share of the runs,
+// how long it took and which seeds gave it; then TCP's losses per run and
+// how to replay the rarest outcome (`replay` is the command that runs the
+// scenario, e.g. "smtplab run scenarios/lossy-link.json").
+void write_sweep(std::ostream& out, const SweepSummary& s, const std::string& replay);
+// The same as JSON (every seed of every outcome; durations in seconds).
+nlohmann::json sweep_json(const SweepSummary& s);
+
+}  // namespace smtplab
