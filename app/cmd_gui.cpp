@@ -1,12 +1,14 @@
-// app/cmd_gui.cpp: `smtplab gui [SCENARIO] [--screenshot FILE.png --frames N --hover X,Y] [--at TIME] [--lesson ID]`,
+// app/cmd_gui.cpp: `smtplab gui [SCENARIO] [--screenshot FILE.png --frames N --hover X,Y] [--at TIME] [--seed N] [--lesson ID]`,
 // and `smtplab` with no subcommand (run_default) when the build has the GUI.
 //
 // Without a display, the lab cannot open: one line on stderr says so and the
 // transcript of the scenario is printed instead (what `make run` does on a
 // machine without a screen). With --screenshot, no display is an error.
 #ifdef SMTPLAB_HAVE_GUI
+#include <cstdint>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "app/commands.hpp"
 #include "gui/window.hpp"
@@ -25,14 +27,18 @@ struct GuiArgs {
   std::string size;
   std::string lesson;
   std::string hover;
+  std::optional<uint64_t> seed;
 };
 
-int transcript_instead(const std::string& path, std::ostream& out, std::ostream& err) {
+int transcript_instead(const std::string& path, std::ostream& out, std::ostream& err,
+                       std::optional<uint64_t> seed = std::nullopt) {
   err << "smtplab: no display (DISPLAY/WAYLAND_DISPLAY unset), so no window; printing the transcript of "
       << (path.empty() ? "the built-in scenario" : path) << " instead\n";
   auto sc = load_or_report(path, err);
   if (!sc) return kExitUsage;
-  RunResult result = run_scenario(*sc);
+  RunOptions ro;
+  ro.seed = seed;
+  RunResult result = run_scenario(*sc, ro);
   write_story(out, result.trace);
   return kExitOk;
 }
@@ -43,6 +49,7 @@ int do_gui(const GuiArgs& a, std::ostream& out, std::ostream& err) {
   opt.screenshot = a.screenshot;
   opt.frames = a.frames;
   opt.lesson = a.lesson;
+  opt.seed = a.seed;
   if (a.frames < 1 || a.frames > 100000) {
     err << "smtplab gui: --frames must be between 1 and 100000, got " << a.frames << '\n';
     return kExitUsage;
@@ -88,7 +95,7 @@ int do_gui(const GuiArgs& a, std::ostream& out, std::ostream& err) {
       err << "smtplab gui: --screenshot needs a display; run it under xvfb-run -a\n";
       return kExitFailed;
     }
-    return transcript_instead(a.scenario, out, err);
+    return transcript_instead(a.scenario, out, err, a.seed);
   }
   return gui::run_window(opt, err);
 }
@@ -102,6 +109,8 @@ void register_gui(CLI::App& app, Outcome& outcome) {
   sub->add_option("--screenshot", args->screenshot, "Render, write this PNG and exit");
   sub->add_option("--frames", args->frames, "Frames to render before the screenshot (default 5)");
   sub->add_option("--at", args->at, "Move the playback cursor to this simulated time first, e.g. 2s, 30min");
+  sub->add_option("--seed", args->seed, "Random seed (overrides the scenario's; e.g. one `smtplab sweep` found)")
+      ->check(CLI::Range(uint64_t{0}, uint64_t{INT64_MAX}));
   sub->add_option("--size", args->size, "Window size WIDTHxHEIGHT (default: from the screen)");
   sub->add_option("--lesson", args->lesson, "Open this lesson in the lesson panel (a file, or an id such as 08-server-down)");
   sub->add_option("--hover", args->hover,

@@ -78,6 +78,7 @@ bool Controller::open(const std::string& path) {
   faults_.clear();
   disabled_.clear();
   messages_.clear();
+  seed_.reset();
   cursor_ = 0;
   now_us_ = 0;
   selected_ = 0;
@@ -101,6 +102,7 @@ bool Controller::open_text(const std::string& text, const std::string& source) {
   faults_.clear();
   disabled_.clear();
   messages_.clear();
+  seed_.reset();
   cursor_ = 0;
   now_us_ = 0;
   selected_ = 0;
@@ -117,6 +119,7 @@ void Controller::adopt(RunResult run, Scenario scenario) {
   faults_.clear();
   disabled_.clear();
   messages_.clear();
+  seed_.reset();
   auto shared = std::make_shared<RunResult>(std::move(run));
   current_.run = shared;
   current_.index.build(&shared->trace.records(), &scenario_);
@@ -129,6 +132,7 @@ void Controller::adopt(RunResult run, Scenario scenario) {
 
 void Controller::rerun() {
   RunOptions opt;
+  opt.seed = seed_;
   opt.extra_faults = faults_;
   opt.disabled_faults = disabled_;
   opt.extra_messages = messages_;
@@ -141,7 +145,8 @@ void Controller::rerun() {
                         : " + " + std::to_string(faults_.size()) + " fault(s), " + std::to_string(messages_.size()) +
                               " message(s)") +
                    (disabled_.empty() ? std::string()
-                                      : " - " + std::to_string(disabled_.size()) + " scenario fault(s) switched off");
+                                      : " - " + std::to_string(disabled_.size()) + " scenario fault(s) switched off") +
+                   (seed_ ? ", seed " + std::to_string(*seed_) : std::string());
   ++generation_;
   ++reruns_;
   // The cursor keeps its time; the prefix before it is the same run.
@@ -331,10 +336,19 @@ void Controller::apply(const Command& c) {
             status_ = "pinned \"" + baseline_.label + "\" for comparison";
           },
           [&](const cmd::ClearBaseline&) { baseline_ = RunView{}; },
+          [&](const cmd::SetSeed& s) {
+            // The scenario's own seed is no override (a saved file keeps its own).
+            const std::optional<uint64_t> next = s.seed == scenario_.seed ? std::nullopt : s.seed;
+            if (next == seed_) return;
+            seed_ = next;
+            rerun();
+            status_ = "seed " + std::to_string(seed()) + (seed_ ? "" : " (the scenario's own)") +
+                      ": the run was recomputed";
+          },
           [&](const cmd::SaveScenario& s) {
             std::string err;
             std::string text = scenario_with_additions(text_.empty() ? std::string(default_scenario_text()) : text_,
-                                                       faults_, messages_, &err, disabled_);
+                                                       faults_, messages_, &err, disabled_, seed_);
             if (text.empty()) {
               status_ = "not saved: " + err;
               return;

@@ -51,6 +51,10 @@ struct RemoveMessage { size_t index; };
 struct PinBaseline {};
 struct ClearBaseline {};
 struct SaveScenario { std::string path; };
+// Run with this random seed instead of the scenario's (nullopt: its own
+// again). The seed decides which packets a lossy link loses, so a seed that
+// `smtplab sweep` found can be watched here.
+struct SetSeed { std::optional<uint64_t> seed; };
 // The current run's packets as a pcap file (sim/capture): at every sender,
 // or as `host`'s interface sees them.
 struct ExportCapture {
@@ -62,7 +66,8 @@ struct ExportCapture {
 using Command = std::variant<cmd::OpenFile, cmd::Reload, cmd::Play, cmd::SetSpeed, cmd::Seek, cmd::Step, cmd::JumpNext,
                              cmd::Select, cmd::InjectFault, cmd::RemoveFault, cmd::SetScenarioFault, cmd::Compose,
                              cmd::RemoveMessage,
-                             cmd::PinBaseline, cmd::ClearBaseline, cmd::SaveScenario, cmd::ExportCapture>;
+                             cmd::PinBaseline, cmd::ClearBaseline, cmd::SaveScenario, cmd::ExportCapture,
+                             cmd::SetSeed>;
 
 // A computed run and its index, shared so a compare view can keep one alive.
 struct RunView {
@@ -101,6 +106,9 @@ class Controller {
   const std::vector<size_t>& disabled_faults() const { return disabled_; }
   bool scenario_fault_on(size_t i) const;
   const std::vector<MessageSpec>& added_messages() const { return messages_; }
+  // The seed of the run on screen, and whether it is not the scenario's own.
+  uint64_t seed() const { return seed_.value_or(scenario_.seed); }
+  bool seed_overridden() const { return seed_.has_value(); }
   const TraceIndex& index() const { return current_.index; }
   const RunView& current() const { return current_; }
   const RunView* baseline() const { return baseline_.run ? &baseline_ : nullptr; }
@@ -142,6 +150,7 @@ class Controller {
   std::string status_;
   std::vector<Fault> faults_;
   std::vector<size_t> disabled_;  // of the scenario's faults, sorted
+  std::optional<uint64_t> seed_;  // instead of the scenario's (SetSeed); kept when the file is reloaded
   std::vector<MessageSpec> messages_;
   RunView current_;
   RunView baseline_;

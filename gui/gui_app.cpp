@@ -209,8 +209,10 @@ void GuiApp::menu_bar() {
     ImGui::MenuItem("Keyboard shortcuts", nullptr, &show_help_);
     ImGui::EndMenu();
   }
-  // The scenario's name, always visible.
+  // The scenario's name, always visible, and the seed when it is not the
+  // scenario's own (the same scenario runs differently with another).
   std::string name = ctl_.scenario().name.empty() ? ctl_.scenario().source : ctl_.scenario().name;
+  if (ctl_.seed_overridden()) name += "  (seed " + std::to_string(ctl_.seed()) + ")";
   float w = ImGui::CalcTextSize(name.c_str()).x;
   ImGui::SetCursorPosX(std::max(ImGui::GetCursorPosX() + 20, ImGui::GetWindowWidth() - w - 20));
   ImGui::TextUnformatted(name.c_str());

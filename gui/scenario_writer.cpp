@@ -83,7 +83,7 @@ std::string message_to_json(const MessageSpec& m) { return message_json(m).dump(
 
 std::string scenario_with_additions(std::string_view original, const std::vector<Fault>& faults,
                                     const std::vector<MessageSpec>& messages, std::string* error,
-                                    const std::vector<size_t>& dropped) {
+                                    const std::vector<size_t>& dropped, std::optional<uint64_t> seed) {
   ordered_json j = ordered_json::parse(original, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     if (error) *error = "the original scenario text is not a JSON object";
@@ -104,6 +104,7 @@ std::string scenario_with_additions(std::string_view original, const std::vector
   }
   for (const Fault& f : faults) j["faults"].push_back(fault_json(f));
   for (const MessageSpec& m : messages) j["messages"].push_back(message_json(m));
+  if (seed) j["seed"] = *seed;
   std::string text = j.dump(2) + "\n";
   LoadResult check = load_scenario_text(text, "<saved scenario>");
   if (!check.ok()) {

@@ -7,6 +7,8 @@
 // Must never: write a file the loader would reject.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,9 +26,10 @@ std::string message_to_json(const MessageSpec& m);
 
 // `original` is the scenario's JSON text; returns the new text, or "" and
 // `error` when the result would not load. `dropped` lists the indices of the
-// original's own faults to leave out (the GUI's switched-off faults).
+// original's own faults to leave out (the GUI's switched-off faults); `seed`,
+// when given, replaces the scenario's seed.
 std::string scenario_with_additions(std::string_view original, const std::vector<Fault>& faults,
                                     const std::vector<MessageSpec>& messages, std::string* error,
-                                    const std::vector<size_t>& dropped = {});
+                                    const std::vector<size_t>& dropped = {}, std::optional<uint64_t> seed = std::nullopt);
 
 }  // namespace smtplab::gui

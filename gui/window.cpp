@@ -128,6 +128,7 @@ int run_window(const WindowOptions& opt, std::ostream& err) {
       }
       app.controller().apply_pending();  // the lesson's scenario and first pause
     }
+    if (rc == 0 && opt.seed) app.controller().apply(cmd::SetSeed{*opt.seed});
     if (opt.at) {
       app.controller().post(cmd::Seek{opt.at->us});
     }

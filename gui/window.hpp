@@ -15,6 +15,7 @@ struct WindowOptions {
   std::string screenshot;             // write a PNG after `frames` frames, then exit
   int frames = 5;
   std::optional<SimTime> at;          // move the cursor to this time first
+  std::optional<uint64_t> seed;       // run with this seed instead of the scenario's
   int width = 0, height = 0;          // 0 = from the screen
   std::string lesson;                 // open this lesson (file or id) in the lesson panel
   // Screenshot mode: the pointer rests here (window pixels from the top

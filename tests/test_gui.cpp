@@ -1328,6 +1328,67 @@ TEST_CASE("a scenario's own fault can be switched off and back on; a saved run l
   CHECK(ImGui::GetDrawData()->TotalVtxCount > 1000);
 }
 
+TEST_CASE("the run's seed can be changed: the run is the one `smtplab run --seed` gives, and it is saved", "[gui][failures]") {
+  const std::string file = smtplab::testing::source_dir() + "/scenarios/very-lossy-link.json";
+  Controller c;
+  REQUIRE(c.open(file));
+  const uint64_t own = c.scenario().seed;
+  CHECK(c.seed() == own);
+  CHECK_FALSE(c.seed_overridden());
+  auto trace_with = [&](uint64_t seed) {
+    RunOptions opt;
+    opt.seed = seed;
+    return run_scenario(c.scenario(), opt).trace.records();
+  };
+  auto same = [](const std::vector<Record>& a, const std::vector<Record>& b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+      if (a[i].kind != b[i].kind || a[i].t != b[i].t || a[i].text != b[i].text) return false;
+    return true;
+  };
+  const std::vector<Record> own_run = c.records();
+  c.apply(cmd::Seek{minutes(30).us});
+  c.apply(cmd::SetSeed{40});
+  CHECK(c.seed() == 40);
+  CHECK(c.seed_overridden());
+  CHECK(c.status() == "seed 40: the run was recomputed");
+  CHECK(c.current().label.find(", seed 40") != std::string::npos);
+  CHECK(c.now() == minutes(30).us);  // the cursor keeps its time
+  CHECK(same(c.records(), trace_with(40)));
+  CHECK_FALSE(same(c.records(), own_run));
+  // The scenario's own seed is no override.
+  c.apply(cmd::SetSeed{own});
+  CHECK_FALSE(c.seed_overridden());
+  CHECK(same(c.records(), own_run));
+  c.apply(cmd::SetSeed{40});
+  // Saved with the seed, and loads back with it.
+  const std::string path = (std::filesystem::temp_directory_path() / "smtplab-test-seed.json").string();
+  c.apply(cmd::SaveScenario{path});
+  LoadResult saved = load_scenario_file(path);
+  REQUIRE(saved.ok());
+  CHECK(saved.scenario->seed == 40);
+  std::filesystem::remove(path);
+  // Back to the scenario's own; opening another scenario forgets the seed.
+  c.apply(cmd::SetSeed{std::nullopt});
+  CHECK(c.seed() == own);
+  CHECK(same(c.records(), own_run));
+  c.apply(cmd::SetSeed{41});
+  REQUIRE(c.open(smtplab::testing::source_dir() + "/scenarios/lossy-link.json"));
+  CHECK_FALSE(c.seed_overridden());
+  CHECK(c.seed() == c.scenario().seed);
+  // The Failures panel draws the seed, the scenario's own and the way back.
+  HeadlessImGui ui(1280, 720);
+  GuiApp app(false);
+  REQUIRE(app.controller().open(file));
+  app.set_panel_open("failures", true);
+  frame(ui, app);
+  app.controller().post(cmd::SetSeed{40});
+  frame(ui, app);
+  frame(ui, app);
+  CHECK(app.controller().seed() == 40);
+  CHECK(ImGui::GetDrawData()->TotalVtxCount > 1000);
+}
+
 TEST_CASE("a note's label that does not fit right of its dot ends at the dot, whole, when the left has room", "[gui][sequence]") {
   // The rightmost lifelines' notes (a bounce on the last relay) were cut by
   // the panel's edge; they now read right to left from the dot.
