@@ -1,12 +1,14 @@
 // tests/test_sweep.cpp: one scenario over many seeds (sim/scenario/sweep.hpp).
 //
-// - the --seeds text: counts, ranges, and every malformed form refused;
+// - the --seeds text: counts, ranges, every malformed form refused, and
+//   100,000 random strings that are read right or refused;
 // - a sweep's counts: every seed once per recipient, outcomes most common
 //   first, and each outcome's first seed replays to that outcome exactly;
 // - the summary does not depend on the number of threads;
 // - runs that cannot be made are reported per seed, not lost.
 #include <catch2/catch.hpp>
 
+#include <random>
 #include <set>
 #include <sstream>
 
@@ -81,6 +83,36 @@ TEST_CASE("sweep: --seeds is a count or a range", "[sweep]") {
   CHECK(why == "seeds go up to 9223372036854775807, as a scenario's \"seed\" does");
   CHECK_FALSE(parse_seed_range("18446744073709551615-18446744073709551615", &why));
   CHECK(why.rfind("seeds go up to ", 0) == 0);
+}
+
+TEST_CASE("sweep: --seeds on arbitrary text never misreads", "[sweep]") {
+  // Random short strings of digits, dashes and a few strays: whatever is
+  // accepted is a range of 1 to 1,000,000 seeds within a scenario's seed
+  // space, and its own "A-B" form reads back as the same range.
+  std::mt19937_64 rng(20261202);
+  const std::string alphabet = "0123456789999--+ x.";
+  size_t accepted = 0;
+  for (int i = 0; i < 100000; ++i) {
+    std::string text(rng() % 24, ' ');
+    for (char& ch : text) ch = alphabet[rng() % alphabet.size()];
+    std::string why;
+    const auto r = parse_seed_range(text, &why);
+    if (!r) {
+      CHECK_FALSE(why.empty());
+      continue;
+    }
+    ++accepted;
+    INFO(text);
+    REQUIRE(r->count >= 1);
+    REQUIRE(r->count <= kMaxSweepRuns);
+    REQUIRE(r->last() >= r->first);
+    REQUIRE(r->last() <= uint64_t{INT64_MAX});
+    const auto back = parse_seed_range(std::to_string(r->first) + "-" + std::to_string(r->last()), nullptr);
+    REQUIRE(back);
+    CHECK(back->first == r->first);
+    CHECK(back->count == r->count);
+  }
+  CHECK(accepted > 1000);  // the generator does reach valid forms
 }
 
 TEST_CASE("sweep: a scenario that ends the same way on every seed", "[sweep]") {
