@@ -31,17 +31,10 @@ bool unfinished(FateState s) {
 }
 
 // The nearest-rank quantile q (0 < q <= 1) of sorted values.
-SimTime quantile(const std::vector<SimTime>& sorted, double q) {
-  const auto n = static_cast<double>(sorted.size());
-  const auto rank = static_cast<size_t>(std::ceil(q * n));
-  return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
-}
-
 template <class T>
-T sorted_quantile(std::vector<T> v, double q) {
-  std::sort(v.begin(), v.end());
-  const auto rank = static_cast<size_t>(std::ceil(q * static_cast<double>(v.size())));
-  return v[std::clamp<size_t>(rank, 1, v.size()) - 1];
+T quantile(const std::vector<T>& sorted, double q) {
+  const auto rank = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size())));
+  return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
 }
 
 std::string runs_word(uint64_t n) { return std::to_string(n) + (n == 1 ? " run" : " runs"); }
@@ -103,6 +96,21 @@ SweepRun run_seed(const Scenario& scenario, uint64_t seed, const RunOptions& bas
   }
   return out;
 }
+
+std::optional<SweepOutcome::Times> SweepOutcome::times() const {
+  if (took.empty()) return std::nullopt;
+  std::vector<SimTime> t = took;
+  std::sort(t.begin(), t.end());
+  return Times{t.front(), quantile(t, 0.5), quantile(t, 0.9), t.back()};
+}
+
+uint64_t SweepSummary::median(std::vector<uint64_t> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return quantile(v, 0.5);
+}
+
+uint64_t SweepSummary::most(const std::vector<uint64_t>& v) { return v.empty() ? 0 : *std::max_element(v.begin(), v.end()); }
 
 std::string SweepOutcome::label() const {
   std::string out(fate_state_name(state));
@@ -212,14 +220,12 @@ void write_sweep(std::ostream& out, const SweepSummary& s, const std::string& re
       std::snprintf(share, sizeof share, "%5.1f%%", pct);
       out << "  " << label << std::string(width - label.size(), ' ') << "  " << share << "  "
           << runs_word(o.seeds.size());
-      if (!o.took.empty()) {
-        std::vector<SimTime> t = o.took;
-        std::sort(t.begin(), t.end());
-        if (t.front() == t.back())
-          out << ", after " << format_duration(t.front()) << (t.size() > 1 ? " in each" : "");
+      if (const auto t = o.times()) {
+        if (t->least == t->most)
+          out << ", after " << format_duration(t->most) << (o.took.size() > 1 ? " in each" : "");
         else
-          out << ", after " << format_duration(quantile(t, 0.5)) << " (median), " << format_duration(quantile(t, 0.9))
-              << " (90%), " << format_duration(t.back()) << " (most)";
+          out << ", after " << format_duration(t->median) << " (median), " << format_duration(t->p90) << " (90%), "
+              << format_duration(t->most) << " (most)";
       }
       out << "\n  " << std::string(width, ' ') << "          " << seeds_text(o.seeds, 10) << "\n";
       if (r.outcomes.size() > 1 && (!rarest || o.seeds.size() < rarest->seeds.size())) rarest = &o;
@@ -235,12 +241,10 @@ void write_sweep(std::ostream& out, const SweepSummary& s, const std::string& re
     }
   }
   if (s.recipients.empty() && s.errors.size() < s.runs) out << "\nNo run had a message in it.\n";
-  if (!s.lost.empty()) {
-    const auto most = [](const std::vector<uint64_t>& v) { return *std::max_element(v.begin(), v.end()); };
-    out << "\nTCP segments per run: lost " << sorted_quantile(s.lost, 0.5) << " (median), " << most(s.lost)
-        << " (most); retransmitted " << sorted_quantile(s.retransmitted, 0.5) << " (median), " << most(s.retransmitted)
-        << " (most)\n";
-  }
+  if (!s.lost.empty())
+    out << "\nTCP segments per run: lost " << SweepSummary::median(s.lost) << " (median), " << SweepSummary::most(s.lost)
+        << " (most); retransmitted " << SweepSummary::median(s.retransmitted) << " (median), "
+        << SweepSummary::most(s.retransmitted) << " (most)\n";
   for (const auto& [seed, why] : s.errors) out << "seed " << seed << ": the run failed: " << why << "\n";
   if (rarest)
     out << "\nThe rarest outcome (" << rarest->label() << ") came first from seed " << rarest->seeds.front()
@@ -264,11 +268,8 @@ nlohmann::json sweep_json(const SweepSummary& s) {
     for (const SweepOutcome& o : r.outcomes) {
       json jo{{"state", fate_state_key(o.state)}, {"deliveries", o.deliveries}, {"cut", o.cut},
               {"label", o.label()}, {"runs", o.seeds.size()}, {"seeds", o.seeds}};
-      if (!o.took.empty()) {
-        std::vector<SimTime> t = o.took;
-        std::sort(t.begin(), t.end());
-        jo["took_seconds"] = {{"median", secs(quantile(t, 0.5))}, {"p90", secs(quantile(t, 0.9))}, {"max", secs(t.back())}};
-      }
+      if (const auto t = o.times())
+        jo["took_seconds"] = {{"median", secs(t->median)}, {"p90", secs(t->p90)}, {"max", secs(t->most)}};
       jr["outcomes"].push_back(std::move(jo));
     }
     json attempts = json::object();

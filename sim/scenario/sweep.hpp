@@ -61,6 +61,11 @@ struct SweepOutcome {
   // the bounce, the refusal ...), one per seed; empty for a recipient still
   // on its way when the run ended.
   std::vector<SimTime> took;
+  // `took` summarised (nearest-rank quantiles), or nullopt when it is empty.
+  struct Times {
+    SimTime least, median, p90, most;
+  };
+  std::optional<Times> times() const;
   // "delivered", "delivered 2 times (duplicates)", "delivered, cut short",
   // "bounced", "still queued when the run ended" ...
   std::string label() const;
@@ -80,6 +85,9 @@ struct SweepSummary {
   uint64_t runs = 0;
   std::vector<SweepRecipient> recipients;  // by message number, then as the message lists them
   std::vector<uint64_t> lost, retransmitted;  // TCP segments per run, in seed order
+  // The median (nearest rank) and the largest of such a list; 0 when empty.
+  static uint64_t median(std::vector<uint64_t> v);
+  static uint64_t most(const std::vector<uint64_t>& v);
   std::vector<std::pair<uint64_t, std::string>> errors;  // (seed, why)
 };
 
