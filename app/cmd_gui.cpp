@@ -1,4 +1,4 @@
-// app/cmd_gui.cpp: `smtplab gui [SCENARIO] [--screenshot FILE.png --frames N --hover X,Y] [--at TIME] [--seed N] [--lesson ID]`,
+// app/cmd_gui.cpp: `smtplab gui [SCENARIO] [--screenshot FILE.png --frames N --hover X,Y] [--at TIME] [--seed N] [--sweep N] [--lesson ID]`,
 // and `smtplab` with no subcommand (run_default) when the build has the GUI.
 //
 // Without a display, the lab cannot open: one line on stderr says so and the
@@ -28,6 +28,7 @@ struct GuiArgs {
   std::string lesson;
   std::string hover;
   std::optional<uint64_t> seed;
+  uint64_t sweep = 0;
 };
 
 int transcript_instead(const std::string& path, std::ostream& out, std::ostream& err,
@@ -50,6 +51,7 @@ int do_gui(const GuiArgs& a, std::ostream& out, std::ostream& err) {
   opt.frames = a.frames;
   opt.lesson = a.lesson;
   opt.seed = a.seed;
+  opt.sweep = a.sweep;
   if (a.frames < 1 || a.frames > 100000) {
     err << "smtplab gui: --frames must be between 1 and 100000, got " << a.frames << '\n';
     return kExitUsage;
@@ -111,6 +113,8 @@ void register_gui(CLI::App& app, Outcome& outcome) {
   sub->add_option("--at", args->at, "Move the playback cursor to this simulated time first, e.g. 2s, 30min");
   sub->add_option("--seed", args->seed, "Random seed (overrides the scenario's; e.g. one `smtplab sweep` found)")
       ->check(CLI::Range(uint64_t{0}, uint64_t{INT64_MAX}));
+  sub->add_option("--sweep", args->sweep, "Sweep seeds 1 to N first and show the Seeds tab (as `smtplab sweep`)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{10000}));
   sub->add_option("--size", args->size, "Window size WIDTHxHEIGHT (default: from the screen)");
   sub->add_option("--lesson", args->lesson, "Open this lesson in the lesson panel (a file, or an id such as 08-server-down)");
   sub->add_option("--hover", args->hover,

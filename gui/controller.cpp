@@ -2,8 +2,11 @@
 #include "gui/controller.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "gui/scenario_writer.hpp"
 #include "sim/capture/packets.hpp"
@@ -130,7 +133,8 @@ void Controller::adopt(RunResult run, Scenario scenario) {
   selected_ = 0;
 }
 
-void Controller::rerun() {
+void Controller::rerun(bool same_setup) {
+  if (!same_setup) ++setup_;
   RunOptions opt;
   opt.seed = seed_;
   opt.extra_faults = faults_;
@@ -341,9 +345,24 @@ void Controller::apply(const Command& c) {
             const std::optional<uint64_t> next = s.seed == scenario_.seed ? std::nullopt : s.seed;
             if (next == seed_) return;
             seed_ = next;
-            rerun();
+            rerun(/*same_setup=*/true);
             status_ = "seed " + std::to_string(seed()) + (seed_ ? "" : " (the scenario's own)") +
                       ": the run was recomputed";
+          },
+          [&](const cmd::Sweep& w) {
+            SweepOptions o;
+            o.seeds = {1, std::clamp<uint64_t>(w.seeds, 1, 10000)};
+            o.jobs = std::max(1u, std::thread::hardware_concurrency());
+            o.base.extra_faults = faults_;
+            o.base.disabled_faults = disabled_;
+            o.base.extra_messages = messages_;
+            const auto t0 = std::chrono::steady_clock::now();
+            sweep_ = std::make_shared<const SweepSummary>(sweep(scenario_, o));
+            sweep_setup_ = setup_;
+            char took[32];
+            std::snprintf(took, sizeof took, "%.2f s",
+                          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+            status_ = "swept seeds 1-" + std::to_string(o.seeds.last()) + " in " + took;
           },
           [&](const cmd::SaveScenario& s) {
             std::string err;

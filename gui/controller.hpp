@@ -28,6 +28,7 @@
 #include "gui/trace_index.hpp"
 #include "sim/scenario/loader.hpp"
 #include "sim/scenario/run.hpp"
+#include "sim/scenario/sweep.hpp"
 #include "sim/trace/fates.hpp"
 
 namespace smtplab::gui {
@@ -55,6 +56,10 @@ struct SaveScenario { std::string path; };
 // again). The seed decides which packets a lossy link loses, so a seed that
 // `smtplab sweep` found can be watched here.
 struct SetSeed { std::optional<uint64_t> seed; };
+// Run this setup (scenario, added faults and messages, switched-off faults)
+// with seeds 1 to `seeds` and count how each message ended
+// (sim/scenario/sweep.hpp); the seeds panel lists the outcomes.
+struct Sweep { uint64_t seeds; };
 // The current run's packets as a pcap file (sim/capture): at every sender,
 // or as `host`'s interface sees them.
 struct ExportCapture {
@@ -67,7 +72,7 @@ using Command = std::variant<cmd::OpenFile, cmd::Reload, cmd::Play, cmd::SetSpee
                              cmd::Select, cmd::InjectFault, cmd::RemoveFault, cmd::SetScenarioFault, cmd::Compose,
                              cmd::RemoveMessage,
                              cmd::PinBaseline, cmd::ClearBaseline, cmd::SaveScenario, cmd::ExportCapture,
-                             cmd::SetSeed>;
+                             cmd::SetSeed, cmd::Sweep>;
 
 // A computed run and its index, shared so a compare view can keep one alive.
 struct RunView {
@@ -109,6 +114,10 @@ class Controller {
   // The seed of the run on screen, and whether it is not the scenario's own.
   uint64_t seed() const { return seed_.value_or(scenario_.seed); }
   bool seed_overridden() const { return seed_.has_value(); }
+  // The last sweep of this setup (cmd::Sweep), or nullptr: none yet, or the
+  // setup changed since (another scenario, a fault added or switched off, a
+  // message composed). Changing the seed keeps it: a sweep covers seeds.
+  const SweepSummary* sweep_result() const { return sweep_ && sweep_setup_ == setup_ ? sweep_.get() : nullptr; }
   const TraceIndex& index() const { return current_.index; }
   const RunView& current() const { return current_; }
   const RunView* baseline() const { return baseline_.run ? &baseline_ : nullptr; }
@@ -135,7 +144,7 @@ class Controller {
   std::optional<MessageFate> fate_of_at_cursor(const Record& r) const;
 
  private:
-  void rerun();
+  void rerun(bool same_setup = false);  // same_setup: only the seed changed
   void set_cursor(size_t i, bool select);
   void seek_time(int64_t us);
   void step(int dir, StepUnit unit);
@@ -151,6 +160,9 @@ class Controller {
   std::vector<Fault> faults_;
   std::vector<size_t> disabled_;  // of the scenario's faults, sorted
   std::optional<uint64_t> seed_;  // instead of the scenario's (SetSeed); kept when the file is reloaded
+  uint64_t setup_ = 0;            // bumps on every rerun but a change of seed
+  std::shared_ptr<const SweepSummary> sweep_;
+  uint64_t sweep_setup_ = 0;      // the setup_ it was made for
   std::vector<MessageSpec> messages_;
   RunView current_;
   RunView baseline_;

@@ -5,12 +5,10 @@
 // "Inject at the cursor" posts the fault with the cursor's time: the
 // controller re-runs the scenario plus that fault (the prefix stays the
 // same). Added faults are listed and can be removed; the run can be saved as
-// a scenario file that includes them. The run's random seed can be changed
-// too (cmd::SetSeed).
+// a scenario file that includes them (and the seed chosen in the Seeds tab).
 #include <imgui.h>
 
 #include <algorithm>
-#include <cstdint>
 #include <filesystem>
 #include <memory>
 
@@ -203,32 +201,6 @@ struct FailuresPanel final : Panel {
     }
     if (sc.faults.empty() && c.added_faults().empty()) ImGui::TextDisabled("none: the happy path");
 
-    // The seed: which packets a lossy link loses, which of two equal MXs is
-    // tried first. A seed `smtplab sweep` found can be watched here.
-    widgets::section("Random seed");
-    if (seed_shown != c.seed() || seed_generation != c.generation()) {
-      seed_shown = c.seed();
-      seed_generation = c.generation();
-      seed_input = seed_shown;
-    }
-    ImGui::SetNextItemWidth(w);
-    const bool entered = ImGui::InputScalar("##seed", ImGuiDataType_U64, &seed_input, nullptr, nullptr, "%llu",
-                                            ImGuiInputTextFlags_EnterReturnsTrue);
-    if (ImGui::IsItemHovered())
-      ImGui::SetTooltip("A run is a pure function of the scenario, this seed and the faults:\n"
-                        "the same seed gives the same run; another loses other packets on a lossy link.\n"
-                        "`smtplab sweep SCENARIO` lists which seeds end each message which way.");
-    ImGui::SameLine();
-    if ((ImGui::Button("Run") || entered) && seed_input != c.seed()) {
-      if (seed_input > static_cast<uint64_t>(INT64_MAX)) seed_input = static_cast<uint64_t>(INT64_MAX);
-      ctx.post(cmd::SetSeed{seed_input});
-    }
-    if (c.seed_overridden()) {
-      widgets::text_wrapped_disabled(("the scenario's own is " + std::to_string(sc.seed)).c_str());
-      widgets::same_line_if_fits(ImGui::CalcTextSize("back to it").x + ImGui::GetStyle().FramePadding.x * 2);
-      if (ImGui::SmallButton("back to it")) ctx.post(cmd::SetSeed{std::nullopt});
-    }
-
     widgets::section("Save this run as a scenario");
     if (!save_path[0]) {
       std::string stem = c.scenario_path().empty() ? "bob-to-alice" : std::filesystem::path(c.scenario_path()).stem().string();
@@ -266,7 +238,6 @@ struct FailuresPanel final : Panel {
   }
 
   float loss_f = 0.3f;
-  uint64_t seed_input = 0, seed_shown = UINT64_MAX, seed_generation = UINT64_MAX;
 };
 
 }  // namespace

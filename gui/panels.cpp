@@ -14,6 +14,7 @@
   X(playback)                 \
   X(topology)                 \
   X(failures)                 \
+  X(seeds)                    \
   X(compose)                  \
   X(scenarios)                \
   X(sequence)                 \

@@ -24,8 +24,12 @@ std::string short_role(HostRole r) {
 }  // namespace
 
 ImU32 fate_color(const RecipientFate& f, const Palette& p) {
-  switch (f.state) {
-    case FateState::delivered: return f.deliveries.size() == 1 && !f.cut ? p.reply_ok : p.reply_temp;  // a duplicate, a cut body
+  return fate_color(f.state, f.deliveries.size(), f.cut.has_value(), p);
+}
+
+ImU32 fate_color(FateState state, size_t deliveries, bool cut, const Palette& p) {
+  switch (state) {
+    case FateState::delivered: return deliveries == 1 && !cut ? p.reply_ok : p.reply_temp;  // a duplicate, a cut body
     case FateState::bounced:
     case FateState::refused:
     case FateState::gave_up:

@@ -65,6 +65,8 @@ ImU32 record_color(const Record& r, const Palette& p);
 // as a 2xx reply, failed for good as a 5xx, anything else (waiting, on its
 // way, a duplicate) as a 4xx.
 ImU32 fate_color(const RecipientFate& f, const Palette& p);
+// The same from its parts (a sweep's outcome): `deliveries` into a mailbox.
+ImU32 fate_color(FateState state, size_t deliveries, bool cut, const Palette& p);
 // One recipient's fate as wrapped text in its colour ("alice@yahoo.test:
 // delivered at ..."; a Selectable would cut a long line), its notice (where
 // the bounce went) dimmed and indented below. Clicking the line returns the

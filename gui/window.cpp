@@ -129,6 +129,11 @@ int run_window(const WindowOptions& opt, std::ostream& err) {
       app.controller().apply_pending();  // the lesson's scenario and first pause
     }
     if (rc == 0 && opt.seed) app.controller().apply(cmd::SetSeed{*opt.seed});
+    if (rc == 0 && opt.sweep) {
+      app.controller().apply(cmd::Sweep{opt.sweep});
+      app.set_panel_open("seeds", true);
+      app.focus_panel("seeds");
+    }
     if (opt.at) {
       app.controller().post(cmd::Seek{opt.at->us});
     }

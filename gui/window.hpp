@@ -16,6 +16,7 @@ struct WindowOptions {
   int frames = 5;
   std::optional<SimTime> at;          // move the cursor to this time first
   std::optional<uint64_t> seed;       // run with this seed instead of the scenario's
+  uint64_t sweep = 0;                 // sweep seeds 1..sweep first (the Seeds tab shows it); 0: no
   int width = 0, height = 0;          // 0 = from the screen
   std::string lesson;                 // open this lesson (file or id) in the lesson panel
   // Screenshot mode: the pointer rests here (window pixels from the top

@@ -1328,7 +1328,7 @@ TEST_CASE("a scenario's own fault can be switched off and back on; a saved run l
   CHECK(ImGui::GetDrawData()->TotalVtxCount > 1000);
 }
 
-TEST_CASE("the run's seed can be changed: the run is the one `smtplab run --seed` gives, and it is saved", "[gui][failures]") {
+TEST_CASE("the run's seed can be changed: the run is the one `smtplab run --seed` gives, and it is saved", "[gui][seeds]") {
   const std::string file = smtplab::testing::source_dir() + "/scenarios/very-lossy-link.json";
   Controller c;
   REQUIRE(c.open(file));
@@ -1376,16 +1376,67 @@ TEST_CASE("the run's seed can be changed: the run is the one `smtplab run --seed
   REQUIRE(c.open(smtplab::testing::source_dir() + "/scenarios/lossy-link.json"));
   CHECK_FALSE(c.seed_overridden());
   CHECK(c.seed() == c.scenario().seed);
-  // The Failures panel draws the seed, the scenario's own and the way back.
+  // The Seeds panel draws the seed, the scenario's own and the way back.
   HeadlessImGui ui(1280, 720);
   GuiApp app(false);
   REQUIRE(app.controller().open(file));
-  app.set_panel_open("failures", true);
+  app.set_panel_open("seeds", true);
+  app.focus_panel("seeds");
   frame(ui, app);
   app.controller().post(cmd::SetSeed{40});
   frame(ui, app);
   frame(ui, app);
   CHECK(app.controller().seed() == 40);
+  CHECK(ImGui::GetDrawData()->TotalVtxCount > 1000);
+}
+
+TEST_CASE("a sweep of the setup on screen: the same as `smtplab sweep`, kept across seeds, dropped on a change", "[gui][seeds]") {
+  const std::string file = smtplab::testing::source_dir() + "/scenarios/very-lossy-link.json";
+  Controller c;
+  REQUIRE(c.open(file));
+  CHECK(c.sweep_result() == nullptr);
+  c.apply(cmd::Sweep{30});
+  REQUIRE(c.sweep_result() != nullptr);
+  CHECK(c.status().rfind("swept seeds 1-30 in ", 0) == 0);
+  SweepOptions o;
+  o.seeds = {1, 30};
+  CHECK(sweep_json(*c.sweep_result()) == sweep_json(sweep(c.scenario(), o)));
+  // Watching one of its seeds keeps the sweep: it covers seeds.
+  const SweepOutcome& rare = c.sweep_result()->recipients.at(0).outcomes.back();
+  c.apply(cmd::SetSeed{rare.seeds.front()});
+  REQUIRE(c.sweep_result() != nullptr);
+  const std::vector<MessageFate> fates = message_fates(c.records());
+  REQUIRE(fates.size() == 1);
+  CHECK(fates[0].recipients.at(0).state == rare.state);
+  CHECK(fates[0].recipients.at(0).deliveries.size() == rare.deliveries);
+  // A fault added changes the setup: the old sweep no longer describes it.
+  Fault f;
+  f.type = "host-down";
+  f.host = "mx.yahoo.test";
+  f.at = SimTime{0};
+  c.apply(cmd::InjectFault{f});
+  CHECK(c.sweep_result() == nullptr);
+  // ... and a sweep now includes the fault: nothing reaches Alice.
+  c.apply(cmd::Sweep{5});
+  REQUIRE(c.sweep_result() != nullptr);
+  for (const SweepOutcome& out : c.sweep_result()->recipients.at(0).outcomes) CHECK(out.state != FateState::delivered);
+  // Out-of-range counts are clamped, not refused.
+  c.apply(cmd::Sweep{0});
+  CHECK(c.sweep_result()->runs == 1);
+  // Opening another scenario drops it.
+  REQUIRE(c.open(smtplab::testing::source_dir() + "/scenarios/bob-to-alice.json"));
+  CHECK(c.sweep_result() == nullptr);
+  // The panel draws a sweep, and a click on a seed's button posts SetSeed:
+  // here through the controller, as the button does.
+  HeadlessImGui ui(1280, 720);
+  GuiApp app(false);
+  REQUIRE(app.controller().open(file));
+  app.set_panel_open("seeds", true);
+  app.focus_panel("seeds");
+  app.controller().post(cmd::Sweep{20});
+  frame(ui, app);
+  frame(ui, app);
+  REQUIRE(app.controller().sweep_result() != nullptr);
   CHECK(ImGui::GetDrawData()->TotalVtxCount > 1000);
 }
 
