@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <exception>
+#include <mutex>
 #include <ostream>
 #include <thread>
 #include <tuple>
@@ -120,78 +121,119 @@ std::string SweepOutcome::label() const {
   return out;
 }
 
-SweepSummary summarize_sweep(std::string scenario_name, SeedRange seeds, std::vector<SweepRun> runs) {
-  std::sort(runs.begin(), runs.end(), [](const SweepRun& a, const SweepRun& b) { return a.seed < b.seed; });
-  SweepSummary s;
-  s.scenario = std::move(scenario_name);
-  s.seeds = seeds;
-  s.runs = runs.size();
-  // (message, position in it) -> index into s.recipients; a recipient is
-  // known by its message's number and its address.
-  std::map<std::pair<int64_t, std::string>, size_t> index;
-  std::vector<std::tuple<int64_t, size_t, size_t>> order;  // (message, first position seen, index)
-  for (const SweepRun& run : runs) {
+namespace {
+
+// Folds runs into a summary one at a time, in any order, keeping only what
+// the summary needs (not the fates): a sweep of a million seeds holds tens
+// of bytes per run. finish() orders everything by seed, so the summary does
+// not depend on the order the runs came in.
+class SweepFold {
+ public:
+  void add(const SweepRun& run) {
+    ++runs_;
     if (!run.error.empty()) {
-      s.errors.emplace_back(run.seed, run.error);
-      continue;
+      errors_.emplace_back(run.seed, run.error);
+      return;
     }
-    s.lost.push_back(run.segments_lost);
-    s.retransmitted.push_back(run.retransmissions);
-    for (const MessageFate& m : run.fates) {
-      for (size_t pos = 0; pos < m.recipients.size(); ++pos) {
-        const RecipientFate& f = m.recipients[pos];
-        auto [it, fresh] = index.try_emplace({m.index, f.address}, s.recipients.size());
-        if (fresh) {
-          SweepRecipient r;
-          r.message = m.index;
-          r.from = m.from;
-          r.subject = m.subject;
-          r.address = f.address;
-          s.recipients.push_back(std::move(r));
-          order.emplace_back(m.index, pos, it->second);
-        }
-        SweepRecipient& r = s.recipients[it->second];
-        ++r.runs;
-        ++r.attempts[f.attempts];
-        const auto deliveries = static_cast<uint32_t>(f.deliveries.size());
-        const bool cut = f.cut.has_value();
-        auto o = std::find_if(r.outcomes.begin(), r.outcomes.end(), [&](const SweepOutcome& x) {
-          return x.state == f.state && x.deliveries == deliveries && x.cut == cut;
-        });
-        if (o == r.outcomes.end()) {
-          r.outcomes.push_back(SweepOutcome{f.state, deliveries, cut, {}, {}});
-          o = r.outcomes.end() - 1;
-        }
-        o->seeds.push_back(run.seed);
-        if (!unfinished(f.state)) {
-          const SimTime at = f.state == FateState::delivered && !f.deliveries.empty() ? f.deliveries.front() : f.at;
-          o->took.push_back(at - m.written);
-        }
-      }
+    lost_.emplace_back(run.seed, run.segments_lost);
+    retransmitted_.emplace_back(run.seed, run.retransmissions);
+    for (const MessageFate& m : run.fates)
+      for (size_t pos = 0; pos < m.recipients.size(); ++pos) add(run.seed, m, pos);
+  }
+
+  SweepSummary finish(std::string scenario_name, SeedRange seeds) && {
+    SweepSummary s;
+    s.scenario = std::move(scenario_name);
+    s.seeds = seeds;
+    s.runs = runs_;
+    std::sort(errors_.begin(), errors_.end());
+    s.errors = std::move(errors_);
+    for (auto* list : {&lost_, &retransmitted_}) {
+      std::sort(list->begin(), list->end());
+      std::vector<uint64_t>& out = list == &lost_ ? s.lost : s.retransmitted;
+      for (const auto& [seed, n] : *list) out.push_back(n);
+    }
+    for (Entry& e : entries_) {
+      for (SweepOutcome& o : e.r.outcomes) std::sort(o.seeds.begin(), o.seeds.end());
+      std::stable_sort(e.r.outcomes.begin(), e.r.outcomes.end(), [](const SweepOutcome& a, const SweepOutcome& b) {
+        return a.seeds.size() > b.seeds.size() || (a.seeds.size() == b.seeds.size() && a.seeds.front() < b.seeds.front());
+      });
+    }
+    // Messages in their scenario order (a message from outside, -1, last),
+    // recipients as the message lists them in the lowest seed that has them.
+    std::sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) {
+      const auto key = [](const Entry& e) {
+        return std::tuple(e.r.message < 0 ? INT64_MAX : e.r.message, e.position, e.r.address);
+      };
+      return key(a) < key(b);
+    });
+    for (Entry& e : entries_) s.recipients.push_back(std::move(e.r));
+    return s;
+  }
+
+ private:
+  struct Entry {
+    SweepRecipient r;
+    uint64_t first_seed = UINT64_MAX;  // the lowest seed seen: its position and names count
+    size_t position = 0;
+  };
+
+  void add(uint64_t seed, const MessageFate& m, size_t pos) {
+    const RecipientFate& f = m.recipients[pos];
+    // A recipient is known by its message's number and its address.
+    auto [it, fresh] = index_.try_emplace({m.index, f.address}, entries_.size());
+    if (fresh) entries_.emplace_back();
+    Entry& e = entries_[it->second];
+    SweepRecipient& r = e.r;
+    if (seed < e.first_seed) {
+      e.first_seed = seed;
+      e.position = pos;
+      r.message = m.index;
+      r.from = m.from;
+      r.subject = m.subject;
+      r.address = f.address;
+    }
+    ++r.runs;
+    ++r.attempts[f.attempts];
+    const auto deliveries = static_cast<uint32_t>(f.deliveries.size());
+    const bool cut = f.cut.has_value();
+    auto o = std::find_if(r.outcomes.begin(), r.outcomes.end(), [&](const SweepOutcome& x) {
+      return x.state == f.state && x.deliveries == deliveries && x.cut == cut;
+    });
+    if (o == r.outcomes.end()) o = r.outcomes.insert(r.outcomes.end(), SweepOutcome{f.state, deliveries, cut, {}, {}});
+    o->seeds.push_back(seed);
+    if (!unfinished(f.state)) {
+      const SimTime at = f.state == FateState::delivered && !f.deliveries.empty() ? f.deliveries.front() : f.at;
+      o->took.push_back(at - m.written);
     }
   }
-  for (SweepRecipient& r : s.recipients)
-    std::stable_sort(r.outcomes.begin(), r.outcomes.end(), [](const SweepOutcome& a, const SweepOutcome& b) {
-      return a.seeds.size() > b.seeds.size() || (a.seeds.size() == b.seeds.size() && a.seeds.front() < b.seeds.front());
-    });
-  // Messages in their scenario order (a message from outside, -1, last).
-  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
-    const auto key = [](const auto& t) { return std::pair(std::get<0>(t) < 0 ? INT64_MAX : std::get<0>(t), std::get<1>(t)); };
-    return key(a) < key(b);
-  });
-  std::vector<SweepRecipient> sorted;
-  sorted.reserve(order.size());
-  for (const auto& t : order) sorted.push_back(std::move(s.recipients[std::get<2>(t)]));
-  s.recipients = std::move(sorted);
-  return s;
+
+  uint64_t runs_ = 0;
+  std::map<std::pair<int64_t, std::string>, size_t> index_;
+  std::vector<Entry> entries_;
+  std::vector<std::pair<uint64_t, uint64_t>> lost_, retransmitted_;  // (seed, segments)
+  std::vector<std::pair<uint64_t, std::string>> errors_;
+};
+
+}  // namespace
+
+SweepSummary summarize_sweep(std::string scenario_name, SeedRange seeds, std::vector<SweepRun> runs) {
+  SweepFold fold;
+  for (const SweepRun& run : runs) fold.add(run);
+  return std::move(fold).finish(std::move(scenario_name), seeds);
 }
 
 SweepSummary sweep(const Scenario& scenario, const SweepOptions& options) {
   const uint64_t n = options.seeds.count;
-  std::vector<SweepRun> runs(n);
+  SweepFold fold;
+  std::mutex fold_mutex;
   std::atomic<uint64_t> next{0};
   auto work = [&] {
-    for (uint64_t i = next++; i < n; i = next++) runs[i] = run_seed(scenario, options.seeds.first + i, options.base);
+    for (uint64_t i = next++; i < n; i = next++) {
+      const SweepRun run = run_seed(scenario, options.seeds.first + i, options.base);
+      const std::lock_guard lock(fold_mutex);
+      fold.add(run);
+    }
   };
   const unsigned jobs = static_cast<unsigned>(std::clamp<uint64_t>(options.jobs, 1, n));
   {
@@ -199,7 +241,7 @@ SweepSummary sweep(const Scenario& scenario, const SweepOptions& options) {
     for (unsigned j = 1; j < jobs; ++j) pool.emplace_back(work);
     work();
   }  // the jthreads join here
-  return summarize_sweep(scenario.name, options.seeds, std::move(runs));
+  return std::move(fold).finish(scenario.name, options.seeds);
 }
 
 void write_sweep(std::ostream& out, const SweepSummary& s, const std::string& replay) {

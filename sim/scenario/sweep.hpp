@@ -11,8 +11,8 @@
 //
 // The runs are independent, so they run on several threads; each run is
 // single-threaded and deterministic (DESIGN.md), and the summary is put
-// together in seed order: the same sweep gives the same summary on any
-// number of threads.
+// in seed order: the same sweep gives the same summary on any number of
+// threads.
 #pragma once
 
 #include <cstdint>
@@ -91,7 +91,9 @@ struct SweepSummary {
   std::vector<std::pair<uint64_t, std::string>> errors;  // (seed, why)
 };
 
-// Counts the outcomes of runs (in any order; they are sorted by seed).
+// Counts the outcomes of runs, given in any order (the summary is in seed
+// order). sweep() folds each run the same way as it finishes, keeping tens
+// of bytes per run, not its fates.
 SweepSummary summarize_sweep(std::string scenario_name, SeedRange seeds, std::vector<SweepRun> runs);
 
 struct SweepOptions {
