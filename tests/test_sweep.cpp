@@ -214,7 +214,7 @@ TEST_CASE("sweep: the summary does not depend on the number of threads", "[sweep
 TEST_CASE("sweep: the JSON form carries every seed", "[sweep]") {
   SweepOptions opt;
   opt.seeds = {7, 3};
-  const nlohmann::json j = sweep_json(sweep(load("duplicate-delivery.json"), opt));
+  const nlohmann::ordered_json j = sweep_json(sweep(load("duplicate-delivery.json"), opt));
   CHECK(j["runs"] == 3);
   CHECK(j["seeds"]["first"] == 7);
   CHECK(j["seeds"]["last"] == 9);
@@ -223,7 +223,7 @@ TEST_CASE("sweep: the JSON form carries every seed", "[sweep]") {
   CHECK(o["state"] == "delivered");
   CHECK(o["deliveries"] == 2);
   CHECK(o["label"] == "delivered 2 times (duplicates)");
-  CHECK(o["seeds"] == nlohmann::json::array({7, 8, 9}));
+  CHECK(o["seeds"] == nlohmann::ordered_json::array({7, 8, 9}));
   CHECK(o["took_seconds"]["median"].get<double>() > 0);
   CHECK(j["errors"].empty());
 }

@@ -267,7 +267,7 @@ void write_sweep(std::ostream& out, const SweepSummary& s, const std::string& re
           out << ", after " << format_duration(t->most) << (o.took.size() > 1 ? " in each" : "");
         else
           out << ", after " << format_duration(t->median) << " (median), " << format_duration(t->p90) << " (90%), "
-              << format_duration(t->most) << " (most)";
+              << format_duration(t->least) << " to " << format_duration(t->most);
       }
       out << "\n  " << std::string(width, ' ') << "          " << seeds_text(o.seeds, 10) << "\n";
       if (r.outcomes.size() > 1 && (!rarest || o.seeds.size() < rarest->seeds.size())) rarest = &o;
@@ -296,8 +296,8 @@ void write_sweep(std::ostream& out, const SweepSummary& s, const std::string& re
         << "\n";
 }
 
-nlohmann::json sweep_json(const SweepSummary& s) {
-  using nlohmann::json;
+nlohmann::ordered_json sweep_json(const SweepSummary& s) {
+  using json = nlohmann::ordered_json;
   const auto secs = [](SimTime t) { return t.seconds(); };
   json j;
   j["scenario"] = s.scenario;
@@ -311,7 +311,8 @@ nlohmann::json sweep_json(const SweepSummary& s) {
       json jo{{"state", fate_state_key(o.state)}, {"deliveries", o.deliveries}, {"cut", o.cut},
               {"label", o.label()}, {"runs", o.seeds.size()}, {"seeds", o.seeds}};
       if (const auto t = o.times())
-        jo["took_seconds"] = {{"median", secs(t->median)}, {"p90", secs(t->p90)}, {"max", secs(t->most)}};
+        jo["took_seconds"] = {
+            {"min", secs(t->least)}, {"median", secs(t->median)}, {"p90", secs(t->p90)}, {"max", secs(t->most)}};
       jr["outcomes"].push_back(std::move(jo));
     }
     json attempts = json::object();

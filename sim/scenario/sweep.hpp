@@ -108,7 +108,8 @@ SweepSummary sweep(const Scenario& scenario, const SweepOptions& options);
 // how to replay the rarest outcome (`replay` is the command that runs the
 // scenario, e.g. "smtplab run scenarios/lossy-link.json").
 void write_sweep(std::ostream& out, const SweepSummary& s, const std::string& replay);
-// The same as JSON (every seed of every outcome; durations in seconds).
-nlohmann::json sweep_json(const SweepSummary& s);
+// The same as JSON, keys in reading order (every seed of every outcome;
+// durations in seconds).
+nlohmann::ordered_json sweep_json(const SweepSummary& s);
 
 }  // namespace smtplab
