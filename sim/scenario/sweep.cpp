@@ -263,7 +263,8 @@ void write_sweep(std::ostream& out, const SweepSummary& s, const std::string& re
       out << "  " << label << std::string(width - label.size(), ' ') << "  " << share << "  "
           << runs_word(o.seeds.size());
       if (const auto t = o.times()) {
-        if (t->least == t->most)
+        // Equal as printed (microseconds apart): one figure.
+        if (format_duration(t->least) == format_duration(t->most))
           out << ", after " << format_duration(t->most) << (o.took.size() > 1 ? " in each" : "");
         else
           out << ", after " << format_duration(t->median) << " (median), " << format_duration(t->p90) << " (90%), "
