@@ -40,14 +40,10 @@ struct SeedsPanel final : Panel {
       seed_generation = c.generation();
       seed_input = seed_shown;
     }
-    ImGui::TextWrapped("This run: seed %llu%s", static_cast<unsigned long long>(c.seed()),
-                       c.seed_overridden() ? "" : " (the scenario's own)");
-    if (c.seed_overridden()) {
-      widgets::text_wrapped_disabled(("the scenario's own is " + std::to_string(c.scenario().seed)).c_str());
-      widgets::same_line_if_fits(ImGui::CalcTextSize("back to it").x + ImGui::GetStyle().FramePadding.x * 2);
-      if (ImGui::SmallButton("back to it")) ctx.post(cmd::SetSeed{std::nullopt});
-    }
-    ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.62f);
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextUnformatted("Seed");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.5f);
     const bool entered = ImGui::InputScalar("##seed", ImGuiDataType_U64, &seed_input, nullptr, nullptr, "%llu",
                                             ImGuiInputTextFlags_EnterReturnsTrue);
     if (ImGui::IsItemHovered())
@@ -56,10 +52,17 @@ struct SeedsPanel final : Panel {
     ImGui::SameLine();
     if ((ImGui::Button("Run") || entered) && seed_input != c.seed())
       ctx.post(cmd::SetSeed{std::min<uint64_t>(seed_input, INT64_MAX)});
+    if (c.seed_overridden()) {
+      widgets::text_wrapped_disabled(("the scenario's own is " + std::to_string(c.scenario().seed)).c_str());
+      widgets::same_line_if_fits(ImGui::CalcTextSize("back to it").x + ImGui::GetStyle().FramePadding.x * 2);
+      if (ImGui::SmallButton("back to it")) ctx.post(cmd::SetSeed{std::nullopt});
+    } else {
+      widgets::text_wrapped_disabled("(the scenario's own)");
+    }
   }
 
   void sweep_controls(PanelContext& ctx) {
-    widgets::section("Sweep over seeds");
+    ImGui::Separator();
     // A sweep made elsewhere (gui --sweep N) shows its own count.
     if (const SweepSummary* done = ctx.ctl.sweep_result(); done && done != last_sweep) {
       last_sweep = done;
@@ -84,7 +87,9 @@ struct SeedsPanel final : Panel {
     const Controller& c = ctx.ctl;
     const double pct = 100.0 * static_cast<double>(o.seeds.size()) / static_cast<double>(std::max<uint64_t>(r.runs, 1));
     char share[48];
-    std::snprintf(share, sizeof share, "%.0f%% (%zu %s)", pct, o.seeds.size(), o.seeds.size() == 1 ? "run" : "runs");
+    // A rare outcome keeps a figure: "0.2%", not "0%".
+    std::snprintf(share, sizeof share, pct < 1 ? "%.1f%% (%zu %s)" : "%.0f%% (%zu %s)", pct, o.seeds.size(),
+                  o.seeds.size() == 1 ? "run" : "runs");
     ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(fate_color(o.state, o.deliveries, o.cut, p)));
     ImGui::TextWrapped("%s: %s", o.label().c_str(), share);
     ImGui::PopStyleColor();
@@ -95,7 +100,8 @@ struct SeedsPanel final : Panel {
       ImGui::SetTooltip("%s", tip.c_str());
     }
     ImGui::Indent();
-    const size_t shown = std::min<size_t>(o.seeds.size(), 12);
+    // One row of seeds fits the panel; a rare outcome has few anyway.
+    const size_t shown = std::min<size_t>(o.seeds.size(), 6);
     for (size_t i = 0; i < shown; ++i) {
       const uint64_t seed = o.seeds[i];
       const std::string text = std::to_string(seed);
@@ -121,7 +127,6 @@ struct SeedsPanel final : Panel {
     seed_controls(ctx);
     sweep_controls(ctx);
     const SweepSummary* s = c.sweep_result();
-    if (c.status().rfind("swept", 0) == 0) widgets::text_wrapped_disabled(c.status().c_str());
     if (!s) {
       widgets::text_wrapped_disabled(
           "No sweep of this setup yet. Sweep, then click a seed to watch a run that ended another way.");
