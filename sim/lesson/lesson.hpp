@@ -71,7 +71,7 @@ struct FateMatch {
   std::vector<FateState> states;  // empty: any state
   std::optional<bool> cut, duplicate;
   std::optional<SimTime> at;      // the fold of the records up to this time (none: the whole run)
-  // "alice@yahoo.test (message 0) bounced or refused, not cut short, at 1 h"
+  // "alice@yahoo.test (message 0) bounced or refused, not cut short at 1 h into the run"
   std::string describe() const;
   bool holds(const RecipientFate& f) const;
 };
