@@ -689,30 +689,11 @@ std::string ScenarioAdditions::describe() const {
 }
 
 LoadResult scenario_with(const Lesson& lesson, const ScenarioAdditions& additions, const std::string& source) {
-  json doc = lesson.scenario_json;
+  const json& doc = lesson.scenario_json;
   const size_t base_faults = doc.contains("faults") && doc["faults"].is_array() ? doc["faults"].size() : 0;
-  const size_t base_messages = doc.contains("messages") && doc["messages"].is_array() ? doc["messages"].size() : 0;
-  for (const json& f : additions.faults) doc["faults"].push_back(f);
-  for (const json& m : additions.messages) doc["messages"].push_back(m);
-  LoadResult r = load_scenario_text(doc.dump(), source);
-  // Point errors at the additions, not at the combined document.
-  for (ScenarioError& e : r.errors) {
-    for (auto [key, base] : {std::pair<std::string, size_t>{"/faults/", base_faults}, {"/messages/", base_messages}}) {
-      if (e.pointer.rfind(key, 0) != 0) continue;
-      const size_t end = e.pointer.find('/', key.size());
-      const std::string idx = e.pointer.substr(key.size(), end == std::string::npos ? std::string::npos : end - key.size());
-      size_t n = 0;
-      try {
-        n = std::stoul(idx);
-      } catch (...) {
-        continue;
-      }
-      if (n >= base)
-        e.pointer = key + std::to_string(n - base) + (end == std::string::npos ? "" : e.pointer.substr(end));
-      else
-        e.pointer = "(the lesson's scenario) " + e.pointer;
-    }
-  }
+  LoadResult r = load_scenario_with_additions(doc, std::vector<json>(additions.faults.begin(), additions.faults.end()),
+                                              std::vector<json>(additions.messages.begin(), additions.messages.end()),
+                                              source, "(the lesson's scenario)");
   for (size_t k = 0; k < additions.switch_off.size(); ++k) {
     const size_t idx = additions.switch_off[k];
     if (idx < base_faults) {

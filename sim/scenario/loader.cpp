@@ -1002,6 +1002,32 @@ LoadResult load_scenario_file(const std::string& path) {
   return load_scenario_text(text, path);
 }
 
+LoadResult load_scenario_with_additions(const json& doc, const std::vector<json>& faults, const std::vector<json>& messages,
+                                        const std::string& source, const std::string& base_prefix) {
+  json all = doc;
+  const auto count = [&](const char* key) { return all.contains(key) && all[key].is_array() ? all[key].size() : size_t{0}; };
+  const size_t base_faults = count("faults"), base_messages = count("messages");
+  for (const json& f : faults) all["faults"].push_back(f);
+  for (const json& m : messages) all["messages"].push_back(m);
+  LoadResult r = load_scenario_text(all.dump(), source);
+  // Point errors at the additions, not at the combined document.
+  for (ScenarioError& e : r.errors) {
+    for (auto [key, base] : {std::pair<std::string, size_t>{"/faults/", base_faults}, {"/messages/", base_messages}}) {
+      if (e.pointer.rfind(key, 0) != 0) continue;
+      const size_t end = e.pointer.find('/', key.size());
+      const std::string idx = e.pointer.substr(key.size(), end == std::string::npos ? std::string::npos : end - key.size());
+      if (idx.empty() || idx.size() > 9 || !std::all_of(idx.begin(), idx.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        continue;
+      const size_t n = std::stoul(idx);
+      if (n >= base)
+        e.pointer = key + std::to_string(n - base) + (end == std::string::npos ? "" : e.pointer.substr(end));
+      else
+        e.pointer = base_prefix + " " + e.pointer;
+    }
+  }
+  return r;
+}
+
 std::string_view default_scenario_text() {
   static const char kText[] =
 #include "default_scenario.inc"

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,15 @@ inline constexpr int kMaxScenarioDepth = 32;
 
 LoadResult load_scenario_file(const std::string& path);
 LoadResult load_scenario_text(std::string_view text, const std::string& source_name);
+
+// A scenario document plus faults and messages added to it (each a JSON
+// object in the scenario format: a lesson's exercise, `smtplab run
+// --fault`), loaded and validated exactly as one file would be. An error in
+// an addition points into the additions ("/faults/0/loss": the first added
+// fault); one in the document itself gets `base_prefix` before its pointer.
+LoadResult load_scenario_with_additions(const nlohmann::json& doc, const std::vector<nlohmann::json>& faults,
+                                        const std::vector<nlohmann::json>& messages, const std::string& source,
+                                        const std::string& base_prefix);
 
 // The built-in default scenario (scenarios/bob-to-alice.json, embedded).
 std::string_view default_scenario_text();
