@@ -28,6 +28,7 @@ struct RunArgs {
   std::string eml;      // every stored message as DIR/<address>/<uid>.eml
   std::string pcap;       // the segments and datagrams as a pcap file
   std::string pcap_host;  // ... as this host's interface sees them
+  std::vector<std::string> faults;  // --fault JSON, added to the scenario's
 };
 
 // Writes the mailboxes of every simulated server at the end of the run.
@@ -104,7 +105,7 @@ int do_run(const RunArgs& a, std::ostream& out, std::ostream& err) {
            "with --out (e.g. --out /dev/null)\n";
     return kExitUsage;
   }
-  auto sc = load_or_report(a.scenario, err);
+  auto sc = load_or_report(a.scenario, err, a.faults);
   if (!sc) return kExitUsage;
   if (!a.pcap_host.empty()) {
     std::string names;
@@ -182,6 +183,10 @@ void register_run(CLI::App& app, Outcome& outcome) {
   sub->add_option("--mbox", args->mbox, "At the end, write every mailbox as DIR/<address>.mbox (mboxrd)");
   sub->add_option("--eml", args->eml, "At the end, write every stored message as DIR/<address>/<uid>.eml");
   sub->add_flag("--causes", args->causes, "Transcript: show each record's number and its cause");
+  sub->add_option("--fault", args->faults,
+                  "Add a fault, a JSON object in the scenario format (repeatable), e.g. "
+                  "'{\"type\": \"host-down\", \"at\": \"30s\", \"host\": \"mx.yahoo.test\"}'")
+      ->allow_extra_args(false);
   sub->add_option("--pcap", args->pcap,
                   "Also write the run's TCP segments and UDP datagrams (DNS) as a pcap file for Wireshark or tcpdump "
                   "(- : to stdout, with the trace sent elsewhere by --out)");

@@ -19,7 +19,15 @@ struct SweepArgs {
   std::string until;
   unsigned jobs = 0;  // 0: one per core
   std::string format = "text";
+  std::vector<std::string> faults;  // --fault JSON, added to the scenario's
 };
+
+// 'text' for a POSIX shell, so the replay line can be pasted as it is.
+std::string shell_quoted(const std::string& text) {
+  std::string out = "'";
+  for (char ch : text) out += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+  return out + "'";
+}
 
 int do_sweep(const SweepArgs& a, std::ostream& out, std::ostream& err) {
   SweepOptions opt;
@@ -39,7 +47,7 @@ int do_sweep(const SweepArgs& a, std::ostream& out, std::ostream& err) {
     opt.base.until = t;
   }
   opt.jobs = a.jobs ? a.jobs : std::max(1u, std::thread::hardware_concurrency());
-  auto sc = load_or_report(a.scenario, err);
+  auto sc = load_or_report(a.scenario, err, a.faults);
   if (!sc) return kExitUsage;
   const auto t0 = std::chrono::steady_clock::now();
   const SweepSummary s = sweep(*sc, opt);
@@ -50,6 +58,7 @@ int do_sweep(const SweepArgs& a, std::ostream& out, std::ostream& err) {
     std::string replay = "smtplab run";
     if (!a.scenario.empty()) replay += " " + a.scenario;
     if (!a.until.empty()) replay += " --until " + a.until;
+    for (const std::string& f : a.faults) replay += " --fault " + shell_quoted(f);
     write_sweep(out, s, replay);
   }
   out.flush();
@@ -77,6 +86,11 @@ void register_sweep(CLI::App& app, Outcome& outcome) {
       ->check(CLI::Range(1u, 256u));
   sub->add_option("--format", args->format, "text (default) or json (every seed of every outcome)")
       ->check(CLI::IsMember({"text", "json"}));
+  sub->add_option("--fault", args->faults,
+                  "Add a fault to every run, a JSON object in the scenario format (repeatable), e.g. "
+                  "'{\"type\": \"link-loss\", \"at\": \"0s\", \"link\": [\"edge.gmail.test\", \"internet\"], "
+                  "\"loss\": 0.3}'")
+      ->allow_extra_args(false);
   sub->callback([args, &outcome] { outcome.code = do_sweep(*args, std::cout, std::cerr); });
 }
 

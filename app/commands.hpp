@@ -10,6 +10,7 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "sim/scenario/loader.hpp"
 #include "sim/trace/trace.hpp"
@@ -34,9 +35,13 @@ void register_serve(CLI::App& app, Outcome& outcome);  // sim/bridge present (SM
 void register_lesson(CLI::App& app, Outcome& outcome);
 void register_gui(CLI::App& app, Outcome& outcome);  // gui/ present (SMTPLAB_HAVE_GUI)
 
-// Loads a scenario file, or the built-in default when `path` is empty.
+// Loads a scenario file, or the built-in default when `path` is empty, plus
+// `faults` given on the command line (`--fault JSON`: objects in the
+// scenario format, checked as the file's own faults are; an error names the
+// option: "--fault 2: /loss: must be between 0 and 1, got 1.5").
 // Prints every error to `err` and returns nullopt on failure.
-std::optional<Scenario> load_or_report(const std::string& path, std::ostream& err);
+std::optional<Scenario> load_or_report(const std::string& path, std::ostream& err,
+                                       const std::vector<std::string>& faults = {});
 // The transcript, then what happened to each message (sim/trace/fates.hpp).
 void write_story(std::ostream& out, const Trace& trace, const TranscriptOptions& opt = {});
 

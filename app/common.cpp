@@ -1,5 +1,8 @@
 // app/common.cpp: helpers shared by subcommands.
+#include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "app/commands.hpp"
 #include "sim/scenario/run.hpp"
@@ -8,13 +11,62 @@
 
 namespace smtplab::app {
 
-std::optional<Scenario> load_or_report(const std::string& path, std::ostream& err) {
-  LoadResult r = path.empty() ? load_scenario_text(default_scenario_text(), "<built-in bob-to-alice>") : load_scenario_file(path);
+std::optional<Scenario> load_or_report(const std::string& path, std::ostream& err,
+                                       const std::vector<std::string>& faults) {
+  const std::string source = path.empty() ? "<built-in bob-to-alice>" : path;
+  LoadResult r = path.empty() ? load_scenario_text(default_scenario_text(), source) : load_scenario_file(path);
   if (!r.ok()) {
     for (const ScenarioError& e : r.errors) err << e.format() << '\n';
     return std::nullopt;
   }
-  return r.scenario;
+  if (faults.empty()) return r.scenario;
+  // The file loaded, so it is a JSON object: add the faults to it and load
+  // the whole again, so they are checked as the file's own would be.
+  std::string text(default_scenario_text());
+  if (!path.empty()) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    text = ss.str();
+  }
+  const nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
+  std::vector<nlohmann::json> added;
+  bool bad = false;
+  for (size_t i = 0; i < faults.size(); ++i) {
+    const std::string name = "--fault " + std::to_string(i + 1);
+    try {
+      nlohmann::json f = nlohmann::json::parse(faults[i]);
+      if (f.is_object()) {
+        added.push_back(std::move(f));
+        continue;
+      }
+      err << name << ": expected a JSON object, got " << f.type_name();
+    } catch (const nlohmann::json::parse_error& e) {
+      // "[json.exception.parse_error.101] parse error at line 1, column 9: ..." without its tag.
+      const std::string what = e.what();
+      const size_t tag_end = what.find("] ");
+      err << name << ": not JSON: " << (tag_end == std::string::npos ? what : what.substr(tag_end + 2));
+    }
+    err << "\n  a fault is a JSON object in the scenario format, e.g. "
+           "'{\"type\": \"host-down\", \"at\": \"30s\", \"host\": \"mx.yahoo.test\"}' (docs/scenario-format.md)\n";
+    bad = true;
+  }
+  if (bad || doc.is_discarded()) return std::nullopt;
+  LoadResult w = load_scenario_with_additions(doc, added, {}, source, "(the scenario)");
+  if (!w.ok()) {
+    for (ScenarioError e : w.errors) {
+      // "/faults/1/loss" of the additions is the second --fault's "/loss".
+      if (e.pointer.rfind("/faults/", 0) == 0) {
+        const size_t end = e.pointer.find('/', 8);
+        const std::string idx = e.pointer.substr(8, end == std::string::npos ? std::string::npos : end - 8);
+        e.file = "--fault " + std::to_string(std::stoul(idx) + 1);
+        e.pointer = end == std::string::npos ? "" : e.pointer.substr(end);
+      }
+      err << e.format() << '\n';
+    }
+    return std::nullopt;
+  }
+  return w.scenario;
 }
 
 void write_story(std::ostream& out, const Trace& trace, const TranscriptOptions& opt) {

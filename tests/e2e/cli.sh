@@ -95,5 +95,22 @@ PY
 cmp -s "$tmp/s1" "$tmp/s2" && passes=$((passes+1)) || { echo "FAIL: sweep differs between --jobs 1 and 2"; diff "$tmp/s1" "$tmp/s2" | head; fails=$((fails+1)); }
 expect_in sweep-replay "$tmp/s1" "smtplab run $src/scenarios/lossy-link.json --until 5min --seed "
 
+# --fault adds a fault (scenario format) to run and sweep; a bad one is named.
+"$bin" run --fault '{"type": "host-down", "at": "0s", "host": "mx.yahoo.test"}' --layers mail >"$tmp/out" 2>"$tmp/err"
+check run-fault 0 $?; expect_in run-fault "$tmp/out" "waiting in the queue of smtp.gmail.test"
+"$bin" run --fault 'nope' >"$tmp/out" 2>"$tmp/err"; check fault-not-json 2 $?; expect_in fault-not-json "$tmp/err" "--fault 1: not JSON: parse error at line 1"
+"$bin" run --fault '{"type": "host-down", "at": "0s", "host": "mx.yahoo.test"}' --fault '[1]' >"$tmp/out" 2>"$tmp/err"
+check fault-not-object 2 $?; expect_in fault-not-object "$tmp/err" "--fault 2: expected a JSON object, got array"
+"$bin" run --fault '{"type": "host-down", "at": "0s", "host": "nobody"}' >"$tmp/out" 2>"$tmp/err"
+check fault-bad-host 2 $?; expect_in fault-bad-host "$tmp/err" '--fault 1: /host: no host named "nobody"'
+"$bin" sweep --fault '{"type": "host-down", "host": "mx.yahoo.test"}' >"$tmp/out" 2>"$tmp/err"
+check fault-no-at 2 $?; expect_in fault-no-at "$tmp/err" "--fault 1: /at: required key is missing"
+f='{"type": "link-loss", "at": "0s", "link": ["edge.gmail.test", "internet"], "loss": 0.4}'
+"$bin" sweep "$src/scenarios/lossy-link.json" --seeds 40 --fault "$f" >"$tmp/out" 2>"$tmp/err"; check sweep-fault 0 $?
+expect_in sweep-fault "$tmp/out" "smtplab run $src/scenarios/lossy-link.json --fault '$f' --seed "
+# The replay line, pasted into a shell, runs (the quoting holds).
+replay=$(grep -A1 "replay it with" "$tmp/out" | tail -1 | sed "s|^  smtplab |\"\$bin\" |")
+eval "$replay" >"$tmp/replay" 2>"$tmp/err"; check sweep-fault-replay 0 $?; expect_in sweep-fault-replay "$tmp/replay" "What happened to each message"
+
 echo "cli: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]
