@@ -1,4 +1,6 @@
 // app/common.cpp: helpers shared by subcommands.
+#include <algorithm>
+#include <charconv>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -57,10 +59,13 @@ std::optional<Scenario> load_or_report(const std::string& path, std::ostream& er
     for (ScenarioError e : w.errors) {
       // "/faults/1/loss" of the additions is the second --fault's "/loss".
       if (e.pointer.rfind("/faults/", 0) == 0) {
-        const size_t end = e.pointer.find('/', 8);
-        const std::string idx = e.pointer.substr(8, end == std::string::npos ? std::string::npos : end - 8);
-        e.file = "--fault " + std::to_string(std::stoul(idx) + 1);
-        e.pointer = end == std::string::npos ? "" : e.pointer.substr(end);
+        const size_t end = std::min(e.pointer.find('/', 8), e.pointer.size());
+        size_t k = 0;
+        const auto [p, ec] = std::from_chars(e.pointer.data() + 8, e.pointer.data() + end, k);
+        if (ec == std::errc{} && p == e.pointer.data() + end) {
+          e.file = "--fault " + std::to_string(k + 1);
+          e.pointer = e.pointer.substr(end);
+        }
       }
       err << e.format() << '\n';
     }
