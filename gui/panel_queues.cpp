@@ -65,11 +65,16 @@ struct QueuesPanel final : Panel {
         const std::string head = f.address + ": " + std::string(fate_state_name(f.state)) +
                                  (f.deliveries.size() > 1 ? " (" + std::to_string(f.deliveries.size()) + " times)" : "") +
                                  (f.cut ? ", cut short" : "");
-        if (ImGui::Selectable(head.c_str(), f.record != 0 && c.selected() == f.record) && f.record)
-          ctx.post(cmd::Select{f.record, true});
+        // Wrapped text, not a Selectable: "alice@yahoo.test: delivered (2
+        // times), cut short" is wider than the panel and a Selectable cuts it.
+        ImGui::TextWrapped("%s", head.c_str());
         ImGui::PopStyleColor();
+        if (f.record && ImGui::IsItemClicked()) ctx.post(cmd::Select{f.record, true});
+        if (f.record && (ImGui::IsItemHovered() || c.selected() == f.record))
+          ImGui::GetWindowDrawList()->AddRect(ImGui::GetItemRectMin(), ImGui::GetItemRectMax(),
+                                              ImGui::GetColorU32(ImGuiCol_HeaderActive));
         if (ImGui::IsItemHovered() && f.record)
-          ImGui::SetTooltip("Select the record that decided it (the inspector shows its cause chain)");
+          ImGui::SetTooltip("Click: select the record that decided it (the inspector shows its cause chain)");
         ImGui::Indent();
         ImGui::TextWrapped("%s", describe(f).c_str());
         if (std::string n = describe_notice(f); !n.empty()) widgets::text_wrapped_disabled(n.c_str());
