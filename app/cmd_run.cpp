@@ -80,15 +80,7 @@ int write_capture(const Trace& trace, const RunArgs& a, std::ostream& err) {
 int do_run(const RunArgs& a, std::ostream& out, std::ostream& err) {
   RunOptions opt;
   opt.seed = a.seed;
-  if (!a.until.empty()) {
-    std::string why;
-    auto t = parse_duration(a.until, &why);
-    if (!t || t->us <= 0) {
-      err << "smtplab run: --until " << a.until << ": " << (why.empty() ? "must be more than 0" : why) << '\n';
-      return kExitUsage;
-    }
-    opt.until = t;
-  }
+  if (!read_until(a.until, "smtplab run", opt.until, err)) return kExitUsage;
   TranscriptOptions topt;
   topt.show_cause = a.causes;
   if (!a.layers.empty()) {

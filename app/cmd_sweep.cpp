@@ -1,6 +1,7 @@
 // app/cmd_sweep.cpp: `smtplab sweep SCENARIO --seeds 100`: the scenario once
 // per seed, and how often each message ended each way (sim/scenario/sweep.hpp).
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -22,8 +23,13 @@ struct SweepArgs {
   std::vector<std::string> faults;  // --fault JSON, added to the scenario's
 };
 
-// 'text' for a POSIX shell, so the replay line can be pasted as it is.
-std::string shell_quoted(const std::string& text) {
+// `text` as one word of a POSIX shell (quoted unless it is plainly safe),
+// so the replay line can be pasted as it is.
+std::string shell_word(const std::string& text) {
+  const bool plain = !text.empty() && std::all_of(text.begin(), text.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || std::string_view("_./-+:,=@%").find(ch) != std::string_view::npos;
+  });
+  if (plain) return text;
   std::string out = "'";
   for (char ch : text) out += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
   return out + "'";
@@ -38,14 +44,7 @@ int do_sweep(const SweepArgs& a, std::ostream& out, std::ostream& err) {
     return kExitUsage;
   }
   opt.seeds = *range;
-  if (!a.until.empty()) {
-    auto t = parse_duration(a.until, &why);
-    if (!t || t->us <= 0) {
-      err << "smtplab sweep: --until " << a.until << ": " << (why.empty() ? "must be more than 0" : why) << '\n';
-      return kExitUsage;
-    }
-    opt.base.until = t;
-  }
+  if (!read_until(a.until, "smtplab sweep", opt.base.until, err)) return kExitUsage;
   opt.jobs = a.jobs ? a.jobs : std::max(1u, std::thread::hardware_concurrency());
   auto sc = load_or_report(a.scenario, err, a.faults);
   if (!sc) return kExitUsage;
@@ -56,9 +55,9 @@ int do_sweep(const SweepArgs& a, std::ostream& out, std::ostream& err) {
     out << sweep_json(s).dump(2) << '\n';
   } else {
     std::string replay = "smtplab run";
-    if (!a.scenario.empty()) replay += " " + a.scenario;
-    if (!a.until.empty()) replay += " --until " + a.until;
-    for (const std::string& f : a.faults) replay += " --fault " + shell_quoted(f);
+    if (!a.scenario.empty()) replay += " " + shell_word(a.scenario);
+    if (!a.until.empty()) replay += " --until " + shell_word(a.until);
+    for (const std::string& f : a.faults) replay += " --fault " + shell_word(f);
     write_sweep(out, s, replay);
   }
   out.flush();

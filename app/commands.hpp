@@ -42,6 +42,10 @@ void register_gui(CLI::App& app, Outcome& outcome);  // gui/ present (SMTPLAB_HA
 // Prints every error to `err` and returns nullopt on failure.
 std::optional<Scenario> load_or_report(const std::string& path, std::ostream& err,
                                        const std::vector<std::string>& faults = {});
+// `--until TEXT` of `command` ("smtplab run"): a duration above 0 into
+// `out`, or false after one line on `err` saying why. "" leaves `out` unset.
+bool read_until(const std::string& text, const char* command, std::optional<SimTime>& out, std::ostream& err);
+
 // The transcript, then what happened to each message (sim/trace/fates.hpp).
 void write_story(std::ostream& out, const Trace& trace, const TranscriptOptions& opt = {});
 

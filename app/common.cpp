@@ -74,6 +74,18 @@ std::optional<Scenario> load_or_report(const std::string& path, std::ostream& er
   return w.scenario;
 }
 
+bool read_until(const std::string& text, const char* command, std::optional<SimTime>& out, std::ostream& err) {
+  if (text.empty()) return true;
+  std::string why;
+  const auto t = parse_duration(text, &why);
+  if (!t || t->us <= 0) {
+    err << command << ": --until " << text << ": " << (why.empty() ? "must be more than 0" : why) << '\n';
+    return false;
+  }
+  out = t;
+  return true;
+}
+
 void write_story(std::ostream& out, const Trace& trace, const TranscriptOptions& opt) {
   write_transcript(out, trace, opt);
   // The answer a student looks for first: did each recipient get it?
