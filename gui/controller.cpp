@@ -133,13 +133,18 @@ void Controller::adopt(RunResult run, Scenario scenario) {
   selected_ = 0;
 }
 
-void Controller::rerun(bool same_setup) {
-  if (!same_setup) ++setup_;
+RunOptions Controller::setup_options() const {
   RunOptions opt;
-  opt.seed = seed_;
   opt.extra_faults = faults_;
   opt.disabled_faults = disabled_;
   opt.extra_messages = messages_;
+  return opt;
+}
+
+void Controller::rerun(bool same_setup) {
+  if (!same_setup) ++setup_;
+  RunOptions opt = setup_options();
+  opt.seed = seed_;
   auto result = std::make_shared<RunResult>(run_scenario(scenario_, opt));
   current_.run = result;
   current_.index.build(&result->trace.records(), &scenario_);
@@ -353,9 +358,7 @@ void Controller::apply(const Command& c) {
             SweepOptions o;
             o.seeds = {1, std::clamp<uint64_t>(w.seeds, 1, 10000)};
             o.jobs = std::max(1u, std::thread::hardware_concurrency());
-            o.base.extra_faults = faults_;
-            o.base.disabled_faults = disabled_;
-            o.base.extra_messages = messages_;
+            o.base = setup_options();
             const auto t0 = std::chrono::steady_clock::now();
             sweep_ = std::make_shared<const SweepSummary>(sweep(scenario_, o));
             sweep_setup_ = setup_;

@@ -145,6 +145,9 @@ class Controller {
 
  private:
   void rerun(bool same_setup = false);  // same_setup: only the seed changed
+  // The run options of this setup (added faults and messages, switched-off
+  // faults), seed aside: the run on screen adds its seed, a sweep its own.
+  RunOptions setup_options() const;
   void set_cursor(size_t i, bool select);
   void seek_time(int64_t us);
   void step(int dir, StepUnit unit);
