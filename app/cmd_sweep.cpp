@@ -63,8 +63,9 @@ int do_sweep(const SweepArgs& a, std::ostream& out, std::ostream& err) {
   out.flush();
   char rate[64];
   std::snprintf(rate, sizeof rate, "%.2f s (%.0f runs per second)", wall, static_cast<double>(s.runs) / std::max(wall, 1e-9));
-  err << "smtplab sweep: " << s.runs << " runs in " << rate << " on " << std::min<uint64_t>(opt.jobs, s.runs)
-      << (opt.jobs == 1 ? " thread" : " threads") << '\n';
+  const uint64_t threads = std::min<uint64_t>(opt.jobs, s.runs);
+  err << "smtplab sweep: " << s.runs << (s.runs == 1 ? " run in " : " runs in ") << rate << " on " << threads << (threads == 1 ? " thread" : " threads")
+      << '\n';
   if (!out) {
     err << "smtplab sweep: writing the summary failed\n";
     return kExitFailed;
