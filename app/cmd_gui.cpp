@@ -1,4 +1,4 @@
-// app/cmd_gui.cpp: `smtplab gui [SCENARIO] [--screenshot FILE.png --frames N --hover X,Y] [--at TIME] [--seed N] [--sweep N] [--lesson ID]`,
+// app/cmd_gui.cpp: `smtplab gui [SCENARIO] [--screenshot FILE.png --frames N --hover X,Y] [--at TIME] [--seed N] [--sweep N] [--fault JSON] [--lesson ID]`,
 // and `smtplab` with no subcommand (run_default) when the build has the GUI.
 //
 // Without a display, the lab cannot open: one line on stderr says so and the
@@ -9,6 +9,8 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "app/commands.hpp"
 #include "gui/window.hpp"
@@ -29,13 +31,14 @@ struct GuiArgs {
   std::string hover;
   std::optional<uint64_t> seed;
   uint64_t sweep = 0;
+  std::vector<std::string> faults;  // --fault JSON
 };
 
 int transcript_instead(const std::string& path, std::ostream& out, std::ostream& err,
-                       std::optional<uint64_t> seed = std::nullopt) {
+                       std::optional<uint64_t> seed = std::nullopt, const std::vector<std::string>& faults = {}) {
   err << "smtplab: no display (DISPLAY/WAYLAND_DISPLAY unset), so no window; printing the transcript of "
       << (path.empty() ? "the built-in scenario" : path) << " instead\n";
-  auto sc = load_or_report(path, err);
+  auto sc = load_or_report(path, err, faults);
   if (!sc) return kExitUsage;
   RunOptions ro;
   ro.seed = seed;
@@ -91,13 +94,19 @@ int do_gui(const GuiArgs& a, std::ostream& out, std::ostream& err) {
     opt.hover = std::make_pair(x, y);
   }
   // Fail early and clearly on a bad scenario, before any window opens.
-  if (!a.scenario.empty() && !load_or_report(a.scenario, err)) return kExitUsage;
+  // (With --fault: the faults are checked here too, and handed to the lab
+  // as added faults, which its Failures panel lists and can remove.)
+  if (!a.scenario.empty() || !a.faults.empty()) {
+    const auto sc = load_or_report(a.scenario, err, a.faults);
+    if (!sc) return kExitUsage;
+    opt.faults.assign(sc->faults.end() - static_cast<long>(a.faults.size()), sc->faults.end());
+  }
   if (!gui::display_available()) {
     if (!a.screenshot.empty()) {
       err << "smtplab gui: --screenshot needs a display; run it under xvfb-run -a\n";
       return kExitFailed;
     }
-    return transcript_instead(a.scenario, out, err, a.seed);
+    return transcript_instead(a.scenario, out, err, a.seed, a.faults);
   }
   return gui::run_window(opt, err);
 }
@@ -113,6 +122,9 @@ void register_gui(CLI::App& app, Outcome& outcome) {
   sub->add_option("--at", args->at, "Move the playback cursor to this simulated time first, e.g. 2s, 30min");
   sub->add_option("--seed", args->seed, "Random seed (overrides the scenario's; e.g. one `smtplab sweep` found)")
       ->check(CLI::Range(uint64_t{0}, uint64_t{INT64_MAX}));
+  sub->add_option("--fault", args->faults,
+                  "Add a fault, a JSON object in the scenario format (repeatable), as if injected in the Failures panel")
+      ->allow_extra_args(false);
   sub->add_option("--sweep", args->sweep, "Sweep seeds 1 to N first and show the Seeds tab (as `smtplab sweep`)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{10000}));
   sub->add_option("--size", args->size, "Window size WIDTHxHEIGHT (default: from the screen)");

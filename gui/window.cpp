@@ -128,6 +128,8 @@ int run_window(const WindowOptions& opt, std::ostream& err) {
       }
       app.controller().apply_pending();  // the lesson's scenario and first pause
     }
+    for (const Fault& f : opt.faults)
+      if (rc == 0) app.controller().apply(cmd::InjectFault{f});
     if (rc == 0 && opt.seed) app.controller().apply(cmd::SetSeed{*opt.seed});
     if (rc == 0 && opt.sweep) {
       app.controller().apply(cmd::Sweep{opt.sweep});

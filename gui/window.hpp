@@ -5,8 +5,10 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "sim/engine/time.hpp"
+#include "sim/scenario/scenario.hpp"
 
 namespace smtplab::gui {
 
@@ -17,6 +19,7 @@ struct WindowOptions {
   std::optional<SimTime> at;          // move the cursor to this time first
   std::optional<uint64_t> seed;       // run with this seed instead of the scenario's
   uint64_t sweep = 0;                 // sweep seeds 1..sweep first (the Seeds tab shows it); 0: no
+  std::vector<Fault> faults;          // added to the scenario as if injected in the Failures panel
   int width = 0, height = 0;          // 0 = from the screen
   std::string lesson;                 // open this lesson (file or id) in the lesson panel
   // Screenshot mode: the pointer rests here (window pixels from the top

@@ -78,11 +78,14 @@ for bad in "20" "20,x" "-1,5" "2000,10" "5,5,5"; do
 done
 
 # --seed shows another run of the scenario (lossy-link: other packets lost),
-# --sweep opens the Seeds tab with a sweep made; both are a different picture.
+# --sweep opens the Seeds tab with a sweep made, --fault adds a fault as the
+# Failures panel would: each is a different picture.
 xvfb-run -a -s "-screen 0 1920x1080x24" "$SMTPLAB" gui "$SRC/scenarios/lossy-link.json" --screenshot own.png --frames 3 --at 20s --size 1280x720
 xvfb-run -a -s "-screen 0 1920x1080x24" "$SMTPLAB" gui "$SRC/scenarios/lossy-link.json" --screenshot seed.png --frames 3 --at 20s --size 1280x720 --seed 40
 xvfb-run -a -s "-screen 0 1920x1080x24" "$SMTPLAB" gui "$SRC/scenarios/lossy-link.json" --screenshot sweep.png --frames 3 --at 20s --size 1280x720 --sweep 50
-for f in seed.png sweep.png; do
+xvfb-run -a -s "-screen 0 1920x1080x24" "$SMTPLAB" gui "$SRC/scenarios/lossy-link.json" --screenshot fault.png --frames 3 --at 20s --size 1280x720 \
+  --fault '{"type": "host-down", "at": "0s", "host": "mx.yahoo.test"}'
+for f in seed.png sweep.png fault.png; do
   check_png "$f" 1280 720
   if cmp -s own.png "$f"; then echo "gui_screenshot: $f is the same picture as without the option"; exit 1; fi
 done
@@ -95,6 +98,13 @@ for bad in "--seed -1" "--seed x" "--sweep 0" "--sweep 10001"; do
   [ "$rc" -eq 2 ] || { echo "gui_screenshot: $bad: exit $rc, want 2"; cat err.txt; exit 1; }
   grep -q -- "${bad%% *}" err.txt || { echo "gui_screenshot: $bad: the error does not name the option"; cat err.txt; exit 1; }
 done
+
+set +e
+"$SMTPLAB" gui --size 1280x720 --screenshot x.png --fault '{"type": "host-down", "at": "0s", "host": "nobody"}' 2> err.txt
+rc=$?
+set -e
+[ "$rc" -eq 2 ] || { echo "gui_screenshot: a bad --fault: exit $rc, want 2"; cat err.txt; exit 1; }
+grep -q -- '--fault 1: /host: no host named "nobody"' err.txt || { echo "gui_screenshot: a bad --fault: unclear error"; cat err.txt; exit 1; }
 
 # A broken scenario: a clear error and exit code 2, never a crash.
 echo '{"smtplab": 1, "hosts": 5}' > bad.json
