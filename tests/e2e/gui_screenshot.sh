@@ -23,6 +23,15 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 # Settings must not leak in from (or out to) the user's home.
 export SMTPLAB_GUI_CONFIG="$TMP/gui.json"
 
+# usage_error TEXT COMMAND...: the command exits 2 and says TEXT on stderr.
+usage_error() {
+  local want=$1; shift
+  local rc=0
+  "$@" 2> err.txt || rc=$?
+  [ "$rc" -eq 2 ] || { echo "gui_screenshot: ${*:2}: exit $rc, want 2"; cat err.txt; exit 1; }
+  grep -qF -- "$want" err.txt || { echo "gui_screenshot: ${*:2}: the error does not say \"$want\""; cat err.txt; exit 1; }
+}
+
 check_png() {  # file width height
   python3 - "$1" "$2" "$3" <<'PY'
 import struct, sys, zlib
@@ -69,12 +78,7 @@ xvfb-run -a -s "-screen 0 1920x1080x24" "$SMTPLAB" gui "$SRC/scenarios/bob-to-al
 check_png hover.png 1280 720
 if cmp -s later.png hover.png; then echo "gui_screenshot: --hover changed nothing in the picture"; exit 1; fi
 for bad in "20" "20,x" "-1,5" "2000,10" "5,5,5"; do
-  set +e
-  "$SMTPLAB" gui --size 1280x720 --screenshot x.png --hover "$bad" 2> err.txt
-  rc=$?
-  set -e
-  [ "$rc" -eq 2 ] || { echo "gui_screenshot: --hover $bad: exit $rc, want 2"; cat err.txt; exit 1; }
-  grep -q -- "--hover $bad: expected X,Y" err.txt || { echo "gui_screenshot: --hover $bad: unclear error"; cat err.txt; exit 1; }
+  usage_error "--hover $bad: expected X,Y" "$SMTPLAB" gui --size 1280x720 --screenshot x.png --hover "$bad"
 done
 
 # --seed shows another run of the scenario (lossy-link: other packets lost),
@@ -90,21 +94,11 @@ for f in seed.png sweep.png fault.png; do
   if cmp -s own.png "$f"; then echo "gui_screenshot: $f is the same picture as without the option"; exit 1; fi
 done
 for bad in "--seed -1" "--seed x" "--sweep 0" "--sweep 10001"; do
-  set +e
   # shellcheck disable=SC2086
-  "$SMTPLAB" gui --size 1280x720 --screenshot x.png $bad 2> err.txt
-  rc=$?
-  set -e
-  [ "$rc" -eq 2 ] || { echo "gui_screenshot: $bad: exit $rc, want 2"; cat err.txt; exit 1; }
-  grep -q -- "${bad%% *}" err.txt || { echo "gui_screenshot: $bad: the error does not name the option"; cat err.txt; exit 1; }
+  usage_error "${bad%% *}" "$SMTPLAB" gui --size 1280x720 --screenshot x.png $bad
 done
-
-set +e
-"$SMTPLAB" gui --size 1280x720 --screenshot x.png --fault '{"type": "host-down", "at": "0s", "host": "nobody"}' 2> err.txt
-rc=$?
-set -e
-[ "$rc" -eq 2 ] || { echo "gui_screenshot: a bad --fault: exit $rc, want 2"; cat err.txt; exit 1; }
-grep -q -- '--fault 1: /host: no host named "nobody"' err.txt || { echo "gui_screenshot: a bad --fault: unclear error"; cat err.txt; exit 1; }
+usage_error '--fault 1: /host: no host named "nobody"' \
+  "$SMTPLAB" gui --size 1280x720 --screenshot x.png --fault '{"type": "host-down", "at": "0s", "host": "nobody"}'
 
 # A broken scenario: a clear error and exit code 2, never a crash.
 echo '{"smtplab": 1, "hosts": 5}' > bad.json
