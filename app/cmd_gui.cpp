@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "app/commands.hpp"
+#include "gui/controller.hpp"
 #include "gui/window.hpp"
 #include "sim/scenario/run.hpp"
 #include "sim/trace/writers.hpp"
@@ -126,7 +127,7 @@ void register_gui(CLI::App& app, Outcome& outcome) {
                   "Add a fault, a JSON object in the scenario format (repeatable), as if injected in the Failures panel")
       ->allow_extra_args(false);
   sub->add_option("--sweep", args->sweep, "Sweep seeds 1 to N first and show the Seeds tab (as `smtplab sweep`)")
-      ->check(CLI::Range(uint64_t{1}, uint64_t{10000}));
+      ->check(CLI::Range(uint64_t{1}, gui::kMaxLabSweep));
   sub->add_option("--size", args->size, "Window size WIDTHxHEIGHT (default: from the screen)");
   sub->add_option("--lesson", args->lesson, "Open this lesson in the lesson panel (a file, or an id such as 08-server-down)");
   sub->add_option("--hover", args->hover,

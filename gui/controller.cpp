@@ -356,7 +356,7 @@ void Controller::apply(const Command& c) {
           },
           [&](const cmd::Sweep& w) {
             SweepOptions o;
-            o.seeds = {1, std::clamp<uint64_t>(w.seeds, 1, 10000)};
+            o.seeds = {1, std::clamp<uint64_t>(w.seeds, 1, kMaxLabSweep)};
             o.jobs = std::max(1u, std::thread::hardware_concurrency());
             o.base = setup_options();
             const auto t0 = std::chrono::steady_clock::now();

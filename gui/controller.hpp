@@ -35,6 +35,10 @@ namespace smtplab::gui {
 
 enum class StepUnit { event, exchange, failure };
 
+// The lab sweeps while its window waits: at most this many seeds (a second
+// or two for the shipped scenarios); `smtplab sweep` takes up to 1,000,000.
+inline constexpr uint64_t kMaxLabSweep = 2000;
+
 namespace cmd {
 struct OpenFile { std::string path; };
 struct Reload {};
@@ -59,7 +63,7 @@ struct SetSeed { std::optional<uint64_t> seed; };
 // Run this setup (scenario, added faults and messages, switched-off faults)
 // with seeds 1 to `seeds` and count how each message ended
 // (sim/scenario/sweep.hpp); the seeds panel lists the outcomes.
-struct Sweep { uint64_t seeds; };
+struct Sweep { uint64_t seeds; };  // clamped to 1..kMaxLabSweep
 // The current run's packets as a pcap file (sim/capture): at every sender,
 // or as `host`'s interface sees them.
 struct ExportCapture {

@@ -66,18 +66,19 @@ struct SeedsPanel final : Panel {
     // A sweep made elsewhere (gui --sweep N) shows its own count.
     if (const SweepSummary* done = ctx.ctl.sweep_result(); done && done != last_sweep) {
       last_sweep = done;
-      sweep_count = static_cast<int>(std::min<uint64_t>(done->seeds.count, 10000));
+      sweep_count = static_cast<int>(std::min<uint64_t>(done->seeds.count, kMaxLabSweep));
     }
     ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.3f);
     ImGui::InputInt("##count", &sweep_count, 0, 0);
-    sweep_count = std::clamp(sweep_count, 1, 10000);
+    sweep_count = std::clamp(sweep_count, 1, static_cast<int>(kMaxLabSweep));
     ImGui::SameLine();
     const std::string label = "Sweep seeds 1-" + std::to_string(sweep_count);
     if (ImGui::Button(label.c_str())) ctx.post(cmd::Sweep{static_cast<uint64_t>(sweep_count)});
     if (ImGui::IsItemHovered())
       ImGui::SetTooltip("Runs this setup (the scenario, its faults and yours) once per seed, as\n"
                         "`smtplab sweep` does, and counts how each message ended. 100 seeds take\n"
-                        "about a tenth of a second for the scenarios shipped.");
+                        "about a tenth of a second for the scenarios shipped; the window waits.\n"
+                        "At most 2,000 here; `smtplab sweep` takes more.");
   }
 
   // One outcome: its colour, share and label; a tooltip with its times; its
