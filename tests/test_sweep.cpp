@@ -5,12 +5,15 @@
 // - a sweep's counts: every seed once per recipient, outcomes most common
 //   first, and each outcome's first seed replays to that outcome exactly;
 // - the summary does not depend on the number of threads;
-// - runs that cannot be made are reported per seed, not lost.
+// - runs that cannot be made are reported per seed, not lost;
+// - a sweep in the background (SweepJob, the lab's): the same summary,
+//   its runs counted as they finish, stopped when asked, never left running.
 #include <catch2/catch.hpp>
 
 #include <random>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "run_helpers.hpp"
 #include "sim/scenario/sweep.hpp"
@@ -265,4 +268,56 @@ TEST_CASE("sweep: very-lossy-link's own seed is one that delivers twice", "[swee
   for (const SweepOutcome& o : s.recipients[0].outcomes) twice += o.deliveries >= 2 ? o.seeds.size() : 0;
   CHECK(twice >= 1);
   CHECK(twice < 21);
+}
+
+TEST_CASE("sweep: a job in the background gives sweep()'s summary and counts its runs", "[sweep][job]") {
+  const Scenario sc = very_lossy();
+  SweepOptions o;
+  o.seeds = {100, 40};
+  o.jobs = 2;
+  SweepJob job(sc, o);
+  CHECK(job.total() == 40);
+  std::optional<SweepSummary> s = job.take();  // waits
+  REQUIRE(s.has_value());
+  CHECK(job.finished());
+  CHECK(job.done() == 40);
+  CHECK(job.error().empty());
+  CHECK(sweep_json(*s) == sweep_json(sweep(sc, o)));
+  CHECK(!job.take().has_value());  // handed over once
+}
+
+TEST_CASE("sweep: a job stops when cancelled, and a dropped job leaves no thread running", "[sweep][job]") {
+  const Scenario sc = very_lossy();
+  SweepOptions o;
+  o.seeds = {1, kMaxSweepRuns};  // about ten minutes on two cores: only a cancel ends it in time
+  o.jobs = 2;
+  {
+    SweepJob job(sc, o);
+    // Progress shows while it runs: wait for a few runs, without a deadline
+    // of our own (the test runner's timeout is the bound).
+    while (job.done() < 3) std::this_thread::yield();
+    CHECK(!job.finished());
+    job.cancel();
+    CHECK(job.cancelled());
+    const std::optional<SweepSummary> s = job.take();
+    CHECK(!s.has_value());
+    CHECK(job.error() == "cancelled");
+    CHECK(job.finished());
+    const uint64_t done = job.done();
+    CHECK(done >= 3);
+    CHECK(done < 1000);  // the runs in flight finished, no more started
+  }
+  // Dropped while running: the destructor cancels and joins.
+  for (int i = 0; i < 3; ++i) {
+    SweepJob job(sc, o);
+  }
+  // A job of one seed, cancelled after it ended, keeps its summary.
+  SweepOptions one;
+  one.seeds = {228, 1};
+  SweepJob job(sc, one);
+  while (!job.finished()) std::this_thread::yield();
+  job.cancel();
+  const std::optional<SweepSummary> s = job.take();
+  REQUIRE(s.has_value());
+  CHECK(s->runs == 1);
 }

@@ -223,16 +223,24 @@ SweepSummary summarize_sweep(std::string scenario_name, SeedRange seeds, std::ve
   return std::move(fold).finish(std::move(scenario_name), seeds);
 }
 
-SweepSummary sweep(const Scenario& scenario, const SweepOptions& options) {
+namespace {
+
+// The sweep itself. `done` (if given) counts the runs folded; `stop` (if
+// given) ends it early: runs in flight finish, no more start, and the
+// summary covers fewer runs than asked (the caller drops it).
+SweepSummary sweep_until(const Scenario& scenario, const SweepOptions& options, std::atomic<uint64_t>* done,
+                         const std::atomic<bool>* stop) {
   const uint64_t n = options.seeds.count;
   SweepFold fold;
   std::mutex fold_mutex;
   std::atomic<uint64_t> next{0};
   auto work = [&] {
     for (uint64_t i = next++; i < n; i = next++) {
+      if (stop && stop->load(std::memory_order_relaxed)) return;
       const SweepRun run = run_seed(scenario, options.seeds.first + i, options.base);
       const std::lock_guard lock(fold_mutex);
       fold.add(run);
+      if (done) done->fetch_add(1, std::memory_order_relaxed);
     }
   };
   const unsigned jobs = static_cast<unsigned>(std::clamp<uint64_t>(options.jobs, 1, n));
@@ -243,6 +251,63 @@ SweepSummary sweep(const Scenario& scenario, const SweepOptions& options) {
   }  // the jthreads join here
   return std::move(fold).finish(scenario.name, options.seeds);
 }
+
+}  // namespace
+
+SweepSummary sweep(const Scenario& scenario, const SweepOptions& options) {
+  return sweep_until(scenario, options, nullptr, nullptr);
+}
+
+struct SweepJob::State {
+  Scenario scenario;
+  SweepOptions options;
+  std::atomic<uint64_t> done{0};
+  std::atomic<bool> stop{false};
+  std::atomic<bool> finished{false};
+  // Written by the job's thread before `finished` is set (release), read
+  // after it is seen (acquire) or after the join.
+  std::optional<SweepSummary> summary;
+  std::string error;
+  bool taken = false;
+  std::jthread thread;  // last: destroyed (joined) before what it uses
+};
+
+SweepJob::SweepJob(Scenario scenario, SweepOptions options) : state_(std::make_unique<State>()) {
+  State& st = *state_;
+  st.scenario = std::move(scenario);
+  st.options = std::move(options);
+  st.thread = std::jthread([&st] {
+    try {
+      SweepSummary s = sweep_until(st.scenario, st.options, &st.done, &st.stop);
+      if (!st.stop.load(std::memory_order_relaxed)) st.summary = std::move(s);
+    } catch (const std::exception& e) {  // out of memory, a thread that could not start
+      st.error = e.what();
+    }
+    st.finished.store(true, std::memory_order_release);
+  });
+}
+
+SweepJob::~SweepJob() {
+  cancel();
+  // state_'s thread joins as it is destroyed.
+}
+
+uint64_t SweepJob::total() const { return state_->options.seeds.count; }
+uint64_t SweepJob::done() const { return state_->done.load(std::memory_order_relaxed); }
+bool SweepJob::finished() const { return state_->finished.load(std::memory_order_acquire); }
+void SweepJob::cancel() { state_->stop.store(true, std::memory_order_relaxed); }
+bool SweepJob::cancelled() const { return state_->stop.load(std::memory_order_relaxed); }
+
+std::optional<SweepSummary> SweepJob::take() {
+  State& st = *state_;
+  if (st.thread.joinable()) st.thread.join();
+  if (st.taken) return std::nullopt;
+  st.taken = true;
+  if (st.stop.load(std::memory_order_relaxed) && st.error.empty() && !st.summary) st.error = "cancelled";
+  return std::move(st.summary);
+}
+
+const std::string& SweepJob::error() const { return state_->error; }
 
 void write_sweep(std::ostream& out, const SweepSummary& s, const std::string& replay) {
   out << "Sweep of \"" << s.scenario << "\" over seeds " << s.seeds.first << "-" << s.seeds.last() << " ("

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -101,6 +102,35 @@ struct SweepOptions {
   RunOptions base;    // until, extra faults ... (its seed is each run's)
 };
 SweepSummary sweep(const Scenario& scenario, const SweepOptions& options);
+
+// A sweep on threads of its own, for a caller that must not wait: the lab's
+// window keeps drawing, shows how far the sweep has got and can stop it.
+// It starts when constructed; done(), finished() and cancel() may be called
+// from any thread. Cancelling lets the runs in flight finish (one per
+// thread, milliseconds) and starts no more; the destructor cancels and
+// waits for them, so dropping a job never leaves a thread behind.
+class SweepJob {
+ public:
+  SweepJob(Scenario scenario, SweepOptions options);
+  ~SweepJob();
+  SweepJob(const SweepJob&) = delete;
+  SweepJob& operator=(const SweepJob&) = delete;
+
+  uint64_t total() const;  // seeds to run
+  uint64_t done() const;   // runs finished so far
+  bool finished() const;   // take() will not wait
+  void cancel();
+  bool cancelled() const;
+  // Waits for the end, then hands over the summary: the same as sweep()'s
+  // with the same options; nullopt if the job was cancelled first or could
+  // not run (error() says why). Once: a second call returns nullopt.
+  std::optional<SweepSummary> take();
+  const std::string& error() const;  // after take()
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 // For a terminal: per recipient, each outcome with its share of the runs,
 // how long it took and which seeds gave it; then TCP's losses per run and
