@@ -126,7 +126,7 @@ void register_gui(CLI::App& app, Outcome& outcome) {
   sub->add_option("--fault", args->faults,
                   "Add a fault, a JSON object in the scenario format (repeatable), as if injected in the Failures panel")
       ->allow_extra_args(false);
-  sub->add_option("--sweep", args->sweep, "Sweep seeds 1 to N first and show the Seeds tab (as `smtplab sweep`)")
+  sub->add_option("--sweep", args->sweep, "Start a sweep of seeds 1 to N and show the Seeds tab (as `smtplab sweep`; a screenshot waits for it)")
       ->check(CLI::Range(uint64_t{1}, gui::kMaxLabSweep));
   sub->add_option("--size", args->size, "Window size WIDTHxHEIGHT (default: from the screen)");
   sub->add_option("--lesson", args->lesson, "Open this lesson in the lesson panel (a file, or an id such as 08-server-down)");

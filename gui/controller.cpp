@@ -123,6 +123,8 @@ void Controller::adopt(RunResult run, Scenario scenario) {
   disabled_.clear();
   messages_.clear();
   seed_.reset();
+  ++setup_;  // a sweep of the old scenario does not describe this one
+  sweep_job_.reset();
   auto shared = std::make_shared<RunResult>(std::move(run));
   current_.run = shared;
   current_.index.build(&shared->trace.records(), &scenario_);
@@ -142,7 +144,10 @@ RunOptions Controller::setup_options() const {
 }
 
 void Controller::rerun(bool same_setup) {
-  if (!same_setup) ++setup_;
+  if (!same_setup) {
+    ++setup_;
+    sweep_job_.reset();  // it sweeps a setup that is gone
+  }
   RunOptions opt = setup_options();
   opt.seed = seed_;
   auto result = std::make_shared<RunResult>(run_scenario(scenario_, opt));
@@ -204,6 +209,38 @@ void Controller::step(int dir, StepUnit unit) {
   }
 }
 
+std::optional<Controller::SweepProgress> Controller::sweep_running() const {
+  if (!sweep_job_) return std::nullopt;
+  return SweepProgress{sweep_job_->done(), sweep_job_->total(),
+                       std::chrono::duration<double>(std::chrono::steady_clock::now() - sweep_start_).count()};
+}
+
+bool Controller::poll_sweep() {
+  if (!sweep_job_ || !sweep_job_->finished()) return false;
+  adopt_sweep();
+  return true;
+}
+
+void Controller::wait_sweep() {
+  if (sweep_job_) adopt_sweep();
+}
+
+void Controller::adopt_sweep() {
+  std::optional<SweepSummary> s = sweep_job_->take();  // waits, if it has not finished
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - sweep_start_).count();
+  const std::string why = sweep_job_->error();
+  sweep_job_.reset();
+  if (!s) {
+    status_ = "the sweep did not finish: " + why;
+    return;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f s", took);
+  status_ = "swept seeds 1-" + std::to_string(s->seeds.last()) + " in " + text;
+  sweep_ = std::make_shared<const SweepSummary>(std::move(*s));
+  sweep_setup_ = sweep_job_setup_;
+}
+
 void Controller::tick(double wall_seconds) {
   if (playing_ && size()) {
     int64_t dt = static_cast<int64_t>(wall_seconds * speed_ * 1e6);
@@ -242,6 +279,7 @@ bool Controller::reload_if_changed() {
 }
 
 void Controller::apply_pending() {
+  poll_sweep();
   // Commands may post more commands; bound the work per frame.
   for (int n = 0; n < 64 && !pending_.empty(); ++n) {
     Command c = std::move(pending_.front());
@@ -359,13 +397,17 @@ void Controller::apply(const Command& c) {
             o.seeds = {1, std::clamp<uint64_t>(w.seeds, 1, kMaxLabSweep)};
             o.jobs = std::max(1u, std::thread::hardware_concurrency());
             o.base = setup_options();
-            const auto t0 = std::chrono::steady_clock::now();
-            sweep_ = std::make_shared<const SweepSummary>(sweep(scenario_, o));
-            sweep_setup_ = setup_;
-            char took[32];
-            std::snprintf(took, sizeof took, "%.2f s",
-                          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-            status_ = "swept seeds 1-" + std::to_string(o.seeds.last()) + " in " + took;
+            sweep_job_.reset();  // a sweep still running is dropped (its threads stop first)
+            sweep_job_ = std::make_unique<SweepJob>(scenario_, o);
+            sweep_job_setup_ = setup_;
+            sweep_start_ = std::chrono::steady_clock::now();
+            status_ = "sweeping seeds 1-" + std::to_string(o.seeds.last()) + " ...";
+          },
+          [&](const cmd::CancelSweep&) {
+            if (!sweep_job_) return;
+            const uint64_t done = sweep_job_->done(), total = sweep_job_->total();
+            sweep_job_.reset();
+            status_ = "sweep cancelled after " + std::to_string(done) + " of " + std::to_string(total) + " seeds";
           },
           [&](const cmd::SaveScenario& s) {
             std::string err;

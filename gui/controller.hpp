@@ -16,6 +16,7 @@
 // when the trace is not empty; selection is 0 or a seq present in the trace.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
@@ -35,9 +36,11 @@ namespace smtplab::gui {
 
 enum class StepUnit { event, exchange, failure };
 
-// The lab sweeps while its window waits: at most this many seeds (a second
-// or two for the shipped scenarios); `smtplab sweep` takes up to 1,000,000.
-inline constexpr uint64_t kMaxLabSweep = 2000;
+// The lab sweeps on threads of its own while the window draws on, showing
+// how far it has got: at most this many seeds (mail-loop, the slowest
+// scenario shipped, takes about ten seconds); `smtplab sweep` takes up to
+// 1,000,000.
+inline constexpr uint64_t kMaxLabSweep = 10000;
 
 namespace cmd {
 struct OpenFile { std::string path; };
@@ -63,7 +66,11 @@ struct SetSeed { std::optional<uint64_t> seed; };
 // Run this setup (scenario, added faults and messages, switched-off faults)
 // with seeds 1 to `seeds` and count how each message ended
 // (sim/scenario/sweep.hpp); the seeds panel lists the outcomes.
+// It runs in the background (sweep_running()); a sweep already running is
+// dropped for the new one.
 struct Sweep { uint64_t seeds; };  // clamped to 1..kMaxLabSweep
+// Stops the sweep running, if any; the last finished one stays.
+struct CancelSweep {};
 // The current run's packets as a pcap file (sim/capture): at every sender,
 // or as `host`'s interface sees them.
 struct ExportCapture {
@@ -76,7 +83,7 @@ using Command = std::variant<cmd::OpenFile, cmd::Reload, cmd::Play, cmd::SetSpee
                              cmd::Select, cmd::InjectFault, cmd::RemoveFault, cmd::SetScenarioFault, cmd::Compose,
                              cmd::RemoveMessage,
                              cmd::PinBaseline, cmd::ClearBaseline, cmd::SaveScenario, cmd::ExportCapture,
-                             cmd::SetSeed, cmd::Sweep>;
+                             cmd::SetSeed, cmd::Sweep, cmd::CancelSweep>;
 
 // A computed run and its index, shared so a compare view can keep one alive.
 struct RunView {
@@ -122,6 +129,17 @@ class Controller {
   // setup changed since (another scenario, a fault added or switched off, a
   // message composed). Changing the seed keeps it: a sweep covers seeds.
   const SweepSummary* sweep_result() const { return sweep_ && sweep_setup_ == setup_ ? sweep_.get() : nullptr; }
+  // The sweep running now: runs done of how many, and for how long.
+  struct SweepProgress {
+    uint64_t done = 0, total = 0;
+    double seconds = 0;
+  };
+  std::optional<SweepProgress> sweep_running() const;
+  // Takes the running sweep's summary if it has finished (apply_pending()
+  // asks every frame); true if it did.
+  bool poll_sweep();
+  // Waits for the running sweep and takes its summary (screenshots, tests).
+  void wait_sweep();
   const TraceIndex& index() const { return current_.index; }
   const RunView& current() const { return current_; }
   const RunView* baseline() const { return baseline_.run ? &baseline_ : nullptr; }
@@ -170,6 +188,10 @@ class Controller {
   uint64_t setup_ = 0;            // bumps on every rerun but a change of seed
   std::shared_ptr<const SweepSummary> sweep_;
   uint64_t sweep_setup_ = 0;      // the setup_ it was made for
+  std::unique_ptr<SweepJob> sweep_job_;  // running, or finished and not yet taken
+  uint64_t sweep_job_setup_ = 0;
+  std::chrono::steady_clock::time_point sweep_start_{};
+  void adopt_sweep();  // sweep_job_ has finished: take its summary
   std::vector<MessageSpec> messages_;
   RunView current_;
   RunView baseline_;

@@ -10,6 +10,7 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <cfloat>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -27,6 +28,7 @@ struct SeedsPanel final : Panel {
   uint64_t seed_input = 0, seed_shown = UINT64_MAX, seed_generation = UINT64_MAX;
   int sweep_count = 100;
   const SweepSummary* last_sweep = nullptr;  // the sweep whose count the input shows
+  uint64_t last_running = 0;                 // the running sweep's count, once shown
 
   std::string_view id() const override { return "seeds"; }
   std::string_view title() const override { return "Seeds"; }
@@ -63,12 +65,17 @@ struct SeedsPanel final : Panel {
 
   void sweep_controls(PanelContext& ctx) {
     ImGui::Separator();
-    // A sweep made elsewhere (gui --sweep N) shows its own count.
+    // A sweep made elsewhere (gui --sweep N) shows its own count, running or done.
     if (const SweepSummary* done = ctx.ctl.sweep_result(); done && done != last_sweep) {
       last_sweep = done;
       sweep_count = static_cast<int>(std::min<uint64_t>(done->seeds.count, kMaxLabSweep));
     }
-    ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x * 0.3f);
+    const uint64_t running = ctx.ctl.sweep_running() ? ctx.ctl.sweep_running()->total : 0;
+    if (running != last_running) {
+      last_running = running;
+      if (running) sweep_count = static_cast<int>(std::min<uint64_t>(running, kMaxLabSweep));
+    }
+    ImGui::SetNextItemWidth(ImGui::CalcTextSize("100000").x + ImGui::GetStyle().FramePadding.x * 2);
     ImGui::InputInt("##count", &sweep_count, 0, 0);
     sweep_count = std::clamp(sweep_count, 1, static_cast<int>(kMaxLabSweep));
     ImGui::SameLine();
@@ -77,8 +84,20 @@ struct SeedsPanel final : Panel {
     if (ImGui::IsItemHovered())
       ImGui::SetTooltip("Runs this setup (the scenario, its faults and yours) once per seed, as\n"
                         "`smtplab sweep` does, and counts how each message ended. 100 seeds take\n"
-                        "about a tenth of a second for the scenarios shipped; the window waits.\n"
-                        "At most 2,000 here; `smtplab sweep` takes more.");
+                        "about a tenth of a second for the scenarios shipped; the lab goes on\n"
+                        "meanwhile. At most 10,000 here; `smtplab sweep` takes more.");
+    // A sweep running: how far it has got, and a way to stop it.
+    if (const auto run = ctx.ctl.sweep_running()) {
+      char overlay[64];
+      std::snprintf(overlay, sizeof overlay, "%llu of %llu seeds", static_cast<unsigned long long>(run->done),
+                    static_cast<unsigned long long>(run->total));
+      ImGui::ProgressBar(static_cast<float>(run->done) / static_cast<float>(std::max<uint64_t>(run->total, 1)),
+                         ImVec2(-FLT_MIN, 0), overlay);
+      if (ImGui::Button("Cancel")) ctx.post(cmd::CancelSweep{});
+      ImGui::SameLine();
+      ImGui::AlignTextToFramePadding();
+      ImGui::TextDisabled("sweeping, %.1f s so far", run->seconds);
+    }
   }
 
   // One outcome: its colour, share and label; a tooltip with its times; its
@@ -129,8 +148,9 @@ struct SeedsPanel final : Panel {
     sweep_controls(ctx);
     const SweepSummary* s = c.sweep_result();
     if (!s) {
-      widgets::text_wrapped_disabled(
-          "No sweep of this setup yet. Sweep, then click a seed to watch a run that ended another way.");
+      if (!c.sweep_running())
+        widgets::text_wrapped_disabled(
+            "No sweep of this setup yet. Sweep, then click a seed to watch a run that ended another way.");
       return;
     }
     size_t k = 0;

@@ -133,6 +133,7 @@ int run_window(const WindowOptions& opt, std::ostream& err) {
     if (rc == 0 && opt.seed) app.controller().apply(cmd::SetSeed{*opt.seed});
     if (rc == 0 && opt.sweep) {
       app.controller().apply(cmd::Sweep{opt.sweep});
+      if (shot) app.controller().wait_sweep();  // a screenshot shows the sweep done
       app.set_panel_open("seeds", true);
       app.focus_panel("seeds");
     }

@@ -9,10 +9,12 @@
 
 #include <algorithm>
 #include <bit>
+#include <chrono>
 #include <cfloat>
 #include <filesystem>
 #include <set>
 #include <fstream>
+#include <thread>
 
 #include "gui/controller.hpp"
 #include "gui/explain.hpp"
@@ -1396,6 +1398,11 @@ TEST_CASE("a sweep of the setup on screen: the same as `smtplab sweep`, kept acr
   REQUIRE(c.open(file));
   CHECK(c.sweep_result() == nullptr);
   c.apply(cmd::Sweep{30});
+  // It runs on threads of its own: the controller returns at once.
+  CHECK(c.status() == "sweeping seeds 1-30 ...");
+  if (const auto run = c.sweep_running()) CHECK(run->total == 30);
+  c.wait_sweep();
+  CHECK(!c.sweep_running());
   REQUIRE(c.sweep_result() != nullptr);
   CHECK(c.status().rfind("swept seeds 1-30 in ", 0) == 0);
   SweepOptions o;
@@ -1418,11 +1425,29 @@ TEST_CASE("a sweep of the setup on screen: the same as `smtplab sweep`, kept acr
   CHECK(c.sweep_result() == nullptr);
   // ... and a sweep now includes the fault: nothing reaches Alice.
   c.apply(cmd::Sweep{5});
+  c.wait_sweep();
   REQUIRE(c.sweep_result() != nullptr);
   for (const SweepOutcome& out : c.sweep_result()->recipients.at(0).outcomes) CHECK(out.state != FateState::delivered);
   // Out-of-range counts are clamped, not refused.
   c.apply(cmd::Sweep{0});
+  c.wait_sweep();
   CHECK(c.sweep_result()->runs == 1);
+  c.apply(cmd::Sweep{kMaxLabSweep + 1});
+  REQUIRE(c.sweep_running());
+  CHECK(c.sweep_running()->total == kMaxLabSweep);
+  // Cancel stops it; the last finished sweep stays.
+  c.apply(cmd::CancelSweep{});
+  CHECK(!c.sweep_running());
+  CHECK(c.status().rfind("sweep cancelled after ", 0) == 0);
+  CHECK(c.status().find(" of 10000 seeds") != std::string::npos);
+  REQUIRE(c.sweep_result() != nullptr);
+  CHECK(c.sweep_result()->runs == 1);
+  // A change of setup drops a sweep still running: it would describe a setup that is gone.
+  c.apply(cmd::Sweep{kMaxLabSweep});
+  REQUIRE(c.sweep_running());
+  c.apply(cmd::RemoveFault{0});
+  CHECK(!c.sweep_running());
+  CHECK(c.sweep_result() == nullptr);
   // Opening another scenario drops it.
   REQUIRE(c.open(smtplab::testing::source_dir() + "/scenarios/bob-to-alice.json"));
   CHECK(c.sweep_result() == nullptr);
@@ -1435,9 +1460,24 @@ TEST_CASE("a sweep of the setup on screen: the same as `smtplab sweep`, kept acr
   app.focus_panel("seeds");
   app.controller().post(cmd::Sweep{20});
   frame(ui, app);
+  // The panel draws while the sweep runs (a progress bar and Cancel), and
+  // a frame takes the summary once it is done.
+  frame(ui, app);
+  app.controller().wait_sweep();
+  frame(ui, app);
   frame(ui, app);
   REQUIRE(app.controller().sweep_result() != nullptr);
   CHECK(ImGui::GetDrawData()->TotalVtxCount > 1000);
+  // A sweep left running: a frame polls it, and one that finishes between frames is taken.
+  app.controller().post(cmd::Sweep{3});
+  frame(ui, app);
+  for (int i = 0; i < 60000 && app.controller().sweep_running(); ++i) {  // a minute at most
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    app.controller().apply_pending();
+  }
+  CHECK(!app.controller().sweep_running());
+  REQUIRE(app.controller().sweep_result() != nullptr);
+  CHECK(app.controller().sweep_result()->runs == 3);
 }
 
 TEST_CASE("a note's label that does not fit right of its dot ends at the dot, whole, when the left has room", "[gui][sequence]") {
