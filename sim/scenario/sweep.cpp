@@ -393,4 +393,117 @@ nlohmann::ordered_json sweep_json(const SweepSummary& s) {
   return j;
 }
 
+namespace {
+
+std::string share_text(uint64_t n, uint64_t of) {
+  const double pct = 100.0 * static_cast<double>(n) / static_cast<double>(std::max<uint64_t>(of, 1));
+  char text[32];
+  // A rare outcome keeps a figure: "0.5%", not "0%"; a whole one none: "100%".
+  std::snprintf(text, sizeof text, pct == std::floor(pct) ? "%.0f%%" : "%.1f%%", pct);
+  return text;
+}
+
+}  // namespace
+
+void write_sweep_compare(std::ostream& out, const std::string& pointer, const std::vector<std::string>& values,
+                         const std::vector<SweepSummary>& sweeps, const std::vector<std::string>& replays) {
+  if (sweeps.empty()) return;
+  const SweepSummary& first = sweeps.front();
+  out << "Sweep of \"" << first.scenario << "\" over seeds " << first.seeds.first << "-" << first.seeds.last() << " ("
+      << runs_word(first.runs) << " each) for each " << pointer << " in ";
+  for (size_t k = 0; k < values.size(); ++k) out << (k ? ", " : "") << values[k];
+  out << "\n";
+  size_t width = pointer.size();
+  for (const std::string& v : values) width = std::max(width, v.size());
+  // Recipients in order of first appearance (the same in every sweep unless
+  // the value changes the messages).
+  std::vector<std::pair<int64_t, std::string>> keys;
+  for (const SweepSummary& s : sweeps)
+    for (const SweepRecipient& r : s.recipients)
+      if (std::find(keys.begin(), keys.end(), std::pair{r.message, r.address}) == keys.end())
+        keys.emplace_back(r.message, r.address);
+  // The rarest outcome of all: (sweep, outcome).
+  size_t rare_k = 0;
+  const SweepOutcome* rarest = nullptr;
+  for (const auto& key : keys) {
+    const auto find = [&key](const SweepSummary& s) {
+      return std::find_if(s.recipients.begin(), s.recipients.end(), [&key](const SweepRecipient& x) {
+        return x.message == key.first && x.address == key.second;
+      });
+    };
+    // Outcomes in one order on every line, the most runs over all values
+    // first, so a column reads down.
+    std::vector<std::pair<std::string, uint64_t>> order;
+    for (const SweepSummary& s : sweeps)
+      if (const auto r = find(s); r != s.recipients.end())
+        for (const SweepOutcome& o : r->outcomes) {
+          auto it = std::find_if(order.begin(), order.end(), [&](const auto& x) { return x.first == o.label(); });
+          if (it == order.end()) it = order.insert(order.end(), {o.label(), 0});
+          it->second += o.seeds.size();
+        }
+    std::stable_sort(order.begin(), order.end(), [](const auto& x, const auto& y) { return x.second > y.second; });
+    bool header = false;
+    for (size_t k = 0; k < sweeps.size(); ++k) {
+      const auto r = find(sweeps[k]);
+      if (r == sweeps[k].recipients.end()) continue;
+      if (!header) {
+        out << "\nmessage " << r->message << ": " << r->from << " \"" << r->subject << "\" to " << r->address << "\n  "
+            << pointer << "\n";
+        header = true;
+      }
+      out << "  " << values.at(k) << std::string(width - values.at(k).size(), ' ') << "  ";
+      bool first_outcome = true;
+      for (const auto& entry : order) {
+        const std::string& label = entry.first;
+        const auto oit = std::find_if(r->outcomes.begin(), r->outcomes.end(),
+                                      [&label](const SweepOutcome& x) { return x.label() == label; });
+        if (oit == r->outcomes.end()) continue;
+        const SweepOutcome& o = *oit;
+        out << (first_outcome ? "" : "; ") << o.label() << " " << share_text(o.seeds.size(), r->runs);
+        first_outcome = false;
+        if (const auto t = o.times()) out << " (median " << format_duration(t->median) << ")";
+        if (r->outcomes.size() > 1 && (!rarest || o.seeds.size() < rarest->seeds.size())) {
+          rarest = &o;
+          rare_k = k;
+        }
+      }
+      out << "\n";
+    }
+  }
+  if (std::any_of(sweeps.begin(), sweeps.end(), [](const SweepSummary& s) { return !s.lost.empty(); })) {
+    out << "\nTCP segments per run, median (most): lost, retransmitted\n  " << pointer << "\n";
+    for (size_t k = 0; k < sweeps.size(); ++k) {
+      const SweepSummary& s = sweeps[k];
+      out << "  " << values.at(k) << std::string(width - values.at(k).size(), ' ') << "  " << SweepSummary::median(s.lost)
+          << " (" << SweepSummary::most(s.lost) << "), " << SweepSummary::median(s.retransmitted) << " ("
+          << SweepSummary::most(s.retransmitted) << ")\n";
+    }
+  }
+  for (size_t k = 0; k < sweeps.size(); ++k)
+    for (const auto& [seed, why] : sweeps[k].errors)
+      out << pointer << " = " << values.at(k) << ", seed " << seed << ": the run failed: " << why << "\n";
+  if (rarest)
+    out << "\nThe rarest outcome (" << rarest->label() << ") came first with " << pointer << " = " << values.at(rare_k)
+        << " and seed " << rarest->seeds.front() << "; replay it with\n  " << replays.at(rare_k) << " --seed "
+        << rarest->seeds.front() << "\n";
+  else
+    out << "\nEach value ended each message the same way on every seed; replay one with\n  " << replays.front()
+        << " --seed " << first.seeds.first << "\n";
+}
+
+nlohmann::ordered_json sweep_compare_json(const std::string& pointer, const std::vector<nlohmann::json>& values,
+                                          const std::vector<SweepSummary>& sweeps) {
+  using json = nlohmann::ordered_json;
+  json j;
+  j["set"] = pointer;
+  j["values"] = json::array();
+  for (size_t k = 0; k < sweeps.size(); ++k) {
+    json v;
+    v["value"] = json::parse(values.at(k).dump());
+    v["sweep"] = sweep_json(sweeps[k]);
+    j["values"].push_back(std::move(v));
+  }
+  return j;
+}
+
 }  // namespace smtplab

@@ -141,4 +141,14 @@ void write_sweep(std::ostream& out, const SweepSummary& s, const std::string& re
 // durations in seconds).
 nlohmann::ordered_json sweep_json(const SweepSummary& s);
 
+// Sweeps of one scenario with one value changed (`smtplab sweep --set
+// /links/0/loss=0,0.1,0.2,0.3`), side by side: per recipient, one line per
+// value with each outcome's share and median time; TCP's losses per value;
+// how to replay the rarest outcome of all (replays[k] runs value k).
+void write_sweep_compare(std::ostream& out, const std::string& pointer, const std::vector<std::string>& values,
+                         const std::vector<SweepSummary>& sweeps, const std::vector<std::string>& replays);
+// The same as JSON: the pointer, then per value the value and its sweep_json.
+nlohmann::ordered_json sweep_compare_json(const std::string& pointer, const std::vector<nlohmann::json>& values,
+                                          const std::vector<SweepSummary>& sweeps);
+
 }  // namespace smtplab

@@ -1,0 +1,43 @@
+// sim/scenario/setting.hpp: one value of a scenario given on the command
+// line (`--set /links/0/loss=0.2`), or a list of them to sweep
+// (`smtplab sweep --set /links/0/loss=0,0.1,0.2,0.3`).
+//
+// The pointer is a JSON pointer (RFC 6901) into the scenario file; the
+// document is changed there and then loaded and checked as a whole, as a
+// file would be, so a value the format refuses is refused with the same
+// message. Setting a key the object does not have yet adds it (a link with
+// no "loss" gets one); a pointer whose parent is missing, or past the end
+// of an array, is an error: it would not change the run.
+#pragma once
+
+#include <cstddef>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace smtplab {
+
+struct Setting {
+  std::string text;     // as given: "/links/0/loss=0,0.1"
+  std::string pointer;  // "/links/0/loss"
+  std::vector<nlohmann::json> values;  // in the order given
+  // The value as a person writes it back: 0.1, 20ms, true.
+  static std::string value_text(const nlohmann::json& v);
+};
+inline constexpr size_t kMaxSettingValues = 100;
+
+// "POINTER=VALUE[,VALUE...]". Each value is JSON if it reads as JSON (0.1,
+// true, "a,b"), else a string as written (20ms, 2h): durations need no
+// quotes. nullopt and *why when malformed: no '=', a pointer that does not
+// start with '/' or has a bad escape, an empty value, more than
+// kMaxSettingValues values.
+std::optional<Setting> parse_setting(std::string_view text, std::string* why);
+
+// Sets `doc` at `pointer` to `value`. false and *why if the pointer's parent
+// is not in the document, is not an object or array, or an array index is
+// not one of its elements.
+bool apply_setting(nlohmann::json& doc, const std::string& pointer, const nlohmann::json& value, std::string* why);
+
+}  // namespace smtplab
