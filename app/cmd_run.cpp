@@ -29,6 +29,7 @@ struct RunArgs {
   std::string pcap;       // the segments and datagrams as a pcap file
   std::string pcap_host;  // ... as this host's interface sees them
   std::vector<std::string> faults;  // --fault JSON, added to the scenario's
+  std::vector<std::string> sets;    // --set POINTER=VALUE, a value of the scenario changed
 };
 
 // Writes the mailboxes of every simulated server at the end of the run.
@@ -97,7 +98,9 @@ int do_run(const RunArgs& a, std::ostream& out, std::ostream& err) {
            "with --out (e.g. --out /dev/null)\n";
     return kExitUsage;
   }
-  auto sc = load_or_report(a.scenario, err, a.faults);
+  std::vector<Setting> sets;
+  if (!read_settings(a.sets, "smtplab run", /*lists=*/false, sets, err)) return kExitUsage;
+  auto sc = load_or_report(a.scenario, err, a.faults, sets);
   if (!sc) return kExitUsage;
   if (!a.pcap_host.empty()) {
     std::string names;
@@ -178,6 +181,10 @@ void register_run(CLI::App& app, Outcome& outcome) {
   sub->add_option("--fault", args->faults,
                   "Add a fault, a JSON object in the scenario format (repeatable), e.g. "
                   "'{\"type\": \"host-down\", \"at\": \"30s\", \"host\": \"mx.yahoo.test\"}'")
+      ->allow_extra_args(false);
+  sub->add_option("--set", args->sets,
+                  "Change one value of the scenario, POINTER=VALUE with a JSON pointer into the file (repeatable), "
+                  "e.g. /links/0/loss=0.3 or /duration=2h")
       ->allow_extra_args(false);
   sub->add_option("--pcap", args->pcap,
                   "Also write the run's TCP segments and UDP datagrams (DNS) as a pcap file for Wireshark or tcpdump "

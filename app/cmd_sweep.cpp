@@ -1,5 +1,5 @@
-// app/cmd_sweep.cpp: `smtplab sweep SCENARIO --seeds 100`: the scenario once
-// per seed, and how often each message ended each way (sim/scenario/sweep.hpp).
+// app/cmd_sweep.cpp: `smtplab sweep SCENARIO --seeds 100 [--set P=V1,V2]`: the scenario once
+// per seed (per value of P), and how often each message ended each way (sim/scenario/sweep.hpp).
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -21,6 +21,7 @@ struct SweepArgs {
   unsigned jobs = 0;  // 0: one per core
   std::string format = "text";
   std::vector<std::string> faults;  // --fault JSON, added to the scenario's
+  std::vector<std::string> sets;    // --set POINTER=VALUE[,VALUE...]; one may list values to compare
 };
 
 // `text` as one word of a POSIX shell (quoted unless it is plainly safe),
@@ -46,20 +47,49 @@ int do_sweep(const SweepArgs& a, std::ostream& out, std::ostream& err) {
   opt.seeds = *range;
   if (!read_until(a.until, "smtplab sweep", opt.base.until, err)) return kExitUsage;
   opt.jobs = a.jobs ? a.jobs : std::max(1u, std::thread::hardware_concurrency());
-  auto sc = load_or_report(a.scenario, err, a.faults);
-  if (!sc) return kExitUsage;
-  const auto t0 = std::chrono::steady_clock::now();
-  const SweepSummary s = sweep(*sc, opt);
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (a.format == "json") {
-    out << sweep_json(s).dump(2) << '\n';
-  } else {
-    std::string replay = "smtplab run";
-    if (!a.scenario.empty()) replay += " " + shell_word(a.scenario);
-    if (!a.until.empty()) replay += " --until " + shell_word(a.until);
-    for (const std::string& f : a.faults) replay += " --fault " + shell_word(f);
-    write_sweep(out, s, replay);
+  std::vector<Setting> sets;
+  if (!read_settings(a.sets, "smtplab sweep", /*lists=*/true, sets, err)) return kExitUsage;
+  // One setting may list values: a sweep for each, side by side.
+  const auto axis = std::find_if(sets.begin(), sets.end(), [](const Setting& s) { return s.values.size() > 1; });
+  const size_t points = axis == sets.end() ? 1 : axis->values.size();
+  std::vector<Scenario> scenarios;
+  for (size_t k = 0; k < points; ++k) {
+    auto sc = load_or_report(a.scenario, err, a.faults, sets, k);
+    if (!sc) return kExitUsage;
+    scenarios.push_back(std::move(*sc));
   }
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<SweepSummary> results;
+  for (const Scenario& sc : scenarios) results.push_back(sweep(sc, opt));
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // The command that replays one run: the same scenario, duration, faults
+  // and fixed settings (the compared one is added per value).
+  std::string replay = "smtplab run";
+  if (!a.scenario.empty()) replay += " " + shell_word(a.scenario);
+  if (!a.until.empty()) replay += " --until " + shell_word(a.until);
+  for (const std::string& f : a.faults) replay += " --fault " + shell_word(f);
+  for (auto it = sets.begin(); it != sets.end(); ++it)
+    if (it != axis) replay += " --set " + shell_word(it->pointer + "=" + Setting::value_text(it->values.at(0)));
+  if (axis == sets.end()) {
+    if (a.format == "json") out << sweep_json(results.front()).dump(2) << '\n';
+    else write_sweep(out, results.front(), replay);
+  } else {
+    std::vector<std::string> labels;
+    for (const nlohmann::json& v : axis->values) labels.push_back(Setting::value_text(v));
+    if (a.format == "json") {
+      out << sweep_compare_json(axis->pointer, axis->values, results).dump(2) << '\n';
+    } else {
+      std::vector<std::string> replays;
+      for (const std::string& label : labels) replays.push_back(replay + " --set " + shell_word(axis->pointer + "=" + label));
+      write_sweep_compare(out, axis->pointer, labels, results, replays);
+    }
+  }
+  SweepSummary all;  // totals for the last line
+  for (const SweepSummary& r : results) {
+    all.runs += r.runs;
+    all.errors.insert(all.errors.end(), r.errors.begin(), r.errors.end());
+  }
+  const SweepSummary& s = all;
   out.flush();
   char rate[64];
   std::snprintf(rate, sizeof rate, "%.2f s (%.0f runs per second)", wall, static_cast<double>(s.runs) / std::max(wall, 1e-9));
@@ -90,6 +120,10 @@ void register_sweep(CLI::App& app, Outcome& outcome) {
                   "Add a fault to every run, a JSON object in the scenario format (repeatable), e.g. "
                   "'{\"type\": \"link-loss\", \"at\": \"0s\", \"link\": [\"edge.gmail.test\", \"internet\"], "
                   "\"loss\": 0.3}'")
+      ->allow_extra_args(false);
+  sub->add_option("--set", args->sets,
+                  "Change one value of the scenario, POINTER=VALUE with a JSON pointer into the file (repeatable); "
+                  "a list, e.g. /links/0/loss=0,0.1,0.2,0.3, sweeps once per value and compares them")
       ->allow_extra_args(false);
   sub->callback([args, &outcome] { outcome.code = do_sweep(*args, std::cout, std::cerr); });
 }

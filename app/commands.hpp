@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sim/scenario/loader.hpp"
+#include "sim/scenario/setting.hpp"
 #include "sim/trace/trace.hpp"
 #include "sim/trace/writers.hpp"
 
@@ -35,13 +36,22 @@ void register_serve(CLI::App& app, Outcome& outcome);  // sim/bridge present (SM
 void register_lesson(CLI::App& app, Outcome& outcome);
 void register_gui(CLI::App& app, Outcome& outcome);  // gui/ present (SMTPLAB_HAVE_GUI)
 
-// Loads a scenario file, or the built-in default when `path` is empty, plus
-// `faults` given on the command line (`--fault JSON`: objects in the
-// scenario format, checked as the file's own faults are; an error names the
-// option: "--fault 2: /loss: must be between 0 and 1, got 1.5").
+// Loads a scenario file, or the built-in default when `path` is empty, with
+// `sets` given on the command line (`--set POINTER=VALUE`, sim/scenario/
+// setting.hpp; a setting with a list of values uses its value number
+// `value`) and `faults` added (`--fault JSON`: objects in the scenario
+// format). The whole is checked as one file; an error names the option:
+// "--fault 2: /loss: must be between 0 and 1, got 1.5", "--set
+// /links/0/loss=2: /links/0/loss: must be between 0 and 1, got 2".
 // Prints every error to `err` and returns nullopt on failure.
 std::optional<Scenario> load_or_report(const std::string& path, std::ostream& err,
-                                       const std::vector<std::string>& faults = {});
+                                       const std::vector<std::string>& faults = {},
+                                       const std::vector<Setting>& sets = {}, size_t value = 0);
+// The `--set` options of `command` ("smtplab run"), parsed into `out`. With
+// `lists`, one of them may have several values (a sweep's); otherwise each
+// has one. false after one line on `err` saying why.
+bool read_settings(const std::vector<std::string>& texts, const char* command, bool lists, std::vector<Setting>& out,
+                   std::ostream& err);
 // `--until TEXT` of `command` ("smtplab run"): a duration above 0 into
 // `out`, or false after one line on `err` saying why. "" leaves `out` unset.
 bool read_until(const std::string& text, const char* command, std::optional<SimTime>& out, std::ostream& err);

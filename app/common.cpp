@@ -14,16 +14,18 @@
 namespace smtplab::app {
 
 std::optional<Scenario> load_or_report(const std::string& path, std::ostream& err,
-                                       const std::vector<std::string>& faults) {
+                                       const std::vector<std::string>& faults, const std::vector<Setting>& sets,
+                                       size_t value) {
   const std::string source = path.empty() ? "<built-in bob-to-alice>" : path;
   LoadResult r = path.empty() ? load_scenario_text(default_scenario_text(), source) : load_scenario_file(path);
   if (!r.ok()) {
     for (const ScenarioError& e : r.errors) err << e.format() << '\n';
     return std::nullopt;
   }
-  if (faults.empty()) return r.scenario;
-  // The file loaded, so it is a JSON object: add the faults to it and load
-  // the whole again, so they are checked as the file's own would be.
+  if (faults.empty() && sets.empty()) return r.scenario;
+  // The file loaded, so it is a JSON object: set the values and add the
+  // faults, then load the whole again, so they are checked as the file's
+  // own would be.
   std::string text(default_scenario_text());
   if (!path.empty()) {
     std::ifstream in(path, std::ios::binary);
@@ -31,9 +33,21 @@ std::optional<Scenario> load_or_report(const std::string& path, std::ostream& er
     ss << in.rdbuf();
     text = ss.str();
   }
-  const nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
-  std::vector<nlohmann::json> added;
+  nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
+  if (doc.is_discarded()) return std::nullopt;
   bool bad = false;
+  // "--set /links/0/loss=0.3": the option with the value this run uses.
+  const auto set_name = [&](const Setting& s) {
+    return "--set " + s.pointer + "=" + Setting::value_text(s.values.size() > 1 ? s.values.at(value) : s.values.at(0));
+  };
+  for (const Setting& s : sets) {
+    std::string why;
+    if (!apply_setting(doc, s.pointer, s.values.size() > 1 ? s.values.at(value) : s.values.at(0), &why)) {
+      err << set_name(s) << ": " << why << '\n';
+      bad = true;
+    }
+  }
+  std::vector<nlohmann::json> added;
   for (size_t i = 0; i < faults.size(); ++i) {
     const std::string name = "--fault " + std::to_string(i + 1);
     try {
@@ -53,8 +67,9 @@ std::optional<Scenario> load_or_report(const std::string& path, std::ostream& er
            "'{\"type\": \"host-down\", \"at\": \"30s\", \"host\": \"mx.yahoo.test\"}' (docs/scenario-format.md)\n";
     bad = true;
   }
-  if (bad || doc.is_discarded()) return std::nullopt;
-  LoadResult w = load_scenario_with_additions(doc, added, {}, source, "(the scenario)");
+  if (bad) return std::nullopt;
+  const std::string base_prefix = "(the scenario)";
+  LoadResult w = load_scenario_with_additions(doc, added, {}, source, base_prefix);
   if (!w.ok()) {
     for (ScenarioError e : w.errors) {
       // "/faults/1/loss" of the additions is the second --fault's "/loss".
@@ -67,11 +82,49 @@ std::optional<Scenario> load_or_report(const std::string& path, std::ostream& er
           e.pointer = e.pointer.substr(end);
         }
       }
+      // An error at or under a value set on the command line is that option's.
+      // (The document's own errors are prefixed only under /faults and /messages.)
+      const std::string in_doc =
+          e.pointer.rfind(base_prefix + " ", 0) == 0 ? e.pointer.substr(base_prefix.size() + 1) : e.pointer;
+      for (const Setting& s : sets)
+        if (in_doc == s.pointer || in_doc.rfind(s.pointer + "/", 0) == 0) {
+          e.file = set_name(s);
+          e.pointer = in_doc;
+          break;
+        }
       err << e.format() << '\n';
     }
     return std::nullopt;
   }
   return w.scenario;
+}
+
+bool read_settings(const std::vector<std::string>& texts, const char* command, bool lists, std::vector<Setting>& out,
+                   std::ostream& err) {
+  out.clear();
+  std::optional<size_t> list;  // the setting with several values (an index: `out` grows)
+  for (const std::string& t : texts) {
+    std::string why;
+    auto s = parse_setting(t, &why);
+    if (!s) {
+      err << command << ": --set " << t << ": " << why << '\n';
+      return false;
+    }
+    if (s->values.size() > 1 && !lists) {
+      err << command << ": --set " << t << ": one value here; `smtplab sweep` takes a list of values to compare\n";
+      return false;
+    }
+    out.push_back(std::move(*s));
+    if (out.back().values.size() > 1) {
+      if (list) {
+        err << command << ": --set " << t << ": a second list of values (" << out[*list].pointer
+            << " has one); a sweep varies one value at a time\n";
+        return false;
+      }
+      list = out.size() - 1;
+    }
+  }
+  return true;
 }
 
 bool read_until(const std::string& text, const char* command, std::optional<SimTime>& out, std::ostream& err) {

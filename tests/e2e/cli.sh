@@ -112,5 +112,35 @@ expect_in sweep-fault "$tmp/out" "smtplab run $src/scenarios/lossy-link.json --f
 replay=$(grep -A1 "replay it with" "$tmp/out" | tail -1 | sed "s|^  smtplab |\"\$bin\" |")
 eval "$replay" >"$tmp/replay" 2>"$tmp/err"; check sweep-fault-replay 0 $?; expect_in sweep-fault-replay "$tmp/replay" "What happened to each message"
 
+# --set changes one value of the scenario (a JSON pointer into the file);
+# sweep compares a list of values. Bad ones exit 2 naming the option.
+"$bin" run "$src/scenarios/lossy-link.json" --set /links/2/loss=0 --set /duration=1min --layers mail >"$tmp/out" 2>"$tmp/err"
+check run-set 0 $?; expect_in run-set "$tmp/out" "What happened to each message"
+"$bin" run "$src/scenarios/lossy-link.json" --set /links/0/loss=2 >"$tmp/out" 2>"$tmp/err"; check set-out-of-range 2 $?
+expect_in set-out-of-range "$tmp/err" "--set /links/0/loss=2: /links/0/loss: must be between 0 and 1, got 2"
+"$bin" run "$src/scenarios/lossy-link.json" --set /links/9/loss=0.1 >"$tmp/out" 2>"$tmp/err"; check set-no-link 2 $?
+expect_in set-no-link "$tmp/err" '--set /links/9/loss=0.1: /links is a list of 3 elements (0 to 2); "9" is not one of them'
+"$bin" run --set /links/0/loss >"$tmp/out" 2>"$tmp/err"; check set-no-value 2 $?; expect_in set-no-value "$tmp/err" "expected POINTER=VALUE"
+"$bin" run --set /links/0/loss=0,0.1 >"$tmp/out" 2>"$tmp/err"; check set-list-in-run 2 $?
+expect_in set-list-in-run "$tmp/err" "one value here; \`smtplab sweep\` takes a list"
+"$bin" sweep --set /links/0/loss=0,0.1 --set /duration=1min,2min >"$tmp/out" 2>"$tmp/err"; check set-two-lists 2 $?
+expect_in set-two-lists "$tmp/err" "a sweep varies one value at a time"
+"$bin" sweep "$src/scenarios/lossy-link.json" --seeds 30 --set /links/2/loss=0,0.4 --set /duration=30min >"$tmp/out" 2>"$tmp/err"
+check sweep-set 0 $?
+expect_in sweep-set "$tmp/out" "(30 runs each) for each /links/2/loss in 0, 0.4"
+expect_in sweep-set "$tmp/err" "smtplab sweep: 60 runs in "
+# The replay line carries both settings and runs.
+replay=$(grep -A1 "replay it with" "$tmp/out" | tail -1 | sed "s|^  smtplab |\"\$bin\" |")
+case "$replay" in *"--set /duration=30min --set /links/2/loss=0.4 --seed "*) passes=$((passes+1)) ;; *) echo "FAIL: sweep-set replay line: $replay"; fails=$((fails+1)) ;; esac
+eval "$replay" >"$tmp/replay" 2>"$tmp/err"; check sweep-set-replay 0 $?; expect_in sweep-set-replay "$tmp/replay" "What happened to each message"
+"$bin" sweep "$src/scenarios/lossy-link.json" --seeds 5 --set /links/2/loss=0,0.4 --format json >"$tmp/set.json" 2>/dev/null; check sweep-set-json 0 $?
+python3 - "$tmp/set.json" <<'PY' && passes=$((passes+1)) || { echo "FAIL: sweep --set --format json"; fails=$((fails+1)); }
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["set"] == "/links/2/loss", j["set"]
+assert [v["value"] for v in j["values"]] == [0, 0.4], j["values"]
+assert all(v["sweep"]["runs"] == 5 for v in j["values"])
+PY
+
 echo "cli: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]
