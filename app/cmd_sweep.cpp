@@ -49,6 +49,11 @@ int do_sweep(const SweepArgs& a, std::ostream& out, std::ostream& err) {
   opt.jobs = a.jobs ? a.jobs : std::max(1u, std::thread::hardware_concurrency());
   std::vector<Setting> sets;
   if (!read_settings(a.sets, "smtplab sweep", /*lists=*/true, sets, err)) return kExitUsage;
+  for (const Setting& s : sets)
+    if (s.pointer == "/seed") {
+      err << "smtplab sweep: --set " << s.text << ": a sweep runs seeds of its own (--seeds), not the scenario's\n";
+      return kExitUsage;
+    }
   // One setting may list values: a sweep for each, side by side.
   const auto axis = std::find_if(sets.begin(), sets.end(), [](const Setting& s) { return s.values.size() > 1; });
   const size_t points = axis == sets.end() ? 1 : axis->values.size();

@@ -60,6 +60,14 @@ TEST_CASE("setting: values are JSON where they read as JSON, words otherwise", "
   CHECK(s.values[4] == json{{"k", {3, 4}}});
   CHECK(s.values[5] == json("mx.yahoo.test"));
   CHECK(Setting::value_text(s.values[3]) == "[1,2]");
+  // Written back so that it reads as the same value: quoted when a bare
+  // word would read otherwise.
+  CHECK(Setting::value_text(json("a,b")) == "\"a,b\"");
+  CHECK(Setting::value_text(json("true")) == "\"true\"");
+  CHECK(Setting::value_text(json("0.1")) == "\"0.1\"");
+  CHECK(Setting::value_text(json(" x")) == "\" x\"");
+  CHECK(Setting::value_text(json("")) == "\"\"");
+  CHECK(Setting::value_text(json("20ms")) == "20ms");
   // The pointer's escapes (RFC 6901): ~1 is "/", ~0 is "~".
   CHECK(parsed("/a~1b/c~0d=1").pointer == "/a~1b/c~0d");
   // '=' in a value is part of the value.
@@ -139,6 +147,11 @@ TEST_CASE("setting: arbitrary text is read consistently or refused", "[setting]"
     const auto t = parse_setting(again, &why);
     REQUIRE(t.has_value());
     REQUIRE(t->values == s->values);
+    for (const json& v : s->values) {
+      const auto one = parse_setting("/x=" + Setting::value_text(v), &why);
+      REQUIRE(one.has_value());
+      REQUIRE(one->values == std::vector<json>{v});
+    }
   }
 }
 

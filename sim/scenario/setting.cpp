@@ -47,7 +47,15 @@ bool split_values(std::string_view text, std::vector<std::string_view>& out) {
 
 }  // namespace
 
-std::string Setting::value_text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+std::string Setting::value_text(const json& v) {
+  if (!v.is_string()) return v.dump();
+  // A word as written when it reads back as the same string (20ms); JSON
+  // otherwise ("a,b", "true", " padded"), so a replay line sets the same value.
+  const std::string& word = v.get_ref<const std::string&>();
+  const auto again = parse_setting("/x=" + word, nullptr);
+  if (again && again->values.size() == 1 && again->values[0] == v) return word;
+  return v.dump();
+}
 
 std::optional<Setting> parse_setting(std::string_view text, std::string* why) {
   const auto fail = [&](std::string reason) -> std::optional<Setting> {

@@ -23,7 +23,8 @@ struct Setting {
   std::string text;     // as given: "/links/0/loss=0,0.1"
   std::string pointer;  // "/links/0/loss"
   std::vector<nlohmann::json> values;  // in the order given
-  // The value as a person writes it back: 0.1, 20ms, true.
+  // The value as a person writes it: 0.1, 20ms, true, "a,b"; read by
+  // parse_setting, it is the same value again.
   static std::string value_text(const nlohmann::json& v);
 };
 inline constexpr size_t kMaxSettingValues = 100;
