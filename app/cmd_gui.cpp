@@ -1,4 +1,4 @@
-// app/cmd_gui.cpp: `smtplab gui [SCENARIO] [--screenshot FILE.png --frames N --hover X,Y] [--at TIME] [--seed N] [--sweep N] [--fault JSON] [--lesson ID]`,
+// app/cmd_gui.cpp: `smtplab gui [SCENARIO] [--screenshot FILE.png --frames N --hover X,Y] [--at TIME] [--seed N] [--sweep N] [--fault JSON] [--set P=V] [--lesson ID]`,
 // and `smtplab` with no subcommand (run_default) when the build has the GUI.
 //
 // Without a display, the lab cannot open: one line on stderr says so and the
@@ -33,13 +33,15 @@ struct GuiArgs {
   std::optional<uint64_t> seed;
   uint64_t sweep = 0;
   std::vector<std::string> faults;  // --fault JSON
+  std::vector<std::string> sets;    // --set POINTER=VALUE
 };
 
 int transcript_instead(const std::string& path, std::ostream& out, std::ostream& err,
-                       std::optional<uint64_t> seed = std::nullopt, const std::vector<std::string>& faults = {}) {
+                       std::optional<uint64_t> seed = std::nullopt, const std::vector<std::string>& faults = {},
+                       const std::vector<Setting>& sets = {}) {
   err << "smtplab: no display (DISPLAY/WAYLAND_DISPLAY unset), so no window; printing the transcript of "
       << (path.empty() ? "the built-in scenario" : path) << " instead\n";
-  auto sc = load_or_report(path, err, faults);
+  auto sc = load_or_report(path, err, faults, sets);
   if (!sc) return kExitUsage;
   RunOptions ro;
   ro.seed = seed;
@@ -97,17 +99,28 @@ int do_gui(const GuiArgs& a, std::ostream& out, std::ostream& err) {
   // Fail early and clearly on a bad scenario, before any window opens.
   // (With --fault: the faults are checked here too, and handed to the lab
   // as added faults, which its Failures panel lists and can remove.)
-  if (!a.scenario.empty() || !a.faults.empty()) {
-    const auto sc = load_or_report(a.scenario, err, a.faults);
+  // (With --set: the lab opens the changed scenario as text, not the file,
+  // so it does not reload the file over the change; Save writes it whole.)
+  std::vector<Setting> sets;
+  if (!read_settings(a.sets, "smtplab gui", /*lists=*/false, sets, err)) return kExitUsage;
+  if (!a.scenario.empty() || !a.faults.empty() || !sets.empty()) {
+    const auto sc = load_or_report(a.scenario, err, a.faults, sets);
     if (!sc) return kExitUsage;
     opt.faults.assign(sc->faults.end() - static_cast<long>(a.faults.size()), sc->faults.end());
+  }
+  if (!sets.empty()) {
+    nlohmann::json doc;
+    if (!scenario_document(a.scenario, sets, 0, doc, err)) return kExitUsage;
+    opt.scenario_text = doc.dump(2) + "\n";
+    for (const Setting& s : sets) opt.scenario_source += (opt.scenario_source.empty() ? "" : " ") + ("--set " + s.text);
+    opt.scenario_source = (a.scenario.empty() ? std::string("the built-in scenario") : a.scenario) + " with " + opt.scenario_source;
   }
   if (!gui::display_available()) {
     if (!a.screenshot.empty()) {
       err << "smtplab gui: --screenshot needs a display; run it under xvfb-run -a\n";
       return kExitFailed;
     }
-    return transcript_instead(a.scenario, out, err, a.seed, a.faults);
+    return transcript_instead(a.scenario, out, err, a.seed, a.faults, sets);
   }
   return gui::run_window(opt, err);
 }
@@ -125,6 +138,10 @@ void register_gui(CLI::App& app, Outcome& outcome) {
       ->check(CLI::Range(uint64_t{0}, uint64_t{INT64_MAX}));
   sub->add_option("--fault", args->faults,
                   "Add a fault, a JSON object in the scenario format (repeatable), as if injected in the Failures panel")
+      ->allow_extra_args(false);
+  sub->add_option("--set", args->sets,
+                  "Change one value of the scenario, POINTER=VALUE with a JSON pointer into the file (repeatable), "
+                  "e.g. /links/2/loss=0.3; the lab shows the changed scenario")
       ->allow_extra_args(false);
   sub->add_option("--sweep", args->sweep, "Start a sweep of seeds 1 to N and show the Seeds tab (as `smtplab sweep`; a screenshot waits for it)")
       ->check(CLI::Range(uint64_t{1}, gui::kMaxLabSweep));

@@ -13,6 +13,32 @@
 
 namespace smtplab::app {
 
+bool scenario_document(const std::string& path, const std::vector<Setting>& sets, size_t value, nlohmann::json& doc,
+                       std::ostream& err) {
+  std::string text(default_scenario_text());
+  if (!path.empty()) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    text = ss.str();
+  }
+  doc = nlohmann::json::parse(text, nullptr, false);
+  if (doc.is_discarded()) {
+    err << path << ": not JSON\n";
+    return false;
+  }
+  bool ok = true;
+  for (const Setting& s : sets) {
+    const nlohmann::json& v = s.values.size() > 1 ? s.values.at(value) : s.values.at(0);
+    std::string why;
+    if (!apply_setting(doc, s.pointer, v, &why)) {
+      err << "--set " << s.pointer << "=" << Setting::value_text(v) << ": " << why << '\n';
+      ok = false;
+    }
+  }
+  return ok;
+}
+
 std::optional<Scenario> load_or_report(const std::string& path, std::ostream& err,
                                        const std::vector<std::string>& faults, const std::vector<Setting>& sets,
                                        size_t value) {
@@ -26,27 +52,12 @@ std::optional<Scenario> load_or_report(const std::string& path, std::ostream& er
   // The file loaded, so it is a JSON object: set the values and add the
   // faults, then load the whole again, so they are checked as the file's
   // own would be.
-  std::string text(default_scenario_text());
-  if (!path.empty()) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    text = ss.str();
-  }
-  nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
-  if (doc.is_discarded()) return std::nullopt;
-  bool bad = false;
+  nlohmann::json doc;
+  bool bad = !scenario_document(path, sets, value, doc, err);
   // "--set /links/0/loss=0.3": the option with the value this run uses.
   const auto set_name = [&](const Setting& s) {
     return "--set " + s.pointer + "=" + Setting::value_text(s.values.size() > 1 ? s.values.at(value) : s.values.at(0));
   };
-  for (const Setting& s : sets) {
-    std::string why;
-    if (!apply_setting(doc, s.pointer, s.values.size() > 1 ? s.values.at(value) : s.values.at(0), &why)) {
-      err << set_name(s) << ": " << why << '\n';
-      bad = true;
-    }
-  }
   std::vector<nlohmann::json> added;
   for (size_t i = 0; i < faults.size(); ++i) {
     const std::string name = "--fault " + std::to_string(i + 1);

@@ -113,7 +113,9 @@ int run_window(const WindowOptions& opt, std::ostream& err) {
     glfwSetDropCallback(window, on_drop);
     ImGui_ImplOpenGL3_Init("#version 330 core");
 
-    if (!app.controller().open(opt.scenario_path)) {
+    const bool opened = opt.scenario_text.empty() ? app.controller().open(opt.scenario_path)
+                                                  : app.controller().open_text(opt.scenario_text, opt.scenario_source);
+    if (!opened) {
       for (const ScenarioError& e : app.controller().errors()) err << e.format() << "\n";
       if (shot) rc = 2;
       // Interactive: show the built-in scenario, and the file's errors in

@@ -14,6 +14,9 @@ namespace smtplab::gui {
 
 struct WindowOptions {
   std::string scenario_path;          // "" = the built-in scenario
+  // When not empty, the scenario to open instead of the file (the file with
+  // `smtplab gui --set` applied), named `scenario_source`.
+  std::string scenario_text, scenario_source;
   std::string screenshot;             // write a PNG after `frames` frames, then exit
   int frames = 5;
   std::optional<SimTime> at;          // move the cursor to this time first

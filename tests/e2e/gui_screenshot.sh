@@ -89,7 +89,9 @@ xvfb-run -a -s "-screen 0 1920x1080x24" "$SMTPLAB" gui "$SRC/scenarios/lossy-lin
 xvfb-run -a -s "-screen 0 1920x1080x24" "$SMTPLAB" gui "$SRC/scenarios/lossy-link.json" --screenshot sweep.png --frames 3 --at 20s --size 1280x720 --sweep 50
 xvfb-run -a -s "-screen 0 1920x1080x24" "$SMTPLAB" gui "$SRC/scenarios/lossy-link.json" --screenshot fault.png --frames 3 --at 20s --size 1280x720 \
   --fault '{"type": "host-down", "at": "0s", "host": "mx.yahoo.test"}'
-for f in seed.png sweep.png fault.png; do
+xvfb-run -a -s "-screen 0 1920x1080x24" "$SMTPLAB" gui "$SRC/scenarios/lossy-link.json" --screenshot set.png --frames 3 --at 20s --size 1280x720 \
+  --set /links/2/loss=0
+for f in seed.png sweep.png fault.png set.png; do
   check_png "$f" 1280 720
   if cmp -s own.png "$f"; then echo "gui_screenshot: $f is the same picture as without the option"; exit 1; fi
 done
@@ -97,6 +99,12 @@ for bad in "--seed -1" "--seed x" "--sweep 0" "--sweep 10001"; do
   # shellcheck disable=SC2086
   usage_error "${bad%% *}" "$SMTPLAB" gui --size 1280x720 --screenshot x.png $bad
 done
+usage_error '--set /links/2/loss=3: /links/2/loss: must be between 0 and 1, got 3' \
+  "$SMTPLAB" gui "$SRC/scenarios/lossy-link.json" --size 1280x720 --screenshot x.png --set /links/2/loss=3
+usage_error 'one value here' "$SMTPLAB" gui --size 1280x720 --screenshot x.png --set /links/0/loss=0,1
+# Without a display the transcript is of the changed scenario.
+env -u DISPLAY -u WAYLAND_DISPLAY "$SMTPLAB" gui "$SRC/scenarios/lossy-link.json" --set /duration=1min > set.txt 2>/dev/null
+grep -q "seed 2, duration 1 min" set.txt || { echo "gui_screenshot: the transcript without a display ignores --set"; head -3 set.txt; exit 1; }
 usage_error '--fault 1: /host: no host named "nobody"' \
   "$SMTPLAB" gui --size 1280x720 --screenshot x.png --fault '{"type": "host-down", "at": "0s", "host": "nobody"}'
 
