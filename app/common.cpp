@@ -29,10 +29,9 @@ bool scenario_document(const std::string& path, const std::vector<Setting>& sets
   }
   bool ok = true;
   for (const Setting& s : sets) {
-    const nlohmann::json& v = s.values.size() > 1 ? s.values.at(value) : s.values.at(0);
     std::string why;
-    if (!apply_setting(doc, s.pointer, v, &why)) {
-      err << "--set " << s.pointer << "=" << Setting::value_text(v) << ": " << why << '\n';
+    if (!apply_setting(doc, s.pointer, s.value_at(value), &why)) {
+      err << s.option_text(value) << ": " << why << '\n';
       ok = false;
     }
   }
@@ -54,10 +53,6 @@ std::optional<Scenario> load_or_report(const std::string& path, std::ostream& er
   // own would be.
   nlohmann::json doc;
   bool bad = !scenario_document(path, sets, value, doc, err);
-  // "--set /links/0/loss=0.3": the option with the value this run uses.
-  const auto set_name = [&](const Setting& s) {
-    return "--set " + s.pointer + "=" + Setting::value_text(s.values.size() > 1 ? s.values.at(value) : s.values.at(0));
-  };
   std::vector<nlohmann::json> added;
   for (size_t i = 0; i < faults.size(); ++i) {
     const std::string name = "--fault " + std::to_string(i + 1);
@@ -99,7 +94,7 @@ std::optional<Scenario> load_or_report(const std::string& path, std::ostream& er
           e.pointer.rfind(base_prefix + " ", 0) == 0 ? e.pointer.substr(base_prefix.size() + 1) : e.pointer;
       for (const Setting& s : sets)
         if (in_doc == s.pointer || in_doc.rfind(s.pointer + "/", 0) == 0) {
-          e.file = set_name(s);
+          e.file = s.option_text(value);
           e.pointer = in_doc;
           break;
         }
