@@ -57,6 +57,11 @@ int do_sweep(const SweepArgs& a, std::ostream& out, std::ostream& err) {
   // One setting may list values: a sweep for each, side by side.
   const auto axis = std::find_if(sets.begin(), sets.end(), [](const Setting& s) { return s.values.size() > 1; });
   const size_t points = axis == sets.end() ? 1 : axis->values.size();
+  if (points * opt.seeds.count > kMaxSweepRuns) {
+    err << "smtplab sweep: " << points << " values of " << axis->pointer << " times " << opt.seeds.count << " seeds is "
+        << points * opt.seeds.count << " runs; at most " << kMaxSweepRuns << " in one sweep\n";
+    return kExitUsage;
+  }
   std::vector<Scenario> scenarios;
   for (size_t k = 0; k < points; ++k) {
     auto sc = load_or_report(a.scenario, err, a.faults, sets, k);

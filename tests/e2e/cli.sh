@@ -125,6 +125,8 @@ expect_in set-no-link "$tmp/err" '--set /links/9/loss=0.1: /links is a list of 3
 expect_in set-list-in-run "$tmp/err" "one value here; \`smtplab sweep\` takes a list"
 "$bin" sweep --set /links/0/loss=0,0.1 --set /duration=1min,2min >"$tmp/out" 2>"$tmp/err"; check set-two-lists 2 $?
 expect_in set-two-lists "$tmp/err" "a sweep varies one value at a time"
+"$bin" sweep --seeds 500000 --set /duration=1min,2min,3min >"$tmp/out" 2>"$tmp/err"; check set-too-many-runs 2 $?
+expect_in set-too-many-runs "$tmp/err" "3 values of /duration times 500000 seeds is 1500000 runs; at most 1000000"
 "$bin" sweep --set /seed=1,2 >"$tmp/out" 2>"$tmp/err"; check set-seed-in-sweep 2 $?; expect_in set-seed-in-sweep "$tmp/err" "a sweep runs seeds of its own"
 "$bin" sweep "$src/scenarios/lossy-link.json" --seeds 30 --set /links/2/loss=0,0.4 --set /duration=30min >"$tmp/out" 2>"$tmp/err"
 check sweep-set 0 $?
