@@ -109,7 +109,7 @@ int do_gui(const GuiArgs& a, std::ostream& out, std::ostream& err) {
     opt.faults.assign(sc->faults.end() - static_cast<long>(a.faults.size()), sc->faults.end());
   }
   if (!sets.empty()) {
-    nlohmann::json doc;
+    nlohmann::ordered_json doc;
     if (!scenario_document(a.scenario, sets, 0, doc, err)) return kExitUsage;
     opt.scenario_text = doc.dump(2) + "\n";
     for (const Setting& s : sets) opt.scenario_source += (opt.scenario_source.empty() ? "" : " ") + ("--set " + s.text);

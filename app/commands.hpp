@@ -50,10 +50,11 @@ std::optional<Scenario> load_or_report(const std::string& path, std::ostream& er
                                        const std::vector<Setting>& sets = {}, size_t value = 0);
 // The scenario file's JSON (the built-in one when `path` is empty) with
 // `sets` applied (value number `value` of a list). false after a line on
-// `err` for each setting that does not apply. For the lab, which opens the
-// changed text; load_or_report() checks it as a scenario.
-bool scenario_document(const std::string& path, const std::vector<Setting>& sets, size_t value, nlohmann::json& doc,
-                       std::ostream& err);
+// `err` for each setting that does not apply. Keys stay in the file's
+// order: the lab opens the changed text, and Save writes it; load_or_report()
+// checks it as a scenario.
+bool scenario_document(const std::string& path, const std::vector<Setting>& sets, size_t value,
+                       nlohmann::ordered_json& doc, std::ostream& err);
 // The `--set` options of `command` ("smtplab run"), parsed into `out`. With
 // `lists`, one of them may have several values (a sweep's); otherwise each
 // has one. false after one line on `err` saying why.

@@ -13,8 +13,8 @@
 
 namespace smtplab::app {
 
-bool scenario_document(const std::string& path, const std::vector<Setting>& sets, size_t value, nlohmann::json& doc,
-                       std::ostream& err) {
+bool scenario_document(const std::string& path, const std::vector<Setting>& sets, size_t value,
+                       nlohmann::ordered_json& doc, std::ostream& err) {
   std::string text(default_scenario_text());
   if (!path.empty()) {
     std::ifstream in(path, std::ios::binary);
@@ -22,7 +22,7 @@ bool scenario_document(const std::string& path, const std::vector<Setting>& sets
     ss << in.rdbuf();
     text = ss.str();
   }
-  doc = nlohmann::json::parse(text, nullptr, false);
+  doc = nlohmann::ordered_json::parse(text, nullptr, false);
   if (doc.is_discarded()) {
     err << path << ": not JSON\n";
     return false;
@@ -51,7 +51,7 @@ std::optional<Scenario> load_or_report(const std::string& path, std::ostream& er
   // The file loaded, so it is a JSON object: set the values and add the
   // faults, then load the whole again, so they are checked as the file's
   // own would be.
-  nlohmann::json doc;
+  nlohmann::ordered_json doc;
   bool bad = !scenario_document(path, sets, value, doc, err);
   std::vector<nlohmann::json> added;
   for (size_t i = 0; i < faults.size(); ++i) {
@@ -75,7 +75,7 @@ std::optional<Scenario> load_or_report(const std::string& path, std::ostream& er
   }
   if (bad) return std::nullopt;
   const std::string base_prefix = "(the scenario)";
-  LoadResult w = load_scenario_with_additions(doc, added, {}, source, base_prefix);
+  LoadResult w = load_scenario_with_additions(nlohmann::json(doc), added, {}, source, base_prefix);
   if (!w.ok()) {
     for (ScenarioError e : w.errors) {
       // "/faults/1/loss" of the additions is the second --fault's "/loss".

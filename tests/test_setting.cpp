@@ -124,6 +124,13 @@ TEST_CASE("setting: applied where the pointer says, or refused", "[setting]") {
   CHECK(why == "the scenario has no /nosuch");
   CHECK(!apply_setting(doc, "", 1, &why));
   CHECK(doc == base);  // refused settings change nothing
+  // A document that keeps the file's key order keeps it (the lab saves it).
+  nlohmann::ordered_json ordered = nlohmann::ordered_json::parse(R"({"smtplab": 1, "name": "x", "links": [{"b": "y", "a": "x"}]})");
+  REQUIRE(apply_setting(ordered, "/links/0/loss", 0.3, &why));
+  REQUIRE(apply_setting(ordered, "/name", "y", &why));
+  CHECK(ordered.dump() == R"({"smtplab":1,"name":"y","links":[{"b":"y","a":"x","loss":0.3}]})");
+  CHECK(!apply_setting(ordered, "/links/1", 0.3, &why));
+  CHECK(why == "/links is a list of 1 element (0 to 0); \"1\" is not one of them");
 }
 
 TEST_CASE("setting: arbitrary text is read consistently or refused", "[setting]") {

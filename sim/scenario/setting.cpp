@@ -94,7 +94,10 @@ std::optional<Setting> parse_setting(std::string_view text, std::string* why) {
   return s;
 }
 
-bool apply_setting(json& doc, const std::string& pointer, const json& value, std::string* why) {
+namespace {
+
+template <class Json>
+bool apply_to(Json& doc, const std::string& pointer, const json& value, std::string* why) {
   const auto fail = [&](std::string reason) {
     if (why) *why = std::move(reason);
     return false;
@@ -119,7 +122,7 @@ bool apply_setting(json& doc, const std::string& pointer, const json& value, std
     at = end + 1;
   }
   // Walks an array by index: digits, no leading zero, one of its elements.
-  const auto index = [](const json& a, const std::string& t) -> std::optional<size_t> {
+  const auto index = [](const Json& a, const std::string& t) -> std::optional<size_t> {
     if (t.empty() || t.size() > 9 || (t.size() > 1 && t[0] == '0') ||
         !std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; }))
       return std::nullopt;
@@ -127,7 +130,7 @@ bool apply_setting(json& doc, const std::string& pointer, const json& value, std
     if (i >= a.size()) return std::nullopt;
     return i;
   };
-  json* cur = &doc;
+  Json* cur = &doc;
   size_t done = 0;  // characters of `pointer` walked
   for (size_t k = 0; k < tokens.size(); ++k) {
     const std::string here = done == 0 ? std::string("the scenario") : pointer.substr(0, done);
@@ -135,7 +138,7 @@ bool apply_setting(json& doc, const std::string& pointer, const json& value, std
     const bool last = k + 1 == tokens.size();
     if (cur->is_object()) {
       if (last) {
-        (*cur)[tokens[k]] = value;
+        (*cur)[tokens[k]] = Json(value);
         return true;
       }
       const auto it = cur->find(tokens[k]);
@@ -148,7 +151,7 @@ bool apply_setting(json& doc, const std::string& pointer, const json& value, std
                     (cur->empty() ? "" : " (0 to " + std::to_string(cur->size() - 1) + ")") + "; \"" + tokens[k] +
                     "\" is not one of them");
       if (last) {
-        (*cur)[*i] = value;
+        (*cur)[*i] = Json(value);
         return true;
       }
       cur = &(*cur)[*i];
@@ -158,6 +161,16 @@ bool apply_setting(json& doc, const std::string& pointer, const json& value, std
     done = next;
   }
   return fail("the pointer names the whole scenario");  // not reached: tokens is never empty
+}
+
+}  // namespace
+
+bool apply_setting(json& doc, const std::string& pointer, const json& value, std::string* why) {
+  return apply_to(doc, pointer, value, why);
+}
+
+bool apply_setting(nlohmann::ordered_json& doc, const std::string& pointer, const json& value, std::string* why) {
+  return apply_to(doc, pointer, value, why);
 }
 
 }  // namespace smtplab

@@ -45,5 +45,9 @@ std::optional<Setting> parse_setting(std::string_view text, std::string* why);
 // is not in the document, is not an object or array, or an array index is
 // not one of its elements.
 bool apply_setting(nlohmann::json& doc, const std::string& pointer, const nlohmann::json& value, std::string* why);
+// The same on a document that keeps its keys in the file's order (a
+// scenario the lab saves again).
+bool apply_setting(nlohmann::ordered_json& doc, const std::string& pointer, const nlohmann::json& value,
+                   std::string* why);
 
 }  // namespace smtplab
