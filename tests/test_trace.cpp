@@ -117,6 +117,18 @@ TEST_CASE("JSON Lines: fixed fields, escaping, attrs in order, and a round trip"
   REQUIRE(back);
   CHECK(to_jsonl(*back) == line);
 
+  // The same record written by another JSON writer: spaces around colons,
+  // an escape in a key. Found by fuzz_fates: a space before "attrs"' colon
+  // threw past the reader's error handling. Attribute order is kept.
+  const std::string spaced =
+      "{\"v\": 1, \"seq\": 7, \"t_us\": 12000, \"layer\": \"smtp\", \"kind\": \"smtp-command\", \"src\": \"smtp.gmail.test\", "
+      "\"dst\": \"mx.yahoo.test\", \"text\": \"MAIL FROM:<bob@gmail.test>\", \"cause\": 3, \"session\": 2, "
+      "\"wire\": \"MAIL FROM:<bob@gmail.test>\\r\\n\", \"\\u0061ttrs\" : {\"verb\" : \"MAIL\", \"code\": \"\", \"a\\\"b\": \"tab\\there\"}}";
+  auto spaced_back = parse_jsonl(spaced, &why);
+  INFO(why);
+  REQUIRE(spaced_back);
+  CHECK(to_jsonl(*spaced_back) == line);
+
   Record bin = make(Kind::smtp_data, "a", "b", "body");
   bin.wire = std::string("caf\xe9\r\n\x01", 7);  // Latin-1, not UTF-8
   const std::string bl = to_jsonl(bin);
