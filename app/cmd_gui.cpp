@@ -113,11 +113,13 @@ int do_gui(const GuiArgs& a, std::ostream& out, std::ostream& err) {
     if (!scenario_document(a.scenario, sets, 0, doc, err)) return kExitUsage;
     // The lab's title bar shows the name: a class sees what was changed.
     std::string name = doc.contains("name") && doc["name"].is_string() ? doc["name"].get<std::string>() : "";
-    for (const Setting& s : sets) name += (name.empty() ? "" : "  ") + ("(" + s.pointer + " = " + Setting::value_text(s.values.front()) + ")");
+    opt.scenario_source = (a.scenario.empty() ? std::string("the built-in scenario") : a.scenario) + " with";
+    for (const Setting& s : sets) {
+      name += (name.empty() ? "(" : "  (") + s.pointer + " = " + Setting::value_text(s.value_at(0)) + ")";
+      opt.scenario_source += " " + s.option_text(0);
+    }
     doc["name"] = name;
     opt.scenario_text = doc.dump(2) + "\n";
-    for (const Setting& s : sets) opt.scenario_source += (opt.scenario_source.empty() ? "" : " ") + ("--set " + s.text);
-    opt.scenario_source = (a.scenario.empty() ? std::string("the built-in scenario") : a.scenario) + " with " + opt.scenario_source;
   }
   if (!gui::display_available()) {
     if (!a.screenshot.empty()) {

@@ -79,7 +79,7 @@ int do_sweep(const SweepArgs& a, std::ostream& out, std::ostream& err) {
   if (!a.until.empty()) replay += " --until " + shell_word(a.until);
   for (const std::string& f : a.faults) replay += " --fault " + shell_word(f);
   for (auto it = sets.begin(); it != sets.end(); ++it)
-    if (it != axis) replay += " --set " + shell_word(it->pointer + "=" + Setting::value_text(it->values.at(0)));
+    if (it != axis) replay += " --set " + shell_word(it->assignment(0));
   if (axis == sets.end()) {
     if (a.format == "json") out << sweep_json(results.front()).dump(2) << '\n';
     else write_sweep(out, results.front(), replay);
@@ -90,7 +90,7 @@ int do_sweep(const SweepArgs& a, std::ostream& out, std::ostream& err) {
       out << sweep_compare_json(axis->pointer, axis->values, results).dump(2) << '\n';
     } else {
       std::vector<std::string> replays;
-      for (const std::string& label : labels) replays.push_back(replay + " --set " + shell_word(axis->pointer + "=" + label));
+      for (size_t k = 0; k < labels.size(); ++k) replays.push_back(replay + " --set " + shell_word(axis->assignment(k)));
       write_sweep_compare(out, axis->pointer, labels, results, replays);
     }
   }

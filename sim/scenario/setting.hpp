@@ -25,9 +25,12 @@ struct Setting {
   std::vector<nlohmann::json> values;  // in the order given
   // Value number k of a list; the one value of a setting that has one.
   const nlohmann::json& value_at(size_t k) const { return values.size() > 1 ? values.at(k) : values.at(0); }
+  // "/links/0/loss=0.3": value number k as `--set` takes it (replay lines
+  // quote it for the shell).
+  std::string assignment(size_t k) const { return pointer + "=" + value_text(value_at(k)); }
   // "--set /links/0/loss=0.3": the option that sets value number k, as
-  // errors and replay lines name it.
-  std::string option_text(size_t k) const { return "--set " + pointer + "=" + value_text(value_at(k)); }
+  // errors name it.
+  std::string option_text(size_t k) const { return "--set " + assignment(k); }
   // The value as a person writes it: 0.1, 20ms, true, "a,b"; read by
   // parse_setting, it is the same value again.
   static std::string value_text(const nlohmann::json& v);
