@@ -5,6 +5,7 @@
 // transcript of the scenario is printed instead (what `make run` does on a
 // machine without a screen). With --screenshot, no display is an error.
 #ifdef SMTPLAB_HAVE_GUI
+#include <algorithm>
 #include <cstdint>
 #include <iostream>
 #include <memory>
@@ -102,7 +103,30 @@ int do_gui(const GuiArgs& a, std::ostream& out, std::ostream& err) {
   // (With --set: the lab opens the changed scenario as text, not the file,
   // so it does not reload the file over the change; Save writes it whole.)
   std::vector<Setting> sets;
-  if (!read_settings(a.sets, "smtplab gui", /*lists=*/false, sets, err)) return kExitUsage;
+  if (!read_settings(a.sets, "smtplab gui", /*lists=*/true, sets, err)) return kExitUsage;
+  // A list of values (`--set /links/2/loss=0,0.1,0.2 --sweep 100`) is
+  // compared in the What if tab, as `smtplab sweep` compares it; the other
+  // --set values change the scenario the lab opens.
+  const auto list = std::find_if(sets.begin(), sets.end(), [](const Setting& s) { return s.values.size() > 1; });
+  if (list != sets.end()) {
+    if (!a.sweep) {
+      err << "smtplab gui: " << list->text << ": a list of values is compared over seeds: add --sweep N (seeds per "
+          << "value), or give one value\n";
+      return kExitUsage;
+    }
+    if (list->values.size() * a.sweep > gui::kMaxLabSweep) {
+      err << "smtplab gui: --set " << list->text << " with --sweep " << a.sweep << ": " << list->values.size()
+          << " values of " << a.sweep << " seeds are " << list->values.size() * a.sweep << " runs; the lab runs at most "
+          << gui::kMaxLabSweep << " (`smtplab sweep` runs more)\n";
+      return kExitUsage;
+    }
+    // Each value must load, as the sweep would run it.
+    for (size_t k = 0; k < list->values.size(); ++k)
+      if (!load_or_report(a.scenario, err, a.faults, sets, k)) return kExitUsage;
+    opt.compare_pointer = list->pointer;
+    opt.compare_values = list->values;
+    sets.erase(list);
+  }
   if (!a.scenario.empty() || !a.faults.empty() || !sets.empty()) {
     const auto sc = load_or_report(a.scenario, err, a.faults, sets);
     if (!sc) return kExitUsage;
@@ -115,7 +139,7 @@ int do_gui(const GuiArgs& a, std::ostream& out, std::ostream& err) {
     std::string name = doc.contains("name") && doc["name"].is_string() ? doc["name"].get<std::string>() : "";
     opt.scenario_source = (a.scenario.empty() ? std::string("the built-in scenario") : a.scenario) + " with";
     for (const Setting& s : sets) {
-      name += (name.empty() ? "(" : "  (") + s.pointer + " = " + Setting::value_text(s.value_at(0)) + ")";
+      name = Setting::name_with(name, s.pointer, s.value_at(0));
       opt.scenario_source += " " + s.option_text(0);
     }
     doc["name"] = name;
@@ -126,6 +150,9 @@ int do_gui(const GuiArgs& a, std::ostream& out, std::ostream& err) {
       err << "smtplab gui: --screenshot needs a display; run it under xvfb-run -a\n";
       return kExitFailed;
     }
+    if (!opt.compare_values.empty())
+      err << "smtplab: the values of " << opt.compare_pointer << " are compared in the lab's What if tab; without a "
+          << "window, `smtplab sweep --set ... --seeds " << a.sweep << "` prints the comparison\n";
     return transcript_instead(a.scenario, out, err, a.seed, a.faults, sets);
   }
   return gui::run_window(opt, err);
@@ -147,9 +174,11 @@ void register_gui(CLI::App& app, Outcome& outcome) {
       ->allow_extra_args(false);
   sub->add_option("--set", args->sets,
                   "Change one value of the scenario, POINTER=VALUE with a JSON pointer into the file (repeatable), "
-                  "e.g. /links/2/loss=0.3; the lab shows the changed scenario")
+                  "e.g. /links/2/loss=0.3; the lab shows the changed scenario. With --sweep N, one list of values "
+                  "(/links/2/loss=0,0.1,0.2) is compared over seeds 1-N in the What if tab")
       ->allow_extra_args(false);
-  sub->add_option("--sweep", args->sweep, "Start a sweep of seeds 1 to N and show the Seeds tab (as `smtplab sweep`; a screenshot waits for it)")
+  sub->add_option("--sweep", args->sweep, "Start a sweep of seeds 1 to N and show the Seeds tab (as `smtplab sweep`; a screenshot waits for it); "
+                  "with a --set list, N seeds per value in the What if tab")
       ->check(CLI::Range(uint64_t{1}, gui::kMaxLabSweep));
   sub->add_option("--size", args->size, "Window size WIDTHxHEIGHT (default: from the screen)");
   sub->add_option("--lesson", args->lesson, "Open this lesson in the lesson panel (a file, or an id such as 08-server-down)");

@@ -11,10 +11,28 @@
 #include "gui/scenario_writer.hpp"
 #include "sim/capture/packets.hpp"
 #include "sim/pcap/pcap_file.hpp"
+#include "sim/scenario/setting.hpp"
 
 namespace smtplab::gui {
 
 namespace fs = std::filesystem;
+
+namespace {
+// `text` (a scenario that loaded) with `pointer` set to `value` and its
+// name saying so; nullopt and *why if the pointer does not fit the document.
+std::optional<std::string> text_with_value(const std::string& text, const std::string& pointer,
+                                           const nlohmann::json& value, std::string* why) {
+  nlohmann::ordered_json doc = nlohmann::ordered_json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    *why = "the scenario is not a JSON object";
+    return std::nullopt;
+  }
+  if (!apply_setting(doc, pointer, value, why)) return std::nullopt;
+  const std::string name = doc.contains("name") && doc["name"].is_string() ? doc["name"].get<std::string>() : "";
+  doc["name"] = Setting::name_with(name, pointer, value);
+  return doc.dump(2) + "\n";
+}
+}  // namespace
 
 Controller::Controller() = default;
 
@@ -82,6 +100,7 @@ bool Controller::open(const std::string& path) {
   disabled_.clear();
   messages_.clear();
   seed_.reset();
+  value_.reset();
   cursor_ = 0;
   now_us_ = 0;
   selected_ = 0;
@@ -106,6 +125,7 @@ bool Controller::open_text(const std::string& text, const std::string& source) {
   disabled_.clear();
   messages_.clear();
   seed_.reset();
+  value_.reset();
   cursor_ = 0;
   now_us_ = 0;
   selected_ = 0;
@@ -123,8 +143,11 @@ void Controller::adopt(RunResult run, Scenario scenario) {
   disabled_.clear();
   messages_.clear();
   seed_.reset();
+  value_.reset();
   ++setup_;  // a sweep of the old scenario does not describe this one
+  ++compare_setup_;
   sweep_job_.reset();
+  compare_job_.reset();
   auto shared = std::make_shared<RunResult>(std::move(run));
   current_.run = shared;
   current_.index.build(&shared->trace.records(), &scenario_);
@@ -143,8 +166,98 @@ RunOptions Controller::setup_options() const {
   return opt;
 }
 
-void Controller::rerun(bool same_setup) {
-  if (!same_setup) {
+std::string Controller::effective_text() const {
+  const std::string base = text_.empty() ? std::string(default_scenario_text()) : text_;
+  if (!value_) return base;
+  std::string why;
+  return text_with_value(base, value_->pointer, value_->value, &why).value_or(base);  // checked when set
+}
+
+std::optional<Scenario> Controller::scenario_with_value(const std::string& text, const std::string& pointer,
+                                                        const nlohmann::json& value, std::string* why) const {
+  const std::optional<std::string> changed = text_with_value(text, pointer, value, why);
+  if (!changed) return std::nullopt;
+  const std::string source = (path_.empty() ? std::string("the scenario") : path_) + " with --set " + pointer + "=" +
+                             Setting::value_text(value);
+  LoadResult r = load_scenario_text(*changed, source);
+  if (!r.ok()) {
+    // The first error is the reason, as `smtplab run --set` prints it.
+    const ScenarioError& e = r.errors.front();
+    *why = (e.pointer.empty() ? std::string() : e.pointer + ": ") + e.message;
+    return std::nullopt;
+  }
+  return std::move(*r.scenario);
+}
+
+std::optional<Controller::Value> Controller::value_besides(const std::string& pointer) const {
+  if (value_ && value_->pointer != pointer) return value_;
+  return std::nullopt;
+}
+
+const Controller::Comparison* Controller::comparison() const {
+  if (!comparison_ || comparison_setup_ != compare_setup_) return nullptr;
+  return value_besides(comparison_->pointer) == comparison_->base ? comparison_.get() : nullptr;
+}
+
+std::optional<Controller::CompareProgress> Controller::compare_running() const {
+  if (!compare_job_) return std::nullopt;
+  const CompareJob& j = *compare_job_;
+  return CompareProgress{j.result.sweeps.size(), j.scenarios.size(), j.job ? j.job->done() : 0, j.seeds,
+                         std::chrono::duration<double>(std::chrono::steady_clock::now() - j.start).count()};
+}
+
+void Controller::start_compare_value() {
+  CompareJob& j = *compare_job_;
+  SweepOptions o;
+  o.seeds = {1, j.seeds};
+  o.jobs = std::max(1u, std::thread::hardware_concurrency());
+  o.base = j.options;
+  j.job.reset();
+  j.job = std::make_unique<SweepJob>(j.scenarios[j.result.sweeps.size()], o);
+}
+
+bool Controller::poll_compare() { return advance_compare(/*wait=*/false); }
+
+void Controller::wait_compare() { advance_compare(/*wait=*/true); }
+
+// Takes each value's sweep as it ends (take() waits for it when `wait`)
+// and starts the next; true once the last has been taken.
+bool Controller::advance_compare(bool wait) {
+  while (compare_job_ && (wait || compare_job_->job->finished())) {
+    CompareJob& j = *compare_job_;
+    std::optional<SweepSummary> s = j.job->take();
+    if (!s) {
+      status_ = "the comparison did not finish: " + j.job->error();
+      compare_job_.reset();
+      return true;
+    }
+    j.result.sweeps.push_back(std::move(*s));
+    if (j.result.sweeps.size() < j.scenarios.size()) {
+      start_compare_value();
+      continue;
+    }
+    char took[32];
+    std::snprintf(took, sizeof took, "%.2f s",
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - j.start).count());
+    status_ = "compared " + std::to_string(j.scenarios.size()) + " values of " + j.result.pointer + ", seeds 1-" +
+              std::to_string(j.seeds) + " each, in " + took;
+    comparison_ = std::make_shared<const Comparison>(std::move(j.result));
+    comparison_setup_ = j.setup;
+    compare_job_.reset();
+    return true;
+  }
+  return false;
+}
+
+void Controller::rerun(Change change) {
+  if (change == Change::setup) {
+    ++compare_setup_;
+    compare_job_.reset();  // it compares values of a setup that is gone
+  } else if (change == Change::value && compare_job_ &&
+             value_besides(compare_job_->result.pointer) != compare_job_->result.base) {
+    compare_job_.reset();  // a value it does not vary changed under it
+  }
+  if (change != Change::seed) {
     ++setup_;
     sweep_job_.reset();  // it sweeps a setup that is gone
   }
@@ -273,13 +386,25 @@ bool Controller::reload_if_changed() {
   scenario_ = *r.scenario;
   errors_.clear();
   disabled_.clear();  // the file's faults may have changed: indices mean nothing now
+  std::string dropped;
+  if (value_) {  // the value set in the lab stays, if the new file takes it
+    std::string why;
+    if (std::optional<Scenario> sc = scenario_with_value(text_, value_->pointer, value_->value, &why)) {
+      scenario_ = std::move(*sc);
+    } else {
+      dropped = "; " + value_->pointer + " = " + Setting::value_text(value_->value) + " no longer fits (" + why +
+                "), so the file's own value is used";
+      value_.reset();
+    }
+  }
   rerun();
-  status_ = "reloaded " + path_ + " (changed on disk)";
+  status_ = "reloaded " + path_ + " (changed on disk)" + dropped;
   return true;
 }
 
 void Controller::apply_pending() {
   poll_sweep();
+  poll_compare();
   // Commands may post more commands; bound the work per frame.
   for (int n = 0; n < 64 && !pending_.empty(); ++n) {
     Command c = std::move(pending_.front());
@@ -331,9 +456,7 @@ void Controller::apply(const Command& c) {
             std::string err;
             // Validate exactly as a scenario file would be: a fault the
             // loader rejects is never run.
-            if (scenario_with_additions(text_.empty() ? std::string(default_scenario_text()) : text_, next, messages_,
-                                        &err)
-                    .empty()) {
+            if (scenario_with_additions(effective_text(), next, messages_, &err).empty()) {
               status_ = "fault not injected: " + err;
               return;
             }
@@ -362,9 +485,7 @@ void Controller::apply(const Command& c) {
             std::vector<MessageSpec> next = messages_;
             next.push_back(msg);
             std::string err;
-            if (scenario_with_additions(text_.empty() ? std::string(default_scenario_text()) : text_, faults_, next,
-                                        &err)
-                    .empty()) {
+            if (scenario_with_additions(effective_text(), faults_, next, &err).empty()) {
               status_ = "message not sent: " + err;
               return;
             }
@@ -388,7 +509,7 @@ void Controller::apply(const Command& c) {
             const std::optional<uint64_t> next = s.seed == scenario_.seed ? std::nullopt : s.seed;
             if (next == seed_) return;
             seed_ = next;
-            rerun(/*same_setup=*/true);
+            rerun(Change::seed);
             status_ = "seed " + std::to_string(seed()) + (seed_ ? "" : " (the scenario's own)") +
                       ": the run was recomputed";
           },
@@ -409,10 +530,78 @@ void Controller::apply(const Command& c) {
             sweep_job_.reset();
             status_ = "sweep cancelled after " + std::to_string(done) + " of " + std::to_string(total) + " seeds";
           },
+          [&](const cmd::SetValue& v) {
+            if ((v.value ? std::optional<Value>(Value{v.pointer, *v.value}) : std::nullopt) == value_) return;
+            const std::string base = text_.empty() ? std::string(default_scenario_text()) : text_;
+            std::string why;
+            std::optional<Scenario> next;
+            if (v.value) {
+              next = scenario_with_value(base, v.pointer, *v.value, &why);
+            } else {
+              LoadResult r = load_scenario_text(base, path_.empty() ? std::string("the scenario") : path_);
+              if (r.ok()) next = std::move(*r.scenario);
+              else why = r.errors.front().message;
+            }
+            const std::string what = v.value ? v.pointer + " = " + Setting::value_text(*v.value)
+                                             : "the file's own " + (value_ ? value_->pointer : v.pointer);
+            // Faults and messages added in the lab must still fit (a value
+            // may remove the host one names).
+            std::optional<Value> was = std::move(value_);
+            value_ = v.value ? std::optional<Value>(Value{v.pointer, *v.value}) : std::nullopt;
+            if (next && scenario_with_additions(effective_text(), faults_, messages_, &why).empty()) next.reset();
+            if (!next) {
+              value_ = std::move(was);
+              status_ = "value not set: --set " + v.pointer + (v.value ? "=" + Setting::value_text(*v.value) : "") +
+                        ": " + why;
+              return;
+            }
+            scenario_ = std::move(*next);
+            // A value may change the number of the scenario's faults.
+            std::erase_if(disabled_, [&](size_t i) { return i >= scenario_.faults.size(); });
+            rerun(Change::value);
+            status_ = what + ": the run was recomputed";
+          },
+          [&](const cmd::CompareValues& cv) {
+            if (cv.values.empty() || cv.values.size() > kMaxSettingValues) {
+              status_ = "not compared: give 1 to " + std::to_string(kMaxSettingValues) + " values";
+              return;
+            }
+            auto job = std::make_unique<CompareJob>();
+            job->result.pointer = cv.pointer;
+            job->result.values = cv.values;
+            job->result.base = value_besides(cv.pointer);
+            std::string base = text_.empty() ? std::string(default_scenario_text()) : text_;
+            std::string why;
+            if (job->result.base)  // checked when it was set
+              base = text_with_value(base, job->result.base->pointer, job->result.base->value, &why).value_or(base);
+            for (const nlohmann::json& value : cv.values) {
+              std::optional<Scenario> sc = scenario_with_value(base, cv.pointer, value, &why);
+              if (!sc) {
+                status_ = "not compared: --set " + cv.pointer + "=" + Setting::value_text(value) + ": " + why;
+                return;
+              }
+              job->scenarios.push_back(std::move(*sc));
+            }
+            // At most kMaxLabSweep runs in all, as one sweep.
+            job->seeds = std::clamp<uint64_t>(cv.seeds, 1, std::max<uint64_t>(1, kMaxLabSweep / cv.values.size()));
+            job->options = setup_options();
+            job->setup = compare_setup_;
+            job->start = std::chrono::steady_clock::now();
+            compare_job_.reset();  // one still running is dropped (its threads stop first)
+            compare_job_ = std::move(job);
+            start_compare_value();
+            status_ = "comparing " + std::to_string(cv.values.size()) + " values of " + cv.pointer + ", seeds 1-" +
+                      std::to_string(compare_job_->seeds) + " each ...";
+          },
+          [&](const cmd::CancelCompare&) {
+            if (!compare_job_) return;
+            const size_t k = compare_job_->result.sweeps.size(), n = compare_job_->scenarios.size();
+            compare_job_.reset();
+            status_ = "comparison cancelled at value " + std::to_string(k + 1) + " of " + std::to_string(n);
+          },
           [&](const cmd::SaveScenario& s) {
             std::string err;
-            std::string text = scenario_with_additions(text_.empty() ? std::string(default_scenario_text()) : text_,
-                                                       faults_, messages_, &err, disabled_, seed_);
+            std::string text = scenario_with_additions(effective_text(), faults_, messages_, &err, disabled_, seed_);
             if (text.empty()) {
               status_ = "not saved: " + err;
               return;

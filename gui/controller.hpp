@@ -29,6 +29,7 @@
 #include "gui/trace_index.hpp"
 #include "sim/scenario/loader.hpp"
 #include "sim/scenario/run.hpp"
+#include "sim/scenario/setting.hpp"
 #include "sim/scenario/sweep.hpp"
 #include "sim/trace/fates.hpp"
 
@@ -71,6 +72,26 @@ struct SetSeed { std::optional<uint64_t> seed; };
 struct Sweep { uint64_t seeds; };  // clamped to 1..kMaxLabSweep
 // Stops the sweep running, if any; the last finished one stays.
 struct CancelSweep {};
+// What if one value of the scenario were another: the run on screen uses
+// `value` at `pointer` (a JSON pointer into the scenario file, as
+// `--set POINTER=VALUE`); nullopt: the file's own value again. The
+// value is checked as a file would be; one the format refuses changes
+// nothing and the status says why. One such value at a time.
+struct SetValue {
+  std::string pointer;
+  std::optional<nlohmann::json> value;
+};
+// Sweeps this setup once per value at `pointer`, seeds 1 to `seeds` each
+// (`smtplab sweep --set POINTER=V1,V2,...`), one value after another in
+// the background; comparison() shows them side by side. At most
+// kMaxLabSweep runs in all and kMaxSettingValues values.
+struct CompareValues {
+  std::string pointer;
+  std::vector<nlohmann::json> values;
+  uint64_t seeds = 100;
+};
+// Stops the comparison running, if any; the last finished one stays.
+struct CancelCompare {};
 // The current run's packets as a pcap file (sim/capture): at every sender,
 // or as `host`'s interface sees them.
 struct ExportCapture {
@@ -83,7 +104,8 @@ using Command = std::variant<cmd::OpenFile, cmd::Reload, cmd::Play, cmd::SetSpee
                              cmd::Select, cmd::InjectFault, cmd::RemoveFault, cmd::SetScenarioFault, cmd::Compose,
                              cmd::RemoveMessage,
                              cmd::PinBaseline, cmd::ClearBaseline, cmd::SaveScenario, cmd::ExportCapture,
-                             cmd::SetSeed, cmd::Sweep, cmd::CancelSweep>;
+                             cmd::SetSeed, cmd::Sweep, cmd::CancelSweep, cmd::SetValue, cmd::CompareValues,
+                             cmd::CancelCompare>;
 
 // A computed run and its index, shared so a compare view can keep one alive.
 struct RunView {
@@ -115,6 +137,9 @@ class Controller {
   // ---- read-only view for panels
   const Scenario& scenario() const { return scenario_; }
   const std::string& scenario_path() const { return path_; }
+  // The scenario file's text as read ("" for the built-in one and adopted
+  // runs), without the value cmd::SetValue changed.
+  const std::string& scenario_text() const { return text_; }
   const std::vector<ScenarioError>& errors() const { return errors_; }
   const std::string& status() const { return status_; }
   const std::vector<Fault>& added_faults() const { return faults_; }
@@ -140,6 +165,33 @@ class Controller {
   bool poll_sweep();
   // Waits for the running sweep and takes its summary (screenshots, tests).
   void wait_sweep();
+  // The value changed by cmd::SetValue, if any.
+  struct Value {
+    std::string pointer;
+    nlohmann::json value;
+    bool operator==(const Value&) const = default;
+  };
+  const std::optional<Value>& value() const { return value_; }
+  // The last comparison of values (cmd::CompareValues) of this setup, or
+  // nullptr: none yet, or the setup changed since. Watching one of its
+  // values (cmd::SetValue at its pointer) or seeds keeps it.
+  struct Comparison {
+    std::string pointer;
+    std::vector<nlohmann::json> values;
+    std::vector<SweepSummary> sweeps;  // one per value, in order
+    std::optional<Value> base;         // a value set elsewhere when it ran (cmd::SetValue at another pointer)
+  };
+  const Comparison* comparison() const;
+  // The comparison running now: which value (0-based) of how many, that
+  // value's runs done, and for how long in all.
+  struct CompareProgress {
+    size_t value = 0, values = 0;
+    uint64_t done = 0, seeds = 0;
+    double seconds = 0;
+  };
+  std::optional<CompareProgress> compare_running() const;
+  bool poll_compare();  // apply_pending() asks every frame; true once it has finished
+  void wait_compare();  // screenshots, tests
   const TraceIndex& index() const { return current_.index; }
   const RunView& current() const { return current_; }
   const RunView* baseline() const { return baseline_.run ? &baseline_ : nullptr; }
@@ -166,7 +218,19 @@ class Controller {
   std::optional<MessageFate> fate_of_at_cursor(const Record& r) const;
 
  private:
-  void rerun(bool same_setup = false);  // same_setup: only the seed changed
+  // What changed since the last run: the setup (anything a sweep depends
+  // on), only the seed, or only the value of cmd::SetValue.
+  enum class Change { setup, seed, value };
+  void rerun(Change change = Change::setup);
+  // The scenario's text with value_ applied (the built-in one's if none).
+  std::string effective_text() const;
+  // `text` with `pointer` set to `value`, loaded as a file would be; its
+  // name says what was changed. nullopt and *why if refused.
+  std::optional<Scenario> scenario_with_value(const std::string& text, const std::string& pointer,
+                                              const nlohmann::json& value, std::string* why) const;
+  // value_ if it is at another pointer than `pointer`: what a comparison at
+  // `pointer` depends on.
+  std::optional<Value> value_besides(const std::string& pointer) const;
   // The run options of this setup (added faults and messages, switched-off
   // faults), seed aside: the run on screen adds its seed, a sweep its own.
   RunOptions setup_options() const;
@@ -192,6 +256,22 @@ class Controller {
   uint64_t sweep_job_setup_ = 0;
   std::chrono::steady_clock::time_point sweep_start_{};
   void adopt_sweep();  // sweep_job_ has finished: take its summary
+  std::optional<Value> value_;
+  uint64_t compare_setup_ = 0;  // bumps on every rerun but a change of seed or value
+  std::shared_ptr<const Comparison> comparison_;
+  uint64_t comparison_setup_ = 0;
+  struct CompareJob {
+    Comparison result;  // sweeps filled in as each value's ends
+    std::vector<Scenario> scenarios;  // one per value
+    RunOptions options;
+    uint64_t seeds = 0;
+    std::unique_ptr<SweepJob> job;  // the value result.sweeps.size()'s
+    uint64_t setup = 0;
+    std::chrono::steady_clock::time_point start{};
+  };
+  std::unique_ptr<CompareJob> compare_job_;
+  void start_compare_value();
+  bool advance_compare(bool wait);
   std::vector<MessageSpec> messages_;
   RunView current_;
   RunView baseline_;

@@ -15,6 +15,7 @@
   X(topology)                 \
   X(failures)                 \
   X(seeds)                    \
+  X(values)                   \
   X(compose)                  \
   X(scenarios)                \
   X(sequence)                 \

@@ -133,7 +133,12 @@ int run_window(const WindowOptions& opt, std::ostream& err) {
     for (const Fault& f : opt.faults)
       if (rc == 0) app.controller().apply(cmd::InjectFault{f});
     if (rc == 0 && opt.seed) app.controller().apply(cmd::SetSeed{*opt.seed});
-    if (rc == 0 && opt.sweep) {
+    if (rc == 0 && !opt.compare_values.empty()) {
+      app.controller().apply(cmd::CompareValues{opt.compare_pointer, opt.compare_values, opt.sweep});
+      if (shot) app.controller().wait_compare();  // a screenshot shows the comparison done
+      app.set_panel_open("values", true);
+      app.focus_panel("values");
+    } else if (rc == 0 && opt.sweep) {
       app.controller().apply(cmd::Sweep{opt.sweep});
       if (shot) app.controller().wait_sweep();  // a screenshot shows the sweep done
       app.set_panel_open("seeds", true);

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "sim/engine/time.hpp"
 #include "sim/scenario/scenario.hpp"
 
@@ -22,6 +24,10 @@ struct WindowOptions {
   std::optional<SimTime> at;          // move the cursor to this time first
   std::optional<uint64_t> seed;       // run with this seed instead of the scenario's
   uint64_t sweep = 0;                 // sweep seeds 1..sweep first (the Seeds tab shows it); 0: no
+  // With values: compare them at this pointer, seeds 1..sweep each, in the
+  // What if tab (`smtplab gui --set P=V1,V2 --sweep N`), instead of the sweep.
+  std::string compare_pointer;
+  std::vector<nlohmann::json> compare_values;
   std::vector<Fault> faults;          // added to the scenario as if injected in the Failures panel
   int width = 0, height = 0;          // 0 = from the screen
   std::string lesson;                 // open this lesson (file or id) in the lesson panel

@@ -27,6 +27,7 @@
 #include "gui/sequence_model.hpp"
 #include "gui/synthetic.hpp"
 #include "gui/topology_layout.hpp"
+#include "gui/value_candidates.hpp"
 #include "gui/view_settings.hpp"
 #include "gui/widgets.hpp"
 #include "sim/capture/packets.hpp"
@@ -62,6 +63,26 @@ void frame(HeadlessImGui& ui, GuiApp& app) {
   ui.new_frame();
   app.frame(1.0 / 60);
   ui.end_frame();
+}
+
+// `host` down from the start of the run, as the Failures panel injects it.
+Fault host_down_from_start(const std::string& host) {
+  Fault f;
+  f.type = "host-down";
+  f.host = host;
+  f.at = SimTime{0};
+  return f;
+}
+
+// What a window's frames do for background work, without drawing: apply
+// the pending commands (which takes a finished sweep) while `running()`,
+// a minute at most.
+template <class Running>
+void poll_while(GuiApp& app, Running running) {
+  for (int i = 0; i < 60000 && running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    app.controller().apply_pending();
+  }
 }
 
 }  // namespace
@@ -1417,11 +1438,7 @@ TEST_CASE("a sweep of the setup on screen: the same as `smtplab sweep`, kept acr
   CHECK(fates[0].recipients.at(0).state == rare.state);
   CHECK(fates[0].recipients.at(0).deliveries.size() == rare.deliveries);
   // A fault added changes the setup: the old sweep no longer describes it.
-  Fault f;
-  f.type = "host-down";
-  f.host = "mx.yahoo.test";
-  f.at = SimTime{0};
-  c.apply(cmd::InjectFault{f});
+  c.apply(cmd::InjectFault{host_down_from_start("mx.yahoo.test")});
   CHECK(c.sweep_result() == nullptr);
   // ... and a sweep now includes the fault: nothing reaches Alice.
   c.apply(cmd::Sweep{5});
@@ -1471,10 +1488,7 @@ TEST_CASE("a sweep of the setup on screen: the same as `smtplab sweep`, kept acr
   // A sweep left running: a frame polls it, and one that finishes between frames is taken.
   app.controller().post(cmd::Sweep{3});
   frame(ui, app);
-  for (int i = 0; i < 60000 && app.controller().sweep_running(); ++i) {  // a minute at most
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    app.controller().apply_pending();
-  }
+  poll_while(app, [&] { return app.controller().sweep_running().has_value(); });
   CHECK(!app.controller().sweep_running());
   REQUIRE(app.controller().sweep_result() != nullptr);
   CHECK(app.controller().sweep_result()->runs == 3);
@@ -1550,4 +1564,217 @@ TEST_CASE("clicking a crowd's \"+N\" selects the first record it counts", "[gui]
   const uint64_t want = app.controller().records()[first].seq;
   click(ui, app, ImVec2(seq.view.body_max.x - 6, seq.view.body_min.y + plus->y));
   CHECK(app.controller().selected() == want);
+}
+
+TEST_CASE("what if: the settings a class may vary, with values to try", "[gui][values]") {
+  const std::string text = smtplab::testing::read_file(smtplab::testing::source_dir() + "/scenarios/lossy-link.json");
+  const std::vector<ValueCandidate> cs = value_candidates(text);
+  auto find = [&](const std::string& p) -> const ValueCandidate* {
+    for (const ValueCandidate& c : cs)
+      if (c.pointer == p) return &c;
+    return nullptr;
+  };
+  const ValueCandidate* loss = find("/links/2/loss");
+  REQUIRE(loss != nullptr);
+  CHECK(loss->current == 0.2);
+  CHECK(loss->label == "loss = 0.2 (link edge.gmail.test - internet)");
+  CHECK(loss->suggestion == "0, 0.05, 0.1, 0.2, 0.3");
+  const ValueCandidate* latency = find("/links/2/latency");
+  REQUIRE(latency != nullptr);
+  CHECK(latency->suggestion == "10ms, 20ms, 40ms, 80ms, 160ms");
+  // A link with no loss of its own offers one; the file's version, seed and texts are not offered.
+  const ValueCandidate* none = find("/links/0/loss");
+  REQUIRE(none != nullptr);
+  CHECK(none->current.is_null());
+  CHECK(none->label == "loss, none set (link bob-pc - smtp.gmail.test)");
+  CHECK(find("/seed") == nullptr);
+  CHECK(find("/smtplab") == nullptr);
+  CHECK(find("/messages/0/subject") == nullptr);
+  CHECK(find("/hosts/0/name") == nullptr);
+  CHECK(find("/links/2/burst/p_good_to_bad") != nullptr);
+  CHECK(find("/messages/0/attachments/0/size") != nullptr);
+  CHECK(find("/network/bandwidth") != nullptr);
+  // Suggestions of each kind.
+  CHECK(suggested_values(true, "dot_stuffing") == "false, true");
+  CHECK(suggested_values(0.15, "loss") == "0, 0.05, 0.1, 0.15, 0.2, 0.3");
+  CHECK(suggested_values(3, "attempts") == "3, 6, 12");
+  CHECK(suggested_values(0, "size") == "0, 1, 2, 5");
+  CHECK(suggested_values("2.5Mbit", "bandwidth") == "0.625Mbit, 1.25Mbit, 2.5Mbit, 5Mbit, 10Mbit");
+  // Keys with "/" or "~" are escaped as RFC 6901 says.
+  const std::vector<ValueCandidate> odd = value_candidates(R"({"a/b": {"c~d": 1}})");
+  REQUIRE(odd.size() == 1);
+  CHECK(odd[0].pointer == "/a~1b/c~0d");
+  CHECK(value_candidates("[1, 2]").empty());
+  CHECK(value_candidates("not json").empty());
+  // In every shipped scenario, every candidate's values read as `--set` reads them and fit the file.
+  for (const auto& entry : std::filesystem::directory_iterator(smtplab::testing::source_dir() + "/scenarios")) {
+    if (entry.path().extension() != ".json") continue;
+    const std::string t = smtplab::testing::read_file(entry.path().string());
+    nlohmann::json doc = nlohmann::json::parse(t);
+    for (const ValueCandidate& c : value_candidates(t)) {
+      INFO(entry.path().filename().string() << " " << c.pointer << " = " << c.suggestion);
+      std::string why;
+      const std::optional<Setting> s = parse_setting(c.pointer + "=" + c.suggestion, &why);
+      REQUIRE(s.has_value());
+      nlohmann::json copy = doc;
+      CHECK(apply_setting(copy, s->pointer, s->values.front(), &why));
+    }
+  }
+}
+
+TEST_CASE("what if: values compared over seeds, as `smtplab sweep --set` compares them; one watched", "[gui][values]") {
+  const std::string file = smtplab::testing::source_dir() + "/scenarios/lossy-link.json";
+  Controller c;
+  REQUIRE(c.open(file));
+  CHECK(c.comparison() == nullptr);
+  const std::vector<nlohmann::json> values = {0, 0.3};
+  c.apply(cmd::CompareValues{"/links/2/loss", values, 12});
+  CHECK(c.status() == "comparing 2 values of /links/2/loss, seeds 1-12 each ...");
+  if (const auto run = c.compare_running()) {
+    CHECK(run->values == 2);
+    CHECK(run->seeds == 12);
+  }
+  c.wait_compare();
+  CHECK(!c.compare_running());
+  REQUIRE(c.comparison() != nullptr);
+  CHECK(c.status().rfind("compared 2 values of /links/2/loss, seeds 1-12 each, in ", 0) == 0);
+  const Controller::Comparison& cmp = *c.comparison();
+  REQUIRE(cmp.sweeps.size() == 2);
+  // Each value's sweep is the sweep of the file with that value.
+  for (size_t k = 0; k < 2; ++k) {
+    nlohmann::json doc = nlohmann::json::parse(smtplab::testing::read_file(file));
+    doc["links"][2]["loss"] = values[k];
+    LoadResult r = load_scenario_text(doc.dump(), "test");
+    REQUIRE(r.ok());
+    SweepOptions o;
+    o.seeds = {1, 12};
+    const SweepSummary expect = sweep(*r.scenario, o);
+    CHECK(sweep_json(cmp.sweeps[k])["recipients"] == sweep_json(expect)["recipients"]);
+    CHECK(cmp.sweeps[k].lost == expect.lost);
+  }
+  CHECK(SweepSummary::median(cmp.sweeps[0].lost) < SweepSummary::median(cmp.sweeps[1].lost));
+  // Watching a value: the run is the file's with that value, the title says so, the comparison stays.
+  const std::string own_name = c.scenario().name;
+  c.apply(cmd::SetValue{"/links/2/loss", 0.3});
+  REQUIRE(c.value().has_value());
+  CHECK(c.value()->value == 0.3);
+  CHECK(c.scenario().name == own_name + " (/links/2/loss = 0.3)");
+  CHECK(c.current().label.find("(/links/2/loss = 0.3)") != std::string::npos);
+  CHECK(c.status() == "/links/2/loss = 0.3: the run was recomputed");
+  REQUIRE(c.comparison() != nullptr);
+  const uint64_t seed = cmp.sweeps[1].recipients.at(0).outcomes.back().seeds.front();
+  c.apply(cmd::SetSeed{seed});
+  REQUIRE(c.comparison() != nullptr);
+  const std::vector<MessageFate> fates = message_fates(c.records());
+  REQUIRE(fates.size() == 1);
+  CHECK(fates[0].recipients.at(0).state == cmp.sweeps[1].recipients.at(0).outcomes.back().state);
+  // A seed sweep of the file's value does not describe this one.
+  // Saved, the file has the value.
+  const std::string saved = (std::filesystem::temp_directory_path() / "smtplab-gui-test-value.json").string();
+  c.apply(cmd::SaveScenario{saved});
+  CHECK(nlohmann::json::parse(smtplab::testing::read_file(saved))["links"][2]["loss"] == 0.3);
+  std::filesystem::remove(saved);
+  // Refused values change nothing and say why, as `--set` would.
+  c.apply(cmd::SetValue{"/links/2/loss", 2});
+  CHECK(c.status() == "value not set: --set /links/2/loss=2: /links/2/loss: must be between 0 and 1, got 2");
+  CHECK(c.value()->value == 0.3);
+  c.apply(cmd::SetValue{"/links/9/loss", 0.1});
+  CHECK(c.status().rfind("value not set: --set /links/9/loss=0.1: ", 0) == 0);
+  CHECK(c.status().find("list of 3 elements") != std::string::npos);
+  // A value at another pointer hides the comparison (it did not vary that); the file's value again shows it.
+  c.apply(cmd::SetValue{"/links/2/latency", "5ms"});
+  CHECK(c.value()->pointer == "/links/2/latency");
+  CHECK(c.scenario().name == own_name + " (/links/2/latency = 5ms)");
+  CHECK(c.comparison() == nullptr);
+  c.apply(cmd::SetValue{"/links/2/latency", std::nullopt});
+  CHECK(!c.value());
+  CHECK(c.scenario().name == own_name);
+  CHECK(c.comparison() != nullptr);
+  // A comparison made with a value set elsewhere describes that setup.
+  c.apply(cmd::SetValue{"/links/2/latency", "5ms"});
+  c.apply(cmd::CompareValues{"/links/2/loss", {0.1}, 3});
+  c.wait_compare();
+  REQUIRE(c.comparison() != nullptr);
+  CHECK(c.comparison()->base->pointer == "/links/2/latency");
+  c.apply(cmd::SetValue{"/links/2/latency", std::nullopt});
+  CHECK(c.comparison() == nullptr);
+  // A fault added changes the setup: the comparison is dropped, and so is one running.
+  c.apply(cmd::CompareValues{"/links/2/loss", values, 5});
+  c.wait_compare();
+  REQUIRE(c.comparison() != nullptr);
+  c.apply(cmd::InjectFault{host_down_from_start("mx.yahoo.test")});
+  CHECK(c.comparison() == nullptr);
+  c.apply(cmd::CompareValues{"/links/2/loss", values, kMaxLabSweep});
+  REQUIRE(c.compare_running());
+  CHECK(c.compare_running()->seeds == kMaxLabSweep / 2);  // at most kMaxLabSweep runs in all
+  c.apply(cmd::RemoveFault{0});
+  CHECK(!c.compare_running());
+  // Cancel stops one; refused lists change nothing.
+  c.apply(cmd::CompareValues{"/links/2/loss", values, kMaxLabSweep});
+  c.apply(cmd::CancelCompare{});
+  CHECK(!c.compare_running());
+  CHECK(c.status() == "comparison cancelled at value 1 of 2");
+  c.apply(cmd::CompareValues{"/links/2/loss", {0.1, -1}, 5});
+  CHECK(c.status() == "not compared: --set /links/2/loss=-1: /links/2/loss: must be between 0 and 1, got -1");
+  CHECK(!c.compare_running());
+  c.apply(cmd::CompareValues{"/links/2/loss", {}, 5});
+  CHECK(c.status() == "not compared: give 1 to 100 values");
+  // Opening a scenario forgets the value.
+  c.apply(cmd::SetValue{"/links/2/loss", 0.1});
+  REQUIRE(c.open(file));
+  CHECK(!c.value());
+}
+
+TEST_CASE("what if: a value set in the lab stays when the file changes on disk, unless it no longer fits", "[gui][values]") {
+  namespace fs = std::filesystem;
+  const std::string path = (fs::temp_directory_path() / "smtplab-gui-test-value-reload.json").string();
+  const std::string original = smtplab::testing::read_file(smtplab::testing::source_dir() + "/scenarios/lossy-link.json");
+  auto write = [&](const std::string& text) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+  };
+  write(original);
+  Controller c;
+  REQUIRE(c.open(path));
+  c.apply(cmd::SetValue{"/links/2/loss", 0.05});
+  nlohmann::json doc = nlohmann::json::parse(original);
+  doc["duration"] = "40min";
+  write(doc.dump(2));
+  c.apply(cmd::Reload{});
+  CHECK(c.value().has_value());
+  CHECK(c.scenario().links.at(2).loss == Approx(0.05));
+  CHECK(c.scenario().duration.us == 40LL * 60 * 1000000);
+  doc["links"].erase(2);
+  write(doc.dump(2));
+  c.apply(cmd::Reload{});
+  CHECK(!c.value());
+  CHECK(c.status().find("/links/2/loss = 0.05 no longer fits") != std::string::npos);
+  fs::remove(path);
+}
+
+TEST_CASE("what if: the tab draws its controls, a comparison running and one done", "[gui][values]") {
+  HeadlessImGui ui(1280, 720);
+  GuiApp app(false);
+  REQUIRE(app.controller().open(smtplab::testing::source_dir() + "/scenarios/lossy-link.json"));
+  app.set_panel_open("values", true);
+  app.focus_panel("values");
+  frame(ui, app);
+  frame(ui, app);
+  app.controller().post(cmd::CompareValues{"/links/2/loss", {0, 0.2, 0.4}, 20});
+  frame(ui, app);
+  frame(ui, app);
+  app.controller().wait_compare();
+  frame(ui, app);
+  frame(ui, app);
+  REQUIRE(app.controller().comparison() != nullptr);
+  const int three = ImGui::GetDrawData()->TotalVtxCount;
+  // A comparison that finishes between frames is taken by the next one.
+  app.controller().post(cmd::CompareValues{"/links/2/loss", {0.1}, 2});
+  frame(ui, app);
+  poll_while(app, [&] { return app.controller().compare_running().has_value(); });
+  CHECK(!app.controller().compare_running());
+  REQUIRE(app.controller().comparison() != nullptr);
+  CHECK(app.controller().comparison()->values.size() == 1);
+  frame(ui, app);
+  frame(ui, app);
+  CHECK(ImGui::GetDrawData()->TotalVtxCount + 80 < three);  // two bars fewer, with their labels
 }

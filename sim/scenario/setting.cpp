@@ -47,6 +47,10 @@ bool split_values(std::string_view text, std::vector<std::string_view>& out) {
 
 }  // namespace
 
+std::string Setting::name_with(std::string name, const std::string& pointer, const json& v) {
+  return name + (name.empty() ? "(" : " (") + pointer + " = " + value_text(v) + ")";
+}
+
 std::string Setting::value_text(const json& v) {
   if (!v.is_string()) return v.dump();
   // A word as written when it reads back as the same string (20ms); JSON

@@ -34,6 +34,9 @@ struct Setting {
   // The value as a person writes it: 0.1, 20ms, true, "a,b"; read by
   // parse_setting, it is the same value again.
   static std::string value_text(const nlohmann::json& v);
+  // A scenario's name with a changed value after it, so a title bar says
+  // what was changed: "A lossy link (/links/2/loss = 0.3)".
+  static std::string name_with(std::string name, const std::string& pointer, const nlohmann::json& v);
 };
 inline constexpr size_t kMaxSettingValues = 100;
 

@@ -91,7 +91,10 @@ xvfb-run -a -s "-screen 0 1920x1080x24" "$SMTPLAB" gui "$SRC/scenarios/lossy-lin
   --fault '{"type": "host-down", "at": "0s", "host": "mx.yahoo.test"}'
 xvfb-run -a -s "-screen 0 1920x1080x24" "$SMTPLAB" gui "$SRC/scenarios/lossy-link.json" --screenshot set.png --frames 3 --at 20s --size 1280x720 \
   --set /links/2/loss=0
-for f in seed.png sweep.png fault.png set.png; do
+# A list of values with --sweep: compared in the What if tab (the shot waits for it).
+xvfb-run -a -s "-screen 0 1920x1080x24" "$SMTPLAB" gui "$SRC/scenarios/lossy-link.json" --screenshot whatif.png --frames 3 --at 20s --size 1280x720 \
+  --set /links/2/loss=0,0.2,0.4 --sweep 20
+for f in seed.png sweep.png fault.png set.png whatif.png; do
   check_png "$f" 1280 720
   if cmp -s own.png "$f"; then echo "gui_screenshot: $f is the same picture as without the option"; exit 1; fi
 done
@@ -101,10 +104,18 @@ for bad in "--seed -1" "--seed x" "--sweep 0" "--sweep 10001"; do
 done
 usage_error '--set /links/2/loss=3: /links/2/loss: must be between 0 and 1, got 3' \
   "$SMTPLAB" gui "$SRC/scenarios/lossy-link.json" --size 1280x720 --screenshot x.png --set /links/2/loss=3
-usage_error 'one value here' "$SMTPLAB" gui --size 1280x720 --screenshot x.png --set /links/0/loss=0,1
+usage_error 'a list of values is compared over seeds: add --sweep N' "$SMTPLAB" gui --size 1280x720 --screenshot x.png --set /links/0/loss=0,1
+usage_error 'the lab runs at most 10000' "$SMTPLAB" gui --size 1280x720 --screenshot x.png --set /links/0/loss=0,1 --sweep 6000
+usage_error '--set /links/2/loss=-1: /links/2/loss: must be between 0 and 1, got -1' \
+  "$SMTPLAB" gui "$SRC/scenarios/lossy-link.json" --size 1280x720 --screenshot x.png --set /links/2/loss=0,-1 --sweep 5
+usage_error 'a second list of values' "$SMTPLAB" gui --size 1280x720 --screenshot x.png --set /links/0/loss=0,1 --set /links/1/loss=0,1 --sweep 5
 # Without a display the transcript is of the changed scenario.
 env -u DISPLAY -u WAYLAND_DISPLAY "$SMTPLAB" gui "$SRC/scenarios/lossy-link.json" --set /duration=1min > set.txt 2>/dev/null
 grep -q "seed 2, duration 1 min" set.txt || { echo "gui_screenshot: the transcript without a display ignores --set"; head -3 set.txt; exit 1; }
+# ... and with a list to compare, the other --set values still apply, and a line points to `smtplab sweep`.
+env -u DISPLAY -u WAYLAND_DISPLAY "$SMTPLAB" gui "$SRC/scenarios/lossy-link.json" --set /duration=1min --set /links/2/loss=0,0.1 --sweep 5 > set.txt 2> set.err
+grep -q "seed 2, duration 1 min" set.txt || { echo "gui_screenshot: a --set list lost the other --set values"; head -3 set.txt; exit 1; }
+grep -q "smtplab sweep --set ... --seeds 5" set.err || { echo "gui_screenshot: no pointer to smtplab sweep"; cat set.err; exit 1; }
 usage_error '--fault 1: /host: no host named "nobody"' \
   "$SMTPLAB" gui --size 1280x720 --screenshot x.png --fault '{"type": "host-down", "at": "0s", "host": "nobody"}'
 
