@@ -153,8 +153,13 @@ struct ValuesPanel final : Panel {
     const bool on_screen = c.value() && c.value()->pointer == cmp.pointer && c.value()->value == cmp.values[v];
     const std::string name = Setting::value_text(cmp.values[v]);
     ImGui::AlignTextToFramePadding();
-    if (on_screen) ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(p.select), "%s", name.c_str());
-    else ImGui::TextUnformatted(name.c_str());
+    if (on_screen) {  // lit as the seed on screen is in the Seeds tab
+      const ImVec2 at = ImGui::GetCursorScreenPos(), size = ImGui::CalcTextSize(name.c_str());
+      const float pad = ImGui::GetStyle().FramePadding.x * 0.5f;
+      ImGui::GetWindowDrawList()->AddRectFilled(ImVec2(at.x - pad, at.y), ImVec2(at.x + size.x + pad, at.y + ImGui::GetFrameHeight()),
+                                                ImGui::GetColorU32(ImGuiCol_ButtonActive), ImGui::GetStyle().FrameRounding);
+    }
+    ImGui::TextUnformatted(name.c_str());
     if (on_screen && ImGui::IsItemHovered()) ImGui::SetTooltip("the value of the run on screen");
     ImGui::SameLine(x_bar);
     const float w = std::max(ImGui::GetContentRegionAvail().x, 20.0f), h = ImGui::GetFrameHeight();
@@ -204,11 +209,16 @@ struct ValuesPanel final : Panel {
   void results(PanelContext& ctx, const Controller::Comparison& cmp) {
     const Controller& c = ctx.ctl;
     ImGui::Separator();
+    // The value on screen is lit in the bars; one line leads back.
     if (c.value() && c.value()->pointer == cmp.pointer) {
-      ImGui::AlignTextToFramePadding();
-      ImGui::TextDisabled("on screen: %s = %s", cmp.pointer.c_str(), Setting::value_text(c.value()->value).c_str());
-      widgets::same_line_if_fits(ImGui::CalcTextSize("the file's value").x + ImGui::GetStyle().FramePadding.x * 2);
-      if (ImGui::SmallButton("the file's value")) ctx.post(cmd::SetValue{cmp.pointer, std::nullopt});
+      std::string own = "none";
+      for (const ValueCandidate& k : candidates)
+        if (k.pointer == cmp.pointer && !k.current.is_null()) own = Setting::value_text(k.current);
+      if (ImGui::SmallButton(("back to the file's value (" + own + ")").c_str()))
+        ctx.post(cmd::SetValue{cmp.pointer, std::nullopt});
+      if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("The run on screen has %s = %s; this runs the scenario as written.", cmp.pointer.c_str(),
+                          Setting::value_text(c.value()->value).c_str());
     }
     float x_bar = 0;
     for (const nlohmann::json& v : cmp.values)
