@@ -253,6 +253,7 @@ void Controller::rerun(Change change) {
   if (change == Change::setup) {
     ++compare_setup_;
     compare_job_.reset();  // it compares values of a setup that is gone
+    compare_error_.clear();
   } else if (change == Change::value && compare_job_ &&
              value_besides(compare_job_->result.pointer) != compare_job_->result.base) {
     compare_job_.reset();  // a value it does not vary changed under it
@@ -563,7 +564,7 @@ void Controller::apply(const Command& c) {
           },
           [&](const cmd::CompareValues& cv) {
             if (cv.values.empty() || cv.values.size() > kMaxSettingValues) {
-              status_ = "not compared: give 1 to " + std::to_string(kMaxSettingValues) + " values";
+              status_ = compare_error_ = "not compared: give 1 to " + std::to_string(kMaxSettingValues) + " values";
               return;
             }
             auto job = std::make_unique<CompareJob>();
@@ -577,7 +578,8 @@ void Controller::apply(const Command& c) {
             for (const nlohmann::json& value : cv.values) {
               std::optional<Scenario> sc = scenario_with_value(base, cv.pointer, value, &why);
               if (!sc) {
-                status_ = "not compared: --set " + cv.pointer + "=" + Setting::value_text(value) + ": " + why;
+                status_ = compare_error_ =
+                    "not compared: --set " + cv.pointer + "=" + Setting::value_text(value) + ": " + why;
                 return;
               }
               job->scenarios.push_back(std::move(*sc));
@@ -589,6 +591,7 @@ void Controller::apply(const Command& c) {
             job->start = std::chrono::steady_clock::now();
             compare_job_.reset();  // one still running is dropped (its threads stop first)
             compare_job_ = std::move(job);
+            compare_error_.clear();
             start_compare_value();
             status_ = "comparing " + std::to_string(cv.values.size()) + " values of " + cv.pointer + ", seeds 1-" +
                       std::to_string(compare_job_->seeds) + " each ...";

@@ -182,6 +182,8 @@ class Controller {
     std::optional<Value> base;         // a value set elsewhere when it ran (cmd::SetValue at another pointer)
   };
   const Comparison* comparison() const;
+  // Why the last cmd::CompareValues was refused ("" when it started).
+  const std::string& compare_error() const { return compare_error_; }
   // The comparison running now: which value (0-based) of how many, that
   // value's runs done, and for how long in all.
   struct CompareProgress {
@@ -270,6 +272,7 @@ class Controller {
     std::chrono::steady_clock::time_point start{};
   };
   std::unique_ptr<CompareJob> compare_job_;
+  std::string compare_error_;
   void start_compare_value();
   bool advance_compare(bool wait);
   std::vector<MessageSpec> messages_;

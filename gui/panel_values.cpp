@@ -125,9 +125,10 @@ struct ValuesPanel final : Panel {
       ImGui::SetTooltip("Runs this setup with each value, seeds 1-%d each (at most %llu runs in all),\n"
                         "and shows how each message ended per value. The lab goes on meanwhile.",
                         seeds, static_cast<unsigned long long>(kMaxLabSweep));
-    if (!error.empty()) {
+    // Values that do not parse, or that the scenario format refuses.
+    if (const std::string& why = error.empty() ? c.compare_error() : error; !why.empty()) {
       ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 0.35f, 0.35f, 1));
-      ImGui::TextWrapped("%s", error.c_str());
+      ImGui::TextWrapped("%s", why.c_str());
       ImGui::PopStyleColor();
     }
     if (const auto run = c.compare_running()) {

@@ -1716,9 +1716,13 @@ TEST_CASE("what if: values compared over seeds, as `smtplab sweep --set` compare
   CHECK(c.status() == "comparison cancelled at value 1 of 2");
   c.apply(cmd::CompareValues{"/links/2/loss", {0.1, -1}, 5});
   CHECK(c.status() == "not compared: --set /links/2/loss=-1: /links/2/loss: must be between 0 and 1, got -1");
+  CHECK(c.compare_error() == c.status());  // the tab shows it beside its inputs
   CHECK(!c.compare_running());
   c.apply(cmd::CompareValues{"/links/2/loss", {}, 5});
   CHECK(c.status() == "not compared: give 1 to 100 values");
+  c.apply(cmd::CompareValues{"/links/2/loss", {0.1}, 1});
+  CHECK(c.compare_error().empty());
+  c.apply(cmd::CancelCompare{});
   // Opening a scenario forgets the value.
   c.apply(cmd::SetValue{"/links/2/loss", 0.1});
   REQUIRE(c.open(file));
