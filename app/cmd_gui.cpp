@@ -103,7 +103,7 @@ int do_gui(const GuiArgs& a, std::ostream& out, std::ostream& err) {
   // (With --set: the lab opens the changed scenario as text, not the file,
   // so it does not reload the file over the change; Save writes it whole.)
   std::vector<Setting> sets;
-  if (!read_settings(a.sets, "smtplab gui", /*lists=*/true, sets, err)) return kExitUsage;
+  if (!read_settings(a.sets, "smtplab gui", /*lists=*/1, sets, err)) return kExitUsage;
   // A list of values (`--set /links/2/loss=0,0.1,0.2 --sweep 100`) is
   // compared in the What if tab, as `smtplab sweep` compares it; the other
   // --set values change the scenario the lab opens.

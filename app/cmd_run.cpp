@@ -99,7 +99,7 @@ int do_run(const RunArgs& a, std::ostream& out, std::ostream& err) {
     return kExitUsage;
   }
   std::vector<Setting> sets;
-  if (!read_settings(a.sets, "smtplab run", /*lists=*/false, sets, err)) return kExitUsage;
+  if (!read_settings(a.sets, "smtplab run", /*lists=*/0, sets, err)) return kExitUsage;
   auto sc = load_or_report(a.scenario, err, a.faults, sets);
   if (!sc) return kExitUsage;
   if (!a.pcap_host.empty()) {

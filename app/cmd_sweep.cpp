@@ -1,5 +1,6 @@
-// app/cmd_sweep.cpp: `smtplab sweep SCENARIO --seeds 100 [--set P=V1,V2]`: the scenario once
-// per seed (per value of P), and how often each message ended each way (sim/scenario/sweep.hpp).
+// app/cmd_sweep.cpp: `smtplab sweep SCENARIO --seeds 100 [--set P=V1,V2 [--set Q=W1,W2]]`: the
+// scenario once per seed (per value of P, or per pair of values of P and Q), and how often each
+// message ended each way (sim/scenario/sweep.hpp).
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -48,23 +49,41 @@ int do_sweep(const SweepArgs& a, std::ostream& out, std::ostream& err) {
   if (!read_until(a.until, "smtplab sweep", opt.base.until, err)) return kExitUsage;
   opt.jobs = a.jobs ? a.jobs : std::max(1u, std::thread::hardware_concurrency());
   std::vector<Setting> sets;
-  if (!read_settings(a.sets, "smtplab sweep", /*lists=*/true, sets, err)) return kExitUsage;
+  if (!read_settings(a.sets, "smtplab sweep", /*lists=*/2, sets, err)) return kExitUsage;
   for (const Setting& s : sets)
     if (s.pointer == "/seed") {
       err << "smtplab sweep: --set " << s.text << ": a sweep runs seeds of its own (--seeds), not the scenario's\n";
       return kExitUsage;
     }
-  // One setting may list values: a sweep for each, side by side.
-  const auto axis = std::find_if(sets.begin(), sets.end(), [](const Setting& s) { return s.values.size() > 1; });
-  const size_t points = axis == sets.end() ? 1 : axis->values.size();
+  // Up to two settings may list values: a sweep for each value, or for
+  // each pair of values (a grid, the first list's values outermost), side
+  // by side.
+  std::vector<size_t> axes;
+  for (size_t i = 0; i < sets.size(); ++i)
+    if (sets[i].values.size() > 1) axes.push_back(i);
+  size_t points = 1;
+  for (const size_t i : axes) points *= sets[i].values.size();
   if (points * opt.seeds.count > kMaxSweepRuns) {
-    err << "smtplab sweep: " << points << " values of " << axis->pointer << " times " << opt.seeds.count << " seeds is "
-        << points * opt.seeds.count << " runs; at most " << kMaxSweepRuns << " in one sweep\n";
+    err << "smtplab sweep: " << points << (axes.size() == 2 ? " pairs of values of " : " values of ")
+        << sets[axes[0]].pointer << (axes.size() == 2 ? " and " + sets[axes[1]].pointer : std::string()) << " times "
+        << opt.seeds.count << " seeds is " << points * opt.seeds.count << " runs; at most " << kMaxSweepRuns
+        << " in one sweep\n";
     return kExitUsage;
   }
+  // Point k's settings: each list down to its one value of point k.
+  auto point_settings = [&](size_t k) {
+    std::vector<Setting> one = sets;
+    for (auto a = axes.rbegin(); a != axes.rend(); ++a) {
+      Setting& s = one[*a];
+      const size_t n = s.values.size();
+      s.values = {s.values[k % n]};
+      k /= n;
+    }
+    return one;
+  };
   std::vector<Scenario> scenarios;
   for (size_t k = 0; k < points; ++k) {
-    auto sc = load_or_report(a.scenario, err, a.faults, sets, k);
+    auto sc = load_or_report(a.scenario, err, a.faults, point_settings(k));
     if (!sc) return kExitUsage;
     scenarios.push_back(std::move(*sc));
   }
@@ -73,26 +92,43 @@ int do_sweep(const SweepArgs& a, std::ostream& out, std::ostream& err) {
   for (const Scenario& sc : scenarios) results.push_back(sweep(sc, opt));
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   // The command that replays one run: the same scenario, duration, faults
-  // and fixed settings (the compared one is added per value).
+  // and fixed settings (the compared ones are added per point).
   std::string replay = "smtplab run";
   if (!a.scenario.empty()) replay += " " + shell_word(a.scenario);
   if (!a.until.empty()) replay += " --until " + shell_word(a.until);
   for (const std::string& f : a.faults) replay += " --fault " + shell_word(f);
-  for (auto it = sets.begin(); it != sets.end(); ++it)
-    if (it != axis) replay += " --set " + shell_word(it->assignment(0));
-  if (axis == sets.end()) {
+  for (size_t i = 0; i < sets.size(); ++i)
+    if (std::find(axes.begin(), axes.end(), i) == axes.end()) replay += " --set " + shell_word(sets[i].assignment(0));
+  if (axes.empty()) {
     if (a.format == "json") out << sweep_json(results.front()).dump(2) << '\n';
     else write_sweep(out, results.front(), replay);
   } else {
-    std::vector<std::string> labels;
-    for (const nlohmann::json& v : axis->values) labels.push_back(Setting::value_text(v));
-    if (a.format == "json") {
-      out << sweep_compare_json(axis->pointer, axis->values, results).dump(2) << '\n';
-    } else {
-      std::vector<std::string> replays;
-      for (size_t k = 0; k < labels.size(); ++k) replays.push_back(replay + " --set " + shell_word(axis->assignment(k)));
-      write_sweep_compare(out, axis->pointer, labels, results, replays);
+    // A point is named by its values in the order of the lists: "0.1, 100ms".
+    std::string pointer;
+    nlohmann::json set_json = nlohmann::json::array();
+    for (const size_t i : axes) {
+      pointer += (pointer.empty() ? "" : ", ") + sets[i].pointer;
+      set_json.push_back(sets[i].pointer);
     }
+    std::vector<std::string> labels, replays;
+    std::vector<nlohmann::json> values;
+    for (size_t k = 0; k < points; ++k) {
+      const std::vector<Setting> one = point_settings(k);
+      std::string label, line = replay;
+      nlohmann::json value = nlohmann::json::array();
+      for (const size_t i : axes) {
+        label += (label.empty() ? "" : ", ") + Setting::value_text(one[i].values[0]);
+        line += " --set " + shell_word(one[i].assignment(0));
+        value.push_back(one[i].values[0]);
+      }
+      labels.push_back(label);
+      replays.push_back(line);
+      values.push_back(axes.size() == 1 ? value[0] : value);
+    }
+    if (a.format == "json")
+      out << sweep_compare_json(axes.size() == 1 ? nlohmann::json(pointer) : set_json, values, results).dump(2) << '\n';
+    else
+      write_sweep_compare(out, pointer, labels, results, replays, /*pairs=*/axes.size() == 2);
   }
   SweepSummary all;  // totals for the last line
   for (const SweepSummary& r : results) {
@@ -133,7 +169,8 @@ void register_sweep(CLI::App& app, Outcome& outcome) {
       ->allow_extra_args(false);
   sub->add_option("--set", args->sets,
                   "Change one value of the scenario, POINTER=VALUE with a JSON pointer into the file (repeatable); "
-                  "a list, e.g. /links/0/loss=0,0.1,0.2,0.3, sweeps once per value and compares them")
+                  "a list, e.g. /links/0/loss=0,0.1,0.2,0.3, sweeps once per value and compares them; two lists "
+                  "sweep every pair of their values")
       ->allow_extra_args(false);
   sub->callback([args, &outcome] { outcome.code = do_sweep(*args, std::cout, std::cerr); });
 }

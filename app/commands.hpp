@@ -55,10 +55,11 @@ std::optional<Scenario> load_or_report(const std::string& path, std::ostream& er
 // checks it as a scenario.
 bool scenario_document(const std::string& path, const std::vector<Setting>& sets, size_t value,
                        nlohmann::ordered_json& doc, std::ostream& err);
-// The `--set` options of `command` ("smtplab run"), parsed into `out`. With
-// `lists`, one of them may have several values (a sweep's); otherwise each
-// has one. false after one line on `err` saying why.
-bool read_settings(const std::vector<std::string>& texts, const char* command, bool lists, std::vector<Setting>& out,
+// The `--set` options of `command` ("smtplab run"), parsed into `out`. Up
+// to `lists` of them may have several values (a sweep's: 2, a grid; the
+// lab's: 1); the others have one. A listed pointer may not be set twice.
+// false after one line on `err` saying why.
+bool read_settings(const std::vector<std::string>& texts, const char* command, size_t lists, std::vector<Setting>& out,
                    std::ostream& err);
 // `--until TEXT` of `command` ("smtplab run"): a duration above 0 into
 // `out`, or false after one line on `err` saying why. "" leaves `out` unset.

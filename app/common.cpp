@@ -105,10 +105,10 @@ std::optional<Scenario> load_or_report(const std::string& path, std::ostream& er
   return w.scenario;
 }
 
-bool read_settings(const std::vector<std::string>& texts, const char* command, bool lists, std::vector<Setting>& out,
+bool read_settings(const std::vector<std::string>& texts, const char* command, size_t lists, std::vector<Setting>& out,
                    std::ostream& err) {
   out.clear();
-  std::optional<size_t> list;  // the setting with several values (an index: `out` grows)
+  std::vector<std::string> listed;  // the pointers of the settings with several values
   for (const std::string& t : texts) {
     std::string why;
     auto s = parse_setting(t, &why);
@@ -116,19 +116,28 @@ bool read_settings(const std::vector<std::string>& texts, const char* command, b
       err << command << ": --set " << t << ": " << why << '\n';
       return false;
     }
-    if (s->values.size() > 1 && !lists) {
+    if (s->values.size() > 1 && lists == 0) {
       err << command << ": --set " << t << ": one value here; `smtplab sweep` takes a list of values to compare\n";
       return false;
     }
-    out.push_back(std::move(*s));
-    if (out.back().values.size() > 1) {
-      if (list) {
-        err << command << ": --set " << t << ": a second list of values (" << out[*list].pointer
-            << " has one); a sweep varies one value at a time\n";
+    if (s->values.size() > 1) {
+      if (listed.size() == lists) {
+        err << command << ": --set " << t << ": " << (lists == 1 ? "a second" : "a third") << " list of values (";
+        for (size_t k = 0; k < listed.size(); ++k) err << (k ? " and " : "") << listed[k];
+        err << (lists == 1 ? " has one); this compares one value at a time\n"
+                           : " have them); a sweep varies at most two values at a time (a grid of every pair)\n");
         return false;
       }
-      list = out.size() - 1;
+      listed.push_back(s->pointer);
     }
+    // A list and another value at one pointer: which would each run have?
+    if (std::any_of(out.begin(), out.end(), [&](const Setting& o) {
+          return o.pointer == s->pointer && (o.values.size() > 1 || s->values.size() > 1);
+        })) {
+      err << command << ": --set " << t << ": " << s->pointer << " is set twice, once with a list of values\n";
+      return false;
+    }
+    out.push_back(std::move(*s));
   }
   return true;
 }

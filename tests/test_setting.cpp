@@ -219,4 +219,14 @@ TEST_CASE("setting: a sweep per value, compared; the rarest outcome replays", "[
   REQUIRE(j["values"].size() == 2);
   CHECK(j["values"][1]["value"] == 0.4);
   CHECK(j["values"][1]["sweep"]["runs"] == 40);
+  // A grid's pairs: "pair" in the header and each pair in parentheses; in
+  // JSON, both pointers and each pair as arrays.
+  std::ostringstream grid;
+  write_sweep_compare(grid, "/links/2/loss, /duration", {"0, 1min", "0.4, 1min"}, sweeps, {"a", "b"}, /*pairs=*/true);
+  CHECK(grid.str().find("for each pair /links/2/loss, /duration in (0, 1min), (0.4, 1min)\n") != std::string::npos);
+  const nlohmann::ordered_json g = sweep_compare_json(nlohmann::json::array({"/links/2/loss", "/duration"}),
+                                                      {nlohmann::json::array({0, "1min"}), nlohmann::json::array({0.4, "1min"})},
+                                                      sweeps);
+  CHECK(g["set"][1] == "/duration");
+  CHECK(g["values"][1]["value"][0] == 0.4);
 }

@@ -406,12 +406,12 @@ std::string share_text(uint64_t n, uint64_t of) {
 }  // namespace
 
 void write_sweep_compare(std::ostream& out, const std::string& pointer, const std::vector<std::string>& values,
-                         const std::vector<SweepSummary>& sweeps, const std::vector<std::string>& replays) {
+                         const std::vector<SweepSummary>& sweeps, const std::vector<std::string>& replays, bool pairs) {
   if (sweeps.empty()) return;
   const SweepSummary& first = sweeps.front();
   out << "Sweep of \"" << first.scenario << "\" over seeds " << first.seeds.first << "-" << first.seeds.last() << " ("
-      << runs_word(first.runs) << " each) for each " << pointer << " in ";
-  for (size_t k = 0; k < values.size(); ++k) out << (k ? ", " : "") << values[k];
+      << runs_word(first.runs) << " each) for each " << (pairs ? "pair " : "") << pointer << " in ";
+  for (size_t k = 0; k < values.size(); ++k) out << (k ? ", " : "") << (pairs ? "(" : "") << values[k] << (pairs ? ")" : "");
   out << "\n";
   size_t width = pointer.size();
   for (const std::string& v : values) width = std::max(width, v.size());
@@ -491,11 +491,11 @@ void write_sweep_compare(std::ostream& out, const std::string& pointer, const st
         << " --seed " << first.seeds.first << "\n";
 }
 
-nlohmann::ordered_json sweep_compare_json(const std::string& pointer, const std::vector<nlohmann::json>& values,
+nlohmann::ordered_json sweep_compare_json(const nlohmann::json& set, const std::vector<nlohmann::json>& values,
                                           const std::vector<SweepSummary>& sweeps) {
   using json = nlohmann::ordered_json;
   json j;
-  j["set"] = pointer;
+  j["set"] = json::parse(set.dump());
   j["values"] = json::array();
   for (size_t k = 0; k < sweeps.size(); ++k) {
     json v;

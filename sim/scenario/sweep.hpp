@@ -145,10 +145,15 @@ nlohmann::ordered_json sweep_json(const SweepSummary& s);
 // /links/0/loss=0,0.1,0.2,0.3`), side by side: per recipient, one line per
 // value with each outcome's share and median time; TCP's losses per value;
 // how to replay the rarest outcome of all (replays[k] runs value k).
+// A grid of two settings (`--set P=... --set Q=...`) is written the same
+// way with `pairs`: the pointer is "P, Q", each value "v, w".
 void write_sweep_compare(std::ostream& out, const std::string& pointer, const std::vector<std::string>& values,
-                         const std::vector<SweepSummary>& sweeps, const std::vector<std::string>& replays);
-// The same as JSON: the pointer, then per value the value and its sweep_json.
-nlohmann::ordered_json sweep_compare_json(const std::string& pointer, const std::vector<nlohmann::json>& values,
+                         const std::vector<SweepSummary>& sweeps, const std::vector<std::string>& replays,
+                         bool pairs = false);
+// The same as JSON: the pointer, then per value the value and its
+// sweep_json. A grid of two settings gives `set` as the array of both
+// pointers and each value as the array of its pair.
+nlohmann::ordered_json sweep_compare_json(const nlohmann::json& set, const std::vector<nlohmann::json>& values,
                                           const std::vector<SweepSummary>& sweeps);
 
 }  // namespace smtplab

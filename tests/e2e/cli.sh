@@ -123,8 +123,12 @@ expect_in set-no-link "$tmp/err" '--set /links/9/loss=0.1: /links is a list of 3
 "$bin" run --set /links/0/loss >"$tmp/out" 2>"$tmp/err"; check set-no-value 2 $?; expect_in set-no-value "$tmp/err" "expected POINTER=VALUE"
 "$bin" run --set /links/0/loss=0,0.1 >"$tmp/out" 2>"$tmp/err"; check set-list-in-run 2 $?
 expect_in set-list-in-run "$tmp/err" "one value here; \`smtplab sweep\` takes a list"
-"$bin" sweep --set /links/0/loss=0,0.1 --set /duration=1min,2min >"$tmp/out" 2>"$tmp/err"; check set-two-lists 2 $?
-expect_in set-two-lists "$tmp/err" "a sweep varies one value at a time"
+"$bin" sweep --set /links/0/loss=0,0.1 --set /duration=1min,2min --set /links/1/loss=0,0.1 >"$tmp/out" 2>"$tmp/err"; check set-three-lists 2 $?
+expect_in set-three-lists "$tmp/err" "a third list of values (/links/0/loss and /duration have them); a sweep varies at most two values at a time"
+"$bin" sweep --set /duration=1min,2min --set /duration=3min >"$tmp/out" 2>"$tmp/err"; check set-list-twice 2 $?
+expect_in set-list-twice "$tmp/err" "--set /duration=3min: /duration is set twice, once with a list of values"
+"$bin" sweep --seeds 200000 --set /duration=1min,2min,3min --set /links/0/loss=0,0.1 >"$tmp/out" 2>"$tmp/err"; check grid-too-many-runs 2 $?
+expect_in grid-too-many-runs "$tmp/err" "6 pairs of values of /duration and /links/0/loss times 200000 seeds is 1200000 runs"
 "$bin" sweep --seeds 500000 --set /duration=1min,2min,3min >"$tmp/out" 2>"$tmp/err"; check set-too-many-runs 2 $?
 expect_in set-too-many-runs "$tmp/err" "3 values of /duration times 500000 seeds is 1500000 runs; at most 1000000"
 "$bin" sweep --set /seed=1,2 >"$tmp/out" 2>"$tmp/err"; check set-seed-in-sweep 2 $?; expect_in set-seed-in-sweep "$tmp/err" "a sweep runs seeds of its own"
@@ -143,6 +147,23 @@ j = json.load(open(sys.argv[1]))
 assert j["set"] == "/links/2/loss", j["set"]
 assert [v["value"] for v in j["values"]] == [0, 0.4], j["values"]
 assert all(v["sweep"]["runs"] == 5 for v in j["values"])
+PY
+
+# Two lists: a grid, every pair of their values, the first list outermost.
+"$bin" sweep "$src/scenarios/lossy-link.json" --seeds 20 --set /links/2/loss=0,0.4 --set /links/2/latency=10ms,100ms >"$tmp/out" 2>"$tmp/err"; check sweep-grid 0 $?
+expect_in sweep-grid "$tmp/out" "for each pair /links/2/loss, /links/2/latency in (0, 10ms), (0, 100ms), (0.4, 10ms), (0.4, 100ms)"
+expect_in sweep-grid "$tmp/out" "  0.4, 100ms  "
+expect_in sweep-grid "$tmp/err" "80 runs in"
+replay=$(grep -A1 "replay it with" "$tmp/out" | tail -1 | sed "s|^  smtplab |\"\$bin\" |")
+case "$replay" in *"--set /links/2/loss=0.4 --set /links/2/latency="*"--seed "*) passes=$((passes+1)) ;; *) echo "FAIL: sweep-grid replay line: $replay"; fails=$((fails+1)) ;; esac
+eval "$replay" >"$tmp/replay" 2>"$tmp/err"; check sweep-grid-replay 0 $?; expect_in sweep-grid-replay "$tmp/replay" "waiting in the queue of smtp.gmail.test"
+"$bin" sweep "$src/scenarios/lossy-link.json" --seeds 3 --set /links/2/loss=0,0.4 --set /links/2/latency=10ms,100ms --format json >"$tmp/grid.json" 2>/dev/null; check sweep-grid-json 0 $?
+python3 - "$tmp/grid.json" <<'PY' && passes=$((passes+1)) || { echo "FAIL: sweep grid --format json"; fails=$((fails+1)); }
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["set"] == ["/links/2/loss", "/links/2/latency"], j["set"]
+assert [v["value"] for v in j["values"]] == [[0, "10ms"], [0, "100ms"], [0.4, "10ms"], [0.4, "100ms"]], j["values"]
+assert all(v["sweep"]["runs"] == 3 for v in j["values"])
 PY
 
 echo "cli: $passes passed, $fails failed"

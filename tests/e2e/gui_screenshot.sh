@@ -108,7 +108,7 @@ usage_error 'a list of values is compared over seeds: add --sweep N' "$SMTPLAB" 
 usage_error 'the lab runs at most 10000' "$SMTPLAB" gui --size 1280x720 --screenshot x.png --set /links/0/loss=0,1 --sweep 6000
 usage_error '--set /links/2/loss=-1: /links/2/loss: must be between 0 and 1, got -1' \
   "$SMTPLAB" gui "$SRC/scenarios/lossy-link.json" --size 1280x720 --screenshot x.png --set /links/2/loss=0,-1 --sweep 5
-usage_error 'a second list of values' "$SMTPLAB" gui --size 1280x720 --screenshot x.png --set /links/0/loss=0,1 --set /links/1/loss=0,1 --sweep 5
+usage_error 'a second list of values (/links/0/loss has one); this compares one value at a time' "$SMTPLAB" gui --size 1280x720 --screenshot x.png --set /links/0/loss=0,1 --set /links/1/loss=0,1 --sweep 5
 # Without a display the transcript is of the changed scenario.
 env -u DISPLAY -u WAYLAND_DISPLAY "$SMTPLAB" gui "$SRC/scenarios/lossy-link.json" --set /duration=1min > set.txt 2>/dev/null
 grep -q "seed 2, duration 1 min" set.txt || { echo "gui_screenshot: the transcript without a display ignores --set"; head -3 set.txt; exit 1; }
