@@ -175,7 +175,11 @@ struct ValuesPanel final : Panel {
       const double share = static_cast<double>(o.seeds.size()) / runs;
       const float x1 = o.seeds.size() == r.runs ? at.x + w : x + static_cast<float>(share) * w;
       if (x1 <= x) continue;
-      dl->AddRectFilled(ImVec2(x, at.y + 1), ImVec2(x1, at.y + h - 1), fate_color(o.state, o.deliveries, o.cut, p));
+      const ImU32 fill = fate_color(o.state, o.deliveries, o.cut, p);
+      dl->AddRectFilled(ImVec2(x, at.y + 1), ImVec2(x1, at.y + h - 1), fill);
+      // Black on a light fill (the dark theme's), white on a dark one (the light theme's).
+      const ImVec4 f = ImGui::ColorConvertU32ToFloat4(fill);
+      const ImU32 ink = 0.2126f * f.x + 0.7152f * f.y + 0.0722f * f.z > 0.45f ? IM_COL32(0, 0, 0, 255) : IM_COL32(255, 255, 255, 255);
       if (x > at.x) dl->AddLine(ImVec2(x, at.y), ImVec2(x, at.y + h), ImGui::GetColorU32(ImGuiCol_WindowBg), 2.0f);
       char pct[16];
       std::snprintf(pct, sizeof pct, share < 0.01 ? "%.1f%%" : "%.0f%%", 100 * share);
@@ -187,7 +191,7 @@ struct ValuesPanel final : Panel {
                                       times ? std::string(pct) + ", " + median : std::string(), std::string(pct)}) {
         const ImVec2 tw = ImGui::CalcTextSize(text.c_str());
         if (text.empty() || tw.x + ImGui::GetFontSize() * 0.75f >= x1 - x) continue;
-        dl->AddText(ImVec2(x + 3, at.y + (h - tw.y) / 2), IM_COL32(0, 0, 0, 255), text.c_str());
+        dl->AddText(ImVec2(x + 3, at.y + (h - tw.y) / 2), ink, text.c_str());
         break;
       }
       if (hovered && mx >= x && mx < x1) {
