@@ -88,12 +88,15 @@ std::optional<Scenario> load_or_report(const std::string& path, std::ostream& er
           e.pointer = e.pointer.substr(end);
         }
       }
-      // An error at or under a value set on the command line is that option's.
+      // An error at or under a value set on the command line is that option's,
+      // and so is one at an object it made on the way (/nosuch of /nosuch/x:
+      // the file loaded alone, so a new error there is the option's).
       // (The document's own errors are prefixed only under /faults and /messages.)
       const std::string in_doc =
           e.pointer.rfind(base_prefix + " ", 0) == 0 ? e.pointer.substr(base_prefix.size() + 1) : e.pointer;
       for (const Setting& s : sets)
-        if (in_doc == s.pointer || in_doc.rfind(s.pointer + "/", 0) == 0) {
+        if (in_doc == s.pointer || in_doc.rfind(s.pointer + "/", 0) == 0 ||
+            (!in_doc.empty() && s.pointer.rfind(in_doc + "/", 0) == 0)) {
           e.file = s.option_text(value);
           e.pointer = in_doc;
           break;

@@ -58,10 +58,16 @@ struct ValuesPanel final : Panel {
     candidates = value_candidates(text);
     chosen = -1;
     pointer[0] = values[0] = '\0';
-    // The first loss on a link: the what-if most lessons start from.
+    // A loss: the what-if most lessons start from. A link's that the file
+    // sets, else the network's, else a link's that it does not.
+    const auto rank = [](const ValueCandidate& k) {
+      const bool link = k.pointer.rfind("/links/", 0) == 0 && k.pointer.ends_with("/loss");
+      if (link && !k.current.is_null()) return 0;
+      if (k.pointer == "/network/loss") return 1;
+      return link ? 2 : 3;
+    };
     for (size_t k = 0; k < candidates.size(); ++k)
-      if (candidates[k].pointer.rfind("/links/", 0) == 0 && candidates[k].pointer.ends_with("/loss") &&
-          (chosen < 0 || (!candidates[k].current.is_null() && candidates[static_cast<size_t>(chosen)].current.is_null())))
+      if (rank(candidates[k]) < 3 && (chosen < 0 || rank(candidates[k]) < rank(candidates[static_cast<size_t>(chosen)])))
         chosen = static_cast<int>(k);
     if (chosen < 0 && !candidates.empty()) chosen = 0;
     if (chosen >= 0) choose(chosen);

@@ -129,6 +129,16 @@ std::vector<ValueCandidate> value_candidates(std::string_view scenario_text) {
   if (doc.is_discarded() || !doc.is_object()) return {};
   Walker w;
   w.walk(doc, "", "", "", {});
+  // The loss of every link without one of its own ("network" holds the
+  // links' defaults), when the file does not set it: the what-if for a
+  // scenario that lists no links.
+  if (!doc.contains("network") || (doc["network"].is_object() && !doc["network"].contains("loss"))) {
+    ValueCandidate c;
+    c.pointer = "/network/loss";
+    c.label = "loss, none set (network: every link without its own)";
+    c.suggestion = suggested_values(nullptr, "loss");
+    w.out.push_back(std::move(c));
+  }
   return std::move(w.out);
 }
 

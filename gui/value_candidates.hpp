@@ -21,7 +21,8 @@ struct ValueCandidate {
 };
 
 // Every number, true/false and quantity with a unit ("40ms", "2Mbit") in the
-// scenario, in the file's order, and a "loss" for each link that has none;
+// scenario, in the file's order, then a "loss" for each link that has none
+// and for the network's defaults (/network/loss) when the file sets none;
 // not the file's version or seed (the seed has a tab of its own), nor text
 // (names, bodies). Empty if the text is not a JSON object.
 std::vector<ValueCandidate> value_candidates(std::string_view scenario_text);

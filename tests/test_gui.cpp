@@ -1602,8 +1602,16 @@ TEST_CASE("what if: the settings a class may vary, with values to try", "[gui][v
   CHECK(suggested_values("2.5Mbit", "bandwidth") == "0.625Mbit, 1.25Mbit, 2.5Mbit, 5Mbit, 10Mbit");
   // Keys with "/" or "~" are escaped as RFC 6901 says.
   const std::vector<ValueCandidate> odd = value_candidates(R"({"a/b": {"c~d": 1}})");
-  REQUIRE(odd.size() == 1);
+  REQUIRE(odd.size() == 2);  // and the network's loss, which it does not set
   CHECK(odd[0].pointer == "/a~1b/c~0d");
+  // lossy-link sets the network's loss; a scenario without links or a network block gets it offered.
+  CHECK(find("/network/loss")->current == 0);
+  const std::vector<ValueCandidate> bare =
+      value_candidates(smtplab::testing::read_file(smtplab::testing::source_dir() + "/scenarios/implicit-mx.json"));
+  REQUIRE(!bare.empty());
+  CHECK(bare.back().pointer == "/network/loss");
+  CHECK(bare.back().current.is_null());
+  CHECK(bare.back().suggestion == "0, 0.05, 0.1, 0.2, 0.3");
   CHECK(value_candidates("[1, 2]").empty());
   CHECK(value_candidates("not json").empty());
   // In every shipped scenario, every candidate's values read as `--set` reads them and fit the file.

@@ -146,7 +146,16 @@ bool apply_to(Json& doc, const std::string& pointer, const json& value, std::str
         return true;
       }
       const auto it = cur->find(tokens[k]);
-      if (it == cur->end()) return fail("the scenario has no " + pointer.substr(0, next));
+      if (it == cur->end()) {
+        // An object the file leaves out (a scenario with no "network"
+        // block): made, with objects for the rest of the path, so the
+        // loader checks its keys as if the file had them. Nothing can fail
+        // after this point, so a refused setting still changes nothing.
+        cur = &((*cur)[tokens[k]] = Json::object());
+        for (size_t j = k + 1; j + 1 < tokens.size(); ++j) cur = &((*cur)[tokens[j]] = Json::object());
+        (*cur)[tokens.back()] = Json(value);
+        return true;
+      }
       cur = &*it;
     } else if (cur->is_array()) {
       const auto i = index(*cur, tokens[k]);

@@ -6,8 +6,10 @@
 // document is changed there and then loaded and checked as a whole, as a
 // file would be, so a value the format refuses is refused with the same
 // message. Setting a key the object does not have yet adds it (a link with
-// no "loss" gets one); a pointer whose parent is missing, or past the end
-// of an array, is an error: it would not change the run.
+// no "loss" gets one), and so are objects missing on the way (a scenario
+// with no "network" block gets one for /network/loss; an unknown key is
+// then the loader's error). An index past the end of an array, or a step
+// into a number or a string, is an error: it would not change the run.
 #pragma once
 
 #include <cstddef>
@@ -47,9 +49,9 @@ inline constexpr size_t kMaxSettingValues = 100;
 // kMaxSettingValues values.
 std::optional<Setting> parse_setting(std::string_view text, std::string* why);
 
-// Sets `doc` at `pointer` to `value`. false and *why if the pointer's parent
-// is not in the document, is not an object or array, or an array index is
-// not one of its elements.
+// Sets `doc` at `pointer` to `value`, making the objects missing on the
+// way. false and *why (and `doc` unchanged) if a step is into a value that
+// is not an object or array, or an array index is not one of its elements.
 bool apply_setting(nlohmann::json& doc, const std::string& pointer, const nlohmann::json& value, std::string* why);
 // The same on a document that keeps its keys in the file's order (a
 // scenario the lab saves again).

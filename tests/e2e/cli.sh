@@ -120,6 +120,11 @@ check run-set 0 $?; expect_in run-set "$tmp/out" "What happened to each message"
 expect_in set-out-of-range "$tmp/err" "--set /links/0/loss=2: /links/0/loss: must be between 0 and 1, got 2"
 "$bin" run "$src/scenarios/lossy-link.json" --set /links/9/loss=0.1 >"$tmp/out" 2>"$tmp/err"; check set-no-link 2 $?
 expect_in set-no-link "$tmp/err" '--set /links/9/loss=0.1: /links is a list of 3 elements (0 to 2); "9" is not one of them'
+"$bin" run "$src/scenarios/implicit-mx.json" --set /nosuch/x=1 >"$tmp/out" 2>"$tmp/err"; check set-unknown-key 2 $?
+expect_in set-unknown-key "$tmp/err" '--set /nosuch/x=1: /nosuch: unknown key "nosuch"'
+# A block the file leaves out is made: implicit-mx has no "network", and loses mail at 30% loss.
+"$bin" run "$src/scenarios/implicit-mx.json" --set /network/loss=0.3 --seed 3 --layers tcp >"$tmp/out" 2>"$tmp/err"; check set-made-block 0 $?
+expect_in set-made-block "$tmp/out" "[SYN] Seq=0 Win=65535 MSS=1460 Len=0 lost: random loss on link bob-pc - internet"
 "$bin" run --set /links/0/loss >"$tmp/out" 2>"$tmp/err"; check set-no-value 2 $?; expect_in set-no-value "$tmp/err" "expected POINTER=VALUE"
 "$bin" run --set /links/0/loss=0,0.1 >"$tmp/out" 2>"$tmp/err"; check set-list-in-run 2 $?
 expect_in set-list-in-run "$tmp/err" "one value here; \`smtplab sweep\` takes a list"
