@@ -73,8 +73,8 @@ int do_sweep(const SweepArgs& a, std::ostream& out, std::ostream& err) {
   // Point k's settings: each list down to its one value of point k.
   auto point_settings = [&](size_t k) {
     std::vector<Setting> one = sets;
-    for (auto a = axes.rbegin(); a != axes.rend(); ++a) {
-      Setting& s = one[*a];
+    for (auto axis = axes.rbegin(); axis != axes.rend(); ++axis) {
+      Setting& s = one[*axis];
       const size_t n = s.values.size();
       s.values = {s.values[k % n]};
       k /= n;

@@ -148,6 +148,7 @@ void Controller::adopt(RunResult run, Scenario scenario) {
   ++compare_setup_;
   sweep_job_.reset();
   compare_job_.reset();
+  compare_error_.clear();
   auto shared = std::make_shared<RunResult>(std::move(run));
   current_.run = shared;
   current_.index.build(&shared->trace.records(), &scenario_);
@@ -166,8 +167,10 @@ RunOptions Controller::setup_options() const {
   return opt;
 }
 
+std::string Controller::file_text() const { return text_.empty() ? std::string(default_scenario_text()) : text_; }
+
 std::string Controller::effective_text() const {
-  const std::string base = text_.empty() ? std::string(default_scenario_text()) : text_;
+  const std::string base = file_text();
   if (!value_) return base;
   std::string why;
   return text_with_value(base, value_->pointer, value_->value, &why).value_or(base);  // checked when set
@@ -533,7 +536,7 @@ void Controller::apply(const Command& c) {
           },
           [&](const cmd::SetValue& v) {
             if ((v.value ? std::optional<Value>(Value{v.pointer, *v.value}) : std::nullopt) == value_) return;
-            const std::string base = text_.empty() ? std::string(default_scenario_text()) : text_;
+            const std::string base = file_text();
             std::string why;
             std::optional<Scenario> next;
             if (v.value) {
@@ -571,7 +574,7 @@ void Controller::apply(const Command& c) {
             job->result.pointer = cv.pointer;
             job->result.values = cv.values;
             job->result.base = value_besides(cv.pointer);
-            std::string base = text_.empty() ? std::string(default_scenario_text()) : text_;
+            std::string base = file_text();
             std::string why;
             if (job->result.base)  // checked when it was set
               base = text_with_value(base, job->result.base->pointer, job->result.base->value, &why).value_or(base);

@@ -224,7 +224,9 @@ class Controller {
   // on), only the seed, or only the value of cmd::SetValue.
   enum class Change { setup, seed, value };
   void rerun(Change change = Change::setup);
-  // The scenario's text with value_ applied (the built-in one's if none).
+  // The scenario file's text (the built-in one's for none), and the same
+  // with value_ applied.
+  std::string file_text() const;
   std::string effective_text() const;
   // `text` with `pointer` set to `value`, loaded as a file would be; its
   // name says what was changed. nullopt and *why if refused.
