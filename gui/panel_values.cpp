@@ -29,7 +29,8 @@ namespace {
 struct ValuesPanel final : Panel {
   std::string text_for;  // the scenario text the candidates were read from
   std::vector<ValueCandidate> candidates;
-  int chosen = -1;            // into candidates; -1 with `custom` empty: none yet
+  int chosen = -1;            // into candidates; -1: none yet, or a pointer typed in (`typed`)
+  bool typed = false;         // "another value ...": the pointer is edited by hand
   char pointer[256] = "";     // the setting's pointer, editable
   char values[512] = "";      // "0, 0.1, 0.2"
   int seeds = 100;
@@ -45,6 +46,7 @@ struct ValuesPanel final : Panel {
 
   void choose(int k) {
     chosen = k;
+    typed = false;
     const ValueCandidate& c = candidates[static_cast<size_t>(k)];
     std::snprintf(pointer, sizeof pointer, "%s", c.pointer.c_str());
     std::snprintf(values, sizeof values, "%s", c.suggestion.c_str());
@@ -57,6 +59,7 @@ struct ValuesPanel final : Panel {
     text_for = text;
     candidates = value_candidates(text);
     chosen = -1;
+    typed = false;
     pointer[0] = values[0] = '\0';
     // A loss: the what-if most lessons start from. A link's that the file
     // sets, else the network's, else a link's that it does not.
@@ -86,14 +89,16 @@ struct ValuesPanel final : Panel {
       chosen = -1;
       for (size_t k = 0; k < candidates.size(); ++k)
         if (candidates[k].pointer == done->pointer) chosen = static_cast<int>(k);
+      typed = chosen < 0;
     }
-    const float label_w = ImGui::CalcTextSize("Values ").x;
+    const float label_w = ImGui::CalcTextSize("Pointer ").x;
     ImGui::AlignTextToFramePadding();
     ImGui::TextUnformatted("Setting");
     ImGui::SameLine(label_w + ImGui::GetStyle().WindowPadding.x);
     ImGui::SetNextItemWidth(-FLT_MIN);
     const std::string preview = chosen >= 0 ? candidates[static_cast<size_t>(chosen)].label
-                                            : (pointer[0] ? std::string(pointer) : "(choose one)");
+                                : typed      ? std::string("another value, by its JSON pointer")
+                                             : std::string("(choose one)");
     if (ImGui::BeginCombo("##setting", preview.c_str())) {
       for (size_t k = 0; k < candidates.size(); ++k) {
         ImGui::PushID(static_cast<int>(k));
@@ -101,11 +106,27 @@ struct ValuesPanel final : Panel {
         if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", candidates[k].pointer.c_str());
         ImGui::PopID();
       }
+      // Any other value of the file (a recipient, a host's name), by its pointer.
+      if (ImGui::Selectable("another value, by its JSON pointer ...", typed)) {
+        typed = true;
+        chosen = -1;
+        error.clear();
+      }
       ImGui::EndCombo();
     }
     if (ImGui::IsItemHovered())
       ImGui::SetTooltip("The value to vary: %s\n(a JSON pointer into the scenario file, as `--set` takes it)",
                         pointer[0] ? pointer : "none yet");
+    if (typed) {
+      ImGui::AlignTextToFramePadding();
+      ImGui::TextUnformatted("Pointer");
+      ImGui::SameLine(label_w + ImGui::GetStyle().WindowPadding.x);
+      ImGui::SetNextItemWidth(-FLT_MIN);
+      if (ImGui::InputTextWithHint("##pointer", "/messages/0/to", pointer, sizeof pointer)) error.clear();
+      if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("A JSON pointer (RFC 6901) into the scenario file: /links/0/latency,\n"
+                          "/messages/0/to, /hosts/3/name ... as `smtplab sweep --set` takes it.");
+    }
     ImGui::AlignTextToFramePadding();
     ImGui::TextUnformatted("Values");
     ImGui::SameLine(label_w + ImGui::GetStyle().WindowPadding.x);
@@ -235,19 +256,21 @@ struct ValuesPanel final : Panel {
     for (const nlohmann::json& v : cmp.values)
       x_bar = std::max(x_bar, ImGui::CalcTextSize(Setting::value_text(v).c_str()).x);
     x_bar += ImGui::GetStyle().WindowPadding.x + ImGui::GetStyle().ItemSpacing.x * 2;
-    // The recipients of the first value's sweep, matched by message and address in the others.
-    if (cmp.sweeps.empty()) return;
-    for (const SweepRecipient& r0 : cmp.sweeps.front().recipients) {
+    // Every recipient of any value's runs (a value may change who is sent
+    // to), each with one bar per value.
+    const auto keys = compared_recipients(cmp.sweeps);
+    for (size_t n = 0; n < keys.size(); ++n) {
+      const auto& [message, address] = keys[n];
       ImGui::Spacing();
-      ImGui::TextWrapped("message %lld to %s", static_cast<long long>(r0.message), r0.address.c_str());
+      ImGui::TextWrapped("message %lld to %s", static_cast<long long>(message), address.c_str());
       for (size_t v = 0; v < cmp.sweeps.size(); ++v) {
         const auto& rs = cmp.sweeps[v].recipients;
         const auto it = std::find_if(rs.begin(), rs.end(), [&](const SweepRecipient& r) {
-          return r.message == r0.message && r.address == r0.address;
+          return r.message == message && r.address == address;
         });
-        ImGui::PushID(static_cast<int>(v * 1000 + static_cast<size_t>(&r0 - cmp.sweeps.front().recipients.data())));
+        ImGui::PushID(static_cast<int>(v * 1000 + n));
         if (it != rs.end()) bar(ctx, cmp, v, *it, x_bar);
-        else ImGui::TextDisabled("%s: not sent", Setting::value_text(cmp.values[v]).c_str());
+        else ImGui::TextDisabled("%s: not sent to", Setting::value_text(cmp.values[v]).c_str());
         ImGui::PopID();
       }
     }

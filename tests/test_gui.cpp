@@ -1731,6 +1731,15 @@ TEST_CASE("what if: values compared over seeds, as `smtplab sweep --set` compare
   c.apply(cmd::CompareValues{"/links/2/loss", {0.1}, 1});
   CHECK(c.compare_error().empty());
   c.apply(cmd::CancelCompare{});
+  // A value that changes who is sent to: each recipient of any value is listed once, in order.
+  c.apply(cmd::CompareValues{"/messages/0/to", {"alice@yahoo.test", "nobody@yahoo.test"}, 2});
+  c.wait_compare();
+  REQUIRE(c.comparison() != nullptr);
+  const auto keys = compared_recipients(c.comparison()->sweeps);
+  REQUIRE(keys.size() == 2);
+  CHECK(keys[0].second == "alice@yahoo.test");
+  CHECK(keys[1].second == "nobody@yahoo.test");
+  CHECK(c.comparison()->sweeps[1].recipients.at(0).outcomes.at(0).state == FateState::bounced);
   // Opening a scenario forgets the value.
   c.apply(cmd::SetValue{"/links/2/loss", 0.1});
   REQUIRE(c.open(file));

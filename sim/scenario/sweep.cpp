@@ -405,6 +405,15 @@ std::string share_text(uint64_t n, uint64_t of) {
 
 }  // namespace
 
+std::vector<std::pair<int64_t, std::string>> compared_recipients(const std::vector<SweepSummary>& sweeps) {
+  std::vector<std::pair<int64_t, std::string>> keys;
+  for (const SweepSummary& s : sweeps)
+    for (const SweepRecipient& r : s.recipients)
+      if (std::find(keys.begin(), keys.end(), std::pair{r.message, r.address}) == keys.end())
+        keys.emplace_back(r.message, r.address);
+  return keys;
+}
+
 void write_sweep_compare(std::ostream& out, const std::string& pointer, const std::vector<std::string>& values,
                          const std::vector<SweepSummary>& sweeps, const std::vector<std::string>& replays, bool pairs) {
   if (sweeps.empty()) return;
@@ -415,13 +424,7 @@ void write_sweep_compare(std::ostream& out, const std::string& pointer, const st
   out << "\n";
   size_t width = pointer.size();
   for (const std::string& v : values) width = std::max(width, v.size());
-  // Recipients in order of first appearance (the same in every sweep unless
-  // the value changes the messages).
-  std::vector<std::pair<int64_t, std::string>> keys;
-  for (const SweepSummary& s : sweeps)
-    for (const SweepRecipient& r : s.recipients)
-      if (std::find(keys.begin(), keys.end(), std::pair{r.message, r.address}) == keys.end())
-        keys.emplace_back(r.message, r.address);
+  const std::vector<std::pair<int64_t, std::string>> keys = compared_recipients(sweeps);
   // The rarest outcome of all: (sweep, outcome).
   size_t rare_k = 0;
   const SweepOutcome* rarest = nullptr;

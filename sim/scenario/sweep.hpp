@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sim/scenario/run.hpp"
@@ -140,6 +141,11 @@ void write_sweep(std::ostream& out, const SweepSummary& s, const std::string& re
 // The same as JSON, keys in reading order (every seed of every outcome;
 // durations in seconds).
 nlohmann::ordered_json sweep_json(const SweepSummary& s);
+
+// The recipients of sweeps of one scenario with a value changed, as
+// (message, address) in order of first appearance: the same in every sweep
+// unless the value changes the messages (a recipient, an address).
+std::vector<std::pair<int64_t, std::string>> compared_recipients(const std::vector<SweepSummary>& sweeps);
 
 // Sweeps of one scenario with one value changed (`smtplab sweep --set
 // /links/0/loss=0,0.1,0.2,0.3`), side by side: per recipient, one line per
