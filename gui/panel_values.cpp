@@ -26,9 +26,17 @@ namespace smtplab::gui {
 
 namespace {
 
+// A row's label, and the row's input starting at `label_w` beside it.
+void row_label(const char* text, float label_w) {
+  ImGui::AlignTextToFramePadding();
+  ImGui::TextUnformatted(text);
+  ImGui::SameLine(label_w + ImGui::GetStyle().WindowPadding.x);
+}
+
 struct ValuesPanel final : Panel {
   std::string text_for;  // the scenario text the candidates were read from
   std::vector<ValueCandidate> candidates;
+  nlohmann::json file_doc;  // text_for, parsed: the file's own values
   int chosen = -1;            // into candidates; -1: none yet, or a pointer typed in (`typed`)
   bool typed = false;         // "another value ...": the pointer is edited by hand
   char pointer[256] = "";     // the setting's pointer, editable
@@ -58,6 +66,7 @@ struct ValuesPanel final : Panel {
     if (text == text_for) return;
     text_for = text;
     candidates = value_candidates(text);
+    file_doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
     chosen = -1;
     typed = false;
     pointer[0] = values[0] = '\0';
@@ -92,9 +101,7 @@ struct ValuesPanel final : Panel {
       typed = chosen < 0;
     }
     const float label_w = ImGui::CalcTextSize("Pointer ").x;
-    ImGui::AlignTextToFramePadding();
-    ImGui::TextUnformatted("Setting");
-    ImGui::SameLine(label_w + ImGui::GetStyle().WindowPadding.x);
+    row_label("Setting", label_w);
     ImGui::SetNextItemWidth(-FLT_MIN);
     const std::string preview = chosen >= 0 ? candidates[static_cast<size_t>(chosen)].label
                                 : typed      ? std::string("another value, by its JSON pointer")
@@ -118,26 +125,20 @@ struct ValuesPanel final : Panel {
       ImGui::SetTooltip("The value to vary: %s\n(a JSON pointer into the scenario file, as `--set` takes it)",
                         pointer[0] ? pointer : "none yet");
     if (typed) {
-      ImGui::AlignTextToFramePadding();
-      ImGui::TextUnformatted("Pointer");
-      ImGui::SameLine(label_w + ImGui::GetStyle().WindowPadding.x);
+      row_label("Pointer", label_w);
       ImGui::SetNextItemWidth(-FLT_MIN);
       if (ImGui::InputTextWithHint("##pointer", "/messages/0/to", pointer, sizeof pointer)) error.clear();
       if (ImGui::IsItemHovered())
         ImGui::SetTooltip("A JSON pointer (RFC 6901) into the scenario file: /links/0/latency,\n"
                           "/messages/0/to, /hosts/3/name ... as `smtplab sweep --set` takes it.");
     }
-    ImGui::AlignTextToFramePadding();
-    ImGui::TextUnformatted("Values");
-    ImGui::SameLine(label_w + ImGui::GetStyle().WindowPadding.x);
+    row_label("Values", label_w);
     ImGui::SetNextItemWidth(-FLT_MIN);
     if (ImGui::InputText("##values", values, sizeof values)) error.clear();
     if (ImGui::IsItemHovered())
       ImGui::SetTooltip("Values separated by commas, as `smtplab sweep --set POINTER=V1,V2` takes them:\n"
                         "numbers (0.1), durations (20ms), true/false.");
-    ImGui::AlignTextToFramePadding();
-    ImGui::TextUnformatted("Seeds");
-    ImGui::SameLine(label_w + ImGui::GetStyle().WindowPadding.x);
+    row_label("Seeds", label_w);
     ImGui::SetNextItemWidth(ImGui::CalcTextSize("100000").x + ImGui::GetStyle().FramePadding.x * 2);
     ImGui::InputInt("##seeds", &seeds, 0, 0);
     seeds = std::clamp(seeds, 1, static_cast<int>(kMaxLabSweep));
@@ -243,9 +244,13 @@ struct ValuesPanel final : Panel {
     ImGui::Separator();
     // The value on screen is lit in the bars; one line leads back.
     if (c.value() && c.value()->pointer == cmp.pointer) {
+      // Any pointer's, a typed one's too (a recipient), not only a candidate's.
       std::string own = "none";
-      for (const ValueCandidate& k : candidates)
-        if (k.pointer == cmp.pointer && !k.current.is_null()) own = Setting::value_text(k.current);
+      try {
+        const nlohmann::json::json_pointer at(cmp.pointer);
+        if (file_doc.contains(at)) own = Setting::value_text(file_doc.at(at));
+      } catch (const nlohmann::json::exception&) {  // not in this file's shape: "none"
+      }
       if (ImGui::SmallButton(("back to the file's value (" + own + ")").c_str()))
         ctx.post(cmd::SetValue{cmp.pointer, std::nullopt});
       if (ImGui::IsItemHovered())
